@@ -1,0 +1,16 @@
+"""The canonical judgments table: schema, validation, loaders."""
+
+from alignlab.data.errors import JudgmentsValidationError
+from alignlab.data.judgments import CANONICAL_COLUMNS, Judgments, JudgmentsSummary, load_judgments
+from alignlab.data.scales import PAIRWISE_LABELS, Scale, infer_scale
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "PAIRWISE_LABELS",
+    "Judgments",
+    "JudgmentsSummary",
+    "JudgmentsValidationError",
+    "Scale",
+    "infer_scale",
+    "load_judgments",
+]

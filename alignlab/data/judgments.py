@@ -1,0 +1,991 @@
+"""The canonical judgments table: one row per judgment, validated once at the boundary."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from alignlab.data.errors import FailureCollector, JudgmentsValidationError
+from alignlab.data.scales import Scale, infer_scale
+
+__all__ = ["Judgments", "load_judgments", "JudgmentsSummary", "CANONICAL_COLUMNS"]
+
+#: canonical column -> keyword of load_judgments that maps it
+CANONICAL_COLUMNS: dict[str, str] = {
+    "item_id": "item",
+    "rater_id": "rater",
+    "method": "method",
+    "value": "value",
+    "system": "system",
+    "vendor": "vendor",
+    "timestamp": "timestamp",
+    "gold": "gold",
+    "weight": "weight",
+    "successes": "successes",
+    "trials": "trials",
+    "system_a": "system_a",
+    "system_b": "system_b",
+}
+# Spellings recognised without a mapping (first match wins); exact canonical names come first.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "item_id": ("item_id", "item", "task", "task_id", "unit", "unit_id"),
+    "rater_id": ("rater_id", "rater", "worker", "worker_id", "annotator", "annotator_id"),
+    "method": ("method",),
+    "value": ("value", "label", "score", "rating"),
+    "system": ("system", "model_version"),
+    "vendor": ("vendor",),
+    "timestamp": ("timestamp",),
+    "gold": ("gold", "gold_label"),
+    "weight": ("weight",),
+    "successes": ("successes",),
+    "trials": ("trials",),
+    "system_a": ("system_a",),
+    "system_b": ("system_b",),
+}
+_ID_COLUMNS = ("item_id", "rater_id")
+_MAX_INFERRED_SEGMENT_LEVELS = 50
+_MAX_SEGMENT_TEXT_LENGTH = 60
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------------------
+def _read_source(source: Any) -> pd.DataFrame:
+    if isinstance(source, Judgments):
+        return source.frame.copy()
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, str | os.PathLike):
+        return _read_path(Path(source))
+    if hasattr(source, "to_pandas"):  # polars DataFrame, pyarrow Table / RecordBatch
+        return source.to_pandas()
+    if isinstance(source, dict):
+        return pd.DataFrame(source)
+    raise TypeError(
+        "load_judgments expects a pandas, polars or pyarrow table, or a path to a CSV, Parquet or "
+        f"JSONL file. Got {type(source).__name__} instead."
+    )
+
+
+def _read_path(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        collector = FailureCollector()
+        collector.add_table(None, f"file {str(path)!r} does not exist", "check the path")
+        raise collector.error()
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+        suffixes = suffixes[:-1]
+    kind = suffixes[-1] if suffixes else ""
+    try:
+        if kind in (".csv", ".txt"):
+            return pd.read_csv(path)
+        if kind == ".tsv":
+            return pd.read_csv(path, sep="\t")
+        if kind in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if kind in (".jsonl", ".ndjson"):
+            return pd.read_json(path, lines=True)
+        if kind == ".json":
+            try:
+                return pd.read_json(path, lines=True)
+            except ValueError:
+                return pd.read_json(path)
+    except Exception as exc:  # a parser error from pandas/pyarrow: name the file and the cause
+        collector = FailureCollector()
+        collector.add_table(None, f"cannot read {str(path)!r}: {type(exc).__name__}: {exc}",
+                            "check that the file is a valid CSV, Parquet or JSONL file")
+        raise collector.error() from exc
+    collector = FailureCollector()
+    collector.add_table(None, f"unknown file type {''.join(path.suffixes)!r} for {str(path)!r}",
+                        "use .csv, .tsv, .parquet or .jsonl (optionally gzipped)")
+    raise collector.error()
+
+
+# --------------------------------------------------------------------------------------------------
+# validation helpers (vectorised)
+# --------------------------------------------------------------------------------------------------
+def _python_kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def _check_mixed_types(series: pd.Series, column: str, rows: np.ndarray, collector: FailureCollector) -> bool:
+    """Flag an object column that mixes numbers and text (1 and "1" would become two ids)."""
+    if series.dtype != object:
+        return False
+    nonnull = series.notna().to_numpy()
+    kinds = series[nonnull].map(_python_kind)
+    counts = kinds.value_counts()
+    if len(counts) <= 1:
+        return False
+    majority = counts.index[0]
+    minority = kinds != majority
+    collector.add_rows(
+        column,
+        rows[nonnull][minority.to_numpy()],
+        series[nonnull][minority.to_numpy()],
+        f"mixed types: mostly {majority} but also {', '.join(counts.index[1:])}",
+        f"make every value of {column!r} the same type (e.g. all text)",
+    )
+    return True
+
+
+def _numeric(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(float)
+    return pd.to_numeric(series, errors="coerce")
+
+
+@dataclass(frozen=True)
+class JudgmentsSummary:
+    """Counts by method, rater, item and segment; the scale; what was excluded."""
+
+    scale: Scale
+    n_judgments: int
+    n_items: int
+    n_raters: int
+    n_aggregate_rows: int
+    by_method: pd.DataFrame
+    by_rater: pd.DataFrame
+    by_segment: pd.DataFrame
+    exclusions: pd.DataFrame
+    notes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.n_judgments:,} judgments of {self.n_items:,} items by {self.n_raters:,} raters; "
+            f"scale: {self.scale.describe()}",
+        ]
+        if self.n_aggregate_rows:
+            lines.append(f"{self.n_aggregate_rows:,} per-item aggregate rows (successes/trials)")
+        lines.append("\nBy method:\n" + self.by_method.to_string(index=False))
+        lines.append("\nRaters (top 10 by judgments):\n" + self.by_rater.head(10).to_string(index=False))
+        if not self.by_segment.empty:
+            lines.append("\nSegments:\n" + self.by_segment.head(40).to_string(index=False))
+        if len(self.exclusions):
+            reasons = self.exclusions.groupby("problem").size().rename("n_rows").reset_index()
+            lines.append(f"\nExcluded {len(self.exclusions):,} rows:\n" + reasons.to_string(index=False))
+        else:
+            lines.append("\nExcluded: none")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+class Judgments:
+    """A validated judgments table plus its :class:`Scale`.
+
+    Build one with :func:`load_judgments`. The table has one row per judgment with the canonical
+    columns ``item_id``, ``rater_id``, ``method``, ``value``, ``weight`` and, when given, ``system``,
+    ``vendor``, ``timestamp``, ``gold``, ``system_a``/``system_b`` and the segment columns.
+    Per-item online aggregates (``successes``/``trials``) are kept apart in :attr:`aggregates`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Per-judgment rows (``source_row`` is the row number in the input).
+    aggregates : pandas.DataFrame or None
+        Per-item aggregate rows: ``item_id``, ``rater_id`` (the signal's name), ``method``,
+        ``successes``, ``trials`` and any item columns.
+    scale : Scale
+    segments : tuple of str
+    exclusions : pandas.DataFrame
+        Rows excluded (``on_invalid="drop"`` or ``duplicates="keep_last"``), with the reason.
+    notes : tuple of str
+        What was inferred (scale, column mapping, segments).
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        scale: Scale,
+        *,
+        segments: Sequence[str] = (),
+        aggregates: pd.DataFrame | None = None,
+        exclusions: pd.DataFrame | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        self.frame = frame.reset_index(drop=True)
+        self.scale = scale
+        self.segments = tuple(segments)
+        self.aggregates = aggregates
+        self.exclusions = (
+            exclusions if exclusions is not None else pd.DataFrame(columns=["row", "column", "value", "problem", "fix"])
+        )
+        self.notes = tuple(notes)
+
+    # -- basic protocol -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return (
+            f"Judgments({len(self):,} judgments, {self.n_items:,} items, {self.n_raters:,} raters, "
+            f"methods={list(self.methods)}, scale={self.scale.describe()})"
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(repr(self))}</p>" + self.frame.head(10).to_html(escape=True)
+
+    @property
+    def n_excluded(self) -> int:
+        return int(len(self.exclusions))
+
+    def has(self, column: str) -> bool:
+        """Whether the optional canonical column (``system``, ``vendor``, ``gold`` ...) is present."""
+        return column in self.frame.columns
+
+    # -- codes and indexes (cached; the object is treated as immutable) ---------------------------
+    @cached_property
+    def _item_factor(self) -> tuple[np.ndarray, pd.Index]:
+        codes, uniques = pd.factorize(self.frame["item_id"], sort=True)
+        return codes.astype(np.int64), pd.Index(uniques, name="item_id")
+
+    @cached_property
+    def _rater_factor(self) -> tuple[np.ndarray, pd.Index]:
+        codes, uniques = pd.factorize(self.frame["rater_id"], sort=True)
+        return codes.astype(np.int64), pd.Index(uniques, name="rater_id")
+
+    @property
+    def items(self) -> pd.Index:
+        """Sorted unique item ids; ``item_codes`` index into it."""
+        return self._item_factor[1]
+
+    @property
+    def raters(self) -> pd.Index:
+        """Sorted unique rater ids; ``rater_codes`` index into it."""
+        return self._rater_factor[1]
+
+    @property
+    def item_codes(self) -> np.ndarray:
+        return self._item_factor[0]
+
+    @property
+    def rater_codes(self) -> np.ndarray:
+        return self._rater_factor[0]
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_raters(self) -> int:
+        return len(self.raters)
+
+    @cached_property
+    def label_codes(self) -> np.ndarray:
+        """Integer label codes 0..K-1 per row (discrete scales only)."""
+        if not self.scale.is_discrete:
+            raise ValueError("label_codes needs a discrete scale; this table is continuous: use .values.")
+        return self.scale.encode(self.frame["value"])
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        """Numeric value per row: the number itself for continuous scales, the numeric level for
+        ordinal/binary scales (``Scale.numeric_levels``), the code for categorical/pairwise."""
+        if self.scale.kind == "continuous":
+            return self.frame["value"].to_numpy(dtype=float)
+        return self.scale.numeric_levels()[self.label_codes]
+
+    @cached_property
+    def methods(self) -> pd.Index:
+        return pd.Index(pd.unique(self.frame["method"]), name="method")
+
+    @cached_property
+    def rater_info(self) -> pd.DataFrame:
+        """One row per rater: ``method``, ``vendor`` (if any), ``n_judgments``, ``n_items``."""
+        codes = self.rater_codes
+        first = np.full(self.n_raters, -1, dtype=np.int64)
+        # first row of each rater, vectorised: reverse assignment keeps the smallest index
+        order = np.arange(len(codes))[::-1]
+        first[codes[::-1]] = order
+        out = pd.DataFrame({"rater_id": self.raters})
+        out["method"] = self.frame["method"].to_numpy()[first]
+        if self.has("vendor"):
+            out["vendor"] = self.frame["vendor"].to_numpy()[first]
+        out["n_judgments"] = np.bincount(codes, minlength=self.n_raters)
+        pairs = np.unique(codes * np.int64(self.n_items) + self.item_codes)
+        out["n_items"] = np.bincount(pairs // self.n_items, minlength=self.n_raters)
+        return out
+
+    @cached_property
+    def item_info(self) -> pd.DataFrame:
+        """One row per item: ``n_judgments``, ``n_raters``, and the item-level columns
+        (``system``, ``gold``, segments: the first value seen for the item)."""
+        codes = self.item_codes
+        first = np.full(self.n_items, -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]
+        out = pd.DataFrame({"item_id": self.items})
+        out["n_judgments"] = np.bincount(codes, minlength=self.n_items)
+        pairs = np.unique(codes * np.int64(self.n_raters) + self.rater_codes)
+        out["n_raters"] = np.bincount(pairs // self.n_raters, minlength=self.n_items)
+        for column in ("system", "system_a", "system_b", "gold", *self.segments):
+            if column in self.frame.columns:
+                out[column] = self.frame[column].to_numpy()[first]
+        return out
+
+    @cached_property
+    def data_hash(self) -> str:
+        """SHA-256 (first 16 hex digits) of the canonical table: provenance for saved results."""
+        hashed = pd.util.hash_pandas_object(self.frame.drop(columns=["source_row"], errors="ignore"), index=False)
+        digest = hashlib.sha256(hashed.to_numpy().tobytes())
+        digest.update(self.scale.describe().encode())
+        return digest.hexdigest()[:16]
+
+    # -- views for other modules ------------------------------------------------------------------
+    def _last_per_pair(self) -> np.ndarray:
+        """Row positions keeping the last judgment of each (item, rater) pair (repeats allowed)."""
+        key = self.item_codes * np.int64(self.n_raters) + self.rater_codes
+        _, last_rev = np.unique(key[::-1], return_index=True)
+        return np.sort(len(key) - 1 - last_rev)
+
+    def matrix(self, kind: Literal["code", "value"] = "code", *, sparse: bool = False) -> np.ndarray | sp.csr_matrix:
+        """Item x rater matrix in the order of :attr:`items` and :attr:`raters`.
+
+        Parameters
+        ----------
+        kind : {"code", "value"}
+            ``"code"`` gives label codes 0..K-1 (discrete scales), ``"value"`` the numeric values.
+        sparse : bool
+            Dense float array with NaN for missing cells, or a CSR matrix of ``code + 1`` / value
+            (0 = missing; for ``"value"`` use dense unless values are never 0).
+
+        When an item was judged more than once by the same rater (``duplicates="keep_all"``) the
+        last judgment is used.
+        """
+        rows = self._last_per_pair()
+        data = (self.label_codes[rows].astype(float) if kind == "code" else self.values[rows])
+        i, j = self.item_codes[rows], self.rater_codes[rows]
+        if sparse:
+            payload = data + 1.0 if kind == "code" else data
+            return sp.csr_matrix((payload, (i, j)), shape=(self.n_items, self.n_raters))
+        out = np.full((self.n_items, self.n_raters), np.nan)
+        out[i, j] = data
+        return out
+
+    def counts(self, *, weighted: bool = False) -> np.ndarray:
+        """Items x categories matrix ``n_ik`` (discrete scales): how often item i got label k."""
+        k = self.scale.n_categories
+        flat = self.item_codes * np.int64(k) + self.label_codes
+        weights = self.frame["weight"].to_numpy(dtype=float) if weighted else None
+        return np.bincount(flat, weights=weights, minlength=self.n_items * k).reshape(self.n_items, k)
+
+    def to_crowdkit(self) -> pd.DataFrame:
+        """The ``task, worker, label`` long form that crowd-kit aggregators consume."""
+        return pd.DataFrame(
+            {"task": self.frame["item_id"], "worker": self.frame["rater_id"], "label": self.frame["value"]}
+        )
+
+    def reliability_data(self) -> np.ndarray:
+        """Raters x items array (NaN = missing), the input form of the ``krippendorff`` package."""
+        return self.matrix("value" if not self.scale.is_discrete or self.scale.kind != "categorical" else "code").T
+
+    # -- selection -------------------------------------------------------------------------------
+    def resolve_raters(self, spec: str | Sequence[str] | None, *, argument: str = "raters") -> list[Any]:
+        """Rater ids named by ``spec``: a rater id, a method name, or a list of either.
+
+        Raises a ``ValueError`` naming the available methods and raters when nothing matches.
+        """
+        if spec is None:
+            return list(self.raters)
+        specs = [spec] if isinstance(spec, str) or not isinstance(spec, Iterable) else list(spec)
+        info = self.rater_info
+        rater_set = set(info["rater_id"].tolist())
+        chosen: list[Any] = []
+        for s in specs:
+            if s in set(info["method"].tolist()):
+                chosen += info.loc[info["method"] == s, "rater_id"].tolist()
+            elif s in rater_set:
+                chosen.append(s)
+            else:
+                close = difflib.get_close_matches(str(s), [str(x) for x in rater_set | set(info["method"])], n=3)
+                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ValueError(
+                    f"The {argument!r} argument names {s!r}, which is neither a method "
+                    f"({', '.join(map(repr, self.methods[:10]))}) nor a rater id.{hint}"
+                )
+        return list(dict.fromkeys(chosen))
+
+    def subset(
+        self,
+        *,
+        raters: str | Sequence[str] | None = None,
+        methods: str | Sequence[str] | None = None,
+        items: Sequence[Any] | None = None,
+    ) -> Judgments:
+        """A new :class:`Judgments` restricted to some raters, methods and/or items.
+
+        Examples
+        --------
+        >>> import alignlab
+        >>> j = alignlab.datasets.load("pandalm")
+        >>> j.subset(methods="human").n_raters
+        3
+        """
+        mask = np.ones(len(self.frame), dtype=bool)
+        if methods is not None:
+            wanted = [methods] if isinstance(methods, str) else list(methods)
+            unknown = [m for m in wanted if m not in set(self.methods)]
+            if unknown:
+                raise ValueError(
+                    f"The 'methods' argument names {unknown!r}, not in this table; methods are {list(self.methods)}."
+                )
+            mask &= self.frame["method"].isin(wanted).to_numpy()
+        if raters is not None:
+            mask &= self.frame["rater_id"].isin(self.resolve_raters(raters)).to_numpy()
+        if items is not None:
+            mask &= self.frame["item_id"].isin(list(items)).to_numpy()
+        if not mask.any():
+            raise ValueError("The selection leaves no judgments; check the raters, methods and items asked for.")
+        aggregates = self.aggregates
+        if aggregates is not None and items is not None:
+            aggregates = aggregates[aggregates["item_id"].isin(list(items))]
+        return Judgments(
+            self.frame[mask],
+            self.scale,
+            segments=self.segments,
+            aggregates=aggregates,
+            exclusions=self.exclusions,
+            notes=self.notes,
+        )
+
+    # -- summaries --------------------------------------------------------------------------------
+    def summary(self) -> JudgmentsSummary:
+        """Counts by method, rater, item and segment, the scale and the exclusions."""
+        info = self.rater_info
+        by_method = (
+            info.groupby("method", sort=True)
+            .agg(n_raters=("rater_id", "size"), n_judgments=("n_judgments", "sum"))
+            .reset_index()
+        )
+        items_per_method = self.frame.groupby("method")["item_id"].nunique().rename("n_items")
+        by_method = by_method.merge(items_per_method, left_on="method", right_index=True)
+        by_rater = info.sort_values(["n_judgments", "rater_id"], ascending=[False, True]).reset_index(drop=True)
+        parts = []
+        for column in self.segments:
+            level = self.frame[column]
+            if pd.api.types.is_numeric_dtype(level) and level.nunique() > 10:
+                level = pd.qcut(level, 4, duplicates="drop").astype(str)
+            counts = level.astype(str).value_counts(dropna=False).rename("n_judgments").reset_index()
+            counts.columns = ["level", "n_judgments"]
+            counts.insert(0, "segment", column)
+            parts.append(counts)
+        by_segment = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["segment", "level", "n_judgments"])
+        return JudgmentsSummary(
+            scale=self.scale,
+            n_judgments=len(self),
+            n_items=self.n_items,
+            n_raters=self.n_raters,
+            n_aggregate_rows=0 if self.aggregates is None else len(self.aggregates),
+            by_method=by_method,
+            by_rater=by_rater,
+            by_segment=by_segment,
+            exclusions=self.exclusions,
+            notes=self.notes,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the canonical per-judgment table."""
+        return self.frame.copy()
+
+
+# --------------------------------------------------------------------------------------------------
+# load_judgments
+# --------------------------------------------------------------------------------------------------
+def _resolve_columns(
+    raw: pd.DataFrame, mapping: dict[str, str | None], collector: FailureCollector, notes: list[str]
+) -> dict[str, str]:
+    """canonical name -> source column name, for the columns present."""
+    resolved: dict[str, str] = {}
+    columns = [str(c) for c in raw.columns]
+    for canonical, source_name in mapping.items():
+        keyword = CANONICAL_COLUMNS[canonical]
+        if source_name is not None:
+            if source_name in raw.columns:
+                resolved[canonical] = source_name
+            else:
+                close = difflib.get_close_matches(str(source_name), columns, n=3)
+                hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"columns are {columns[:15]}"
+                collector.add_table(
+                    str(source_name),
+                    f"column {source_name!r} (given as {keyword}=) is not in the table",
+                    f"pass {keyword}= the name of an existing column; {hint}",
+                )
+            continue
+        for alias in _ALIASES[canonical]:
+            if alias in raw.columns and alias not in resolved.values():
+                resolved[canonical] = alias
+                if alias != canonical:
+                    notes.append(f"column {alias!r} used as {canonical}")
+                break
+    return resolved
+
+
+def _infer_segments(raw: pd.DataFrame, used: set[str]) -> list[str]:
+    chosen = []
+    for column in raw.columns:
+        if column in used:
+            continue
+        series = raw[column]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            if series.notna().any():
+                chosen.append(column)
+            continue
+        n_levels = series.nunique(dropna=True)
+        if 1 <= n_levels <= _MAX_INFERRED_SEGMENT_LEVELS:
+            lengths = series.dropna().astype(str).str.len()
+            if lengths.max() <= _MAX_SEGMENT_TEXT_LENGTH:
+                chosen.append(column)
+    return chosen
+
+
+def load_judgments(
+    source: Any,
+    *,
+    scale: Scale | str | None = None,
+    item: str | None = None,
+    rater: str | None = None,
+    method: str | None = None,
+    value: str | None = None,
+    system: str | None = None,
+    vendor: str | None = None,
+    timestamp: str | None = None,
+    gold: str | None = None,
+    weight: str | None = None,
+    successes: str | None = None,
+    trials: str | None = None,
+    system_a: str | None = None,
+    system_b: str | None = None,
+    segments: Sequence[str] | None = None,
+    default_method: str = "human",
+    duplicates: Literal["error", "keep_last", "keep_all"] = "error",
+    on_invalid: Literal["error", "drop"] = "error",
+) -> Judgments:
+    """Load and validate a judgments table.
+
+    Parameters
+    ----------
+    source : DataFrame, polars/pyarrow table, or path
+        One row per judgment. Paths ending in ``.csv``, ``.tsv``, ``.parquet`` or ``.jsonl``
+        (optionally ``.gz``) are read.
+    scale : Scale, {"binary", "categorical", "ordinal", "continuous", "pairwise"} or None
+        The measurement scale. A string builds the scale from the observed values (ordinal levels
+        sorted); ``None`` infers it when obvious and otherwise raises asking for it.
+    item, rater, method, value, system, vendor, timestamp, gold, weight, successes, trials, system_a, system_b : str, optional
+        Source column for each canonical column. Without a mapping, the canonical name and common
+        spellings (``task``/``worker``/``label`` ...) are recognised.
+    segments : list of str, optional
+        Segment columns (for slices and breakdowns). ``None`` takes every other column that looks
+        like a segment (numeric, or at most 50 short text levels); ``[]`` takes none.
+    default_method : str
+        The method of every row when the table has no method column.
+    duplicates : {"error", "keep_last", "keep_all"}
+        What to do with several judgments of the same item by the same rater. ``keep_all`` keeps
+        repeats (e.g. to measure a judge's run-to-run instability); matrix views use the last.
+    on_invalid : {"error", "drop"}
+        Raise on invalid rows, or drop them and record each in ``Judgments.exclusions``.
+
+    Returns
+    -------
+    Judgments
+
+    Raises
+    ------
+    JudgmentsValidationError
+        Listing every problem found (column, row, value, problem, fix).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import alignlab
+    >>> table = pd.DataFrame({
+    ...     "item_id": [1, 1, 2, 2], "rater_id": ["ann", "gpt", "ann", "gpt"],
+    ...     "method": ["human", "llm_judge", "human", "llm_judge"], "value": [4, 5, 2, 2]})
+    >>> j = alignlab.load_judgments(table, scale=alignlab.Scale.ordinal([1, 2, 3, 4, 5]))
+    >>> j.n_items, j.n_raters
+    (2, 2)
+    """
+    from alignlab._params import Options, check_param
+
+    check_param("duplicates", duplicates, [Options(("error", "keep_last", "keep_all"))], "load_judgments")
+    check_param("on_invalid", on_invalid, [Options(("error", "drop"))], "load_judgments")
+    check_param("scale", scale, [Scale, Options(("binary", "categorical", "ordinal", "continuous", "pairwise")),
+                                 None], "load_judgments")
+    check_param("default_method", default_method, [str], "load_judgments")
+
+    raw = _read_source(source)
+    raw.columns = [str(c) for c in raw.columns]
+    collector = FailureCollector()
+    notes: list[str] = []
+
+    if raw.empty or len(raw.columns) == 0:
+        collector.add_table(None, "the table is empty (no rows)", "pass a table with at least one judgment")
+        raise collector.error()
+    duplicated_columns = raw.columns[raw.columns.duplicated()].unique().tolist()
+    if duplicated_columns:
+        collector.add_table(duplicated_columns[0], f"column names repeated: {duplicated_columns}",
+                            "give every column a unique name")
+        raise collector.error()
+
+    mapping = {
+        "item_id": item, "rater_id": rater, "method": method, "value": value, "system": system,
+        "vendor": vendor, "timestamp": timestamp, "gold": gold, "weight": weight, "successes": successes,
+        "trials": trials, "system_a": system_a, "system_b": system_b,
+    }
+    resolved = _resolve_columns(raw, mapping, collector, notes)
+    has_aggregates = "trials" in resolved or "successes" in resolved
+    for required in ("item_id", "rater_id"):
+        if required not in resolved and mapping[required] is None:
+            keyword = CANONICAL_COLUMNS[required]
+            collector.add_table(
+                required, f"required column {required!r} is missing",
+                f"add a {required!r} column or pass {keyword}='<your column>'; columns are {list(raw.columns)[:15]}",
+            )
+    if "value" not in resolved and mapping["value"] is None and not has_aggregates:
+        collector.add_table(
+            "value", "required column 'value' is missing",
+            f"add a 'value' column or pass value='<your column>' (or successes=/trials= for online "
+            f"aggregates); columns are {list(raw.columns)[:15]}",
+        )
+    if has_aggregates and not ("trials" in resolved and "successes" in resolved):
+        missing = "trials" if "trials" not in resolved else "successes"
+        collector.add_table(missing, f"online aggregates need both 'successes' and 'trials'; {missing!r} is missing",
+                            f"pass {missing}='<your column>' as well")
+    used = set(resolved.values())
+    if segments is None:
+        segment_columns = _infer_segments(raw, used)
+        if segment_columns:
+            notes.append(f"segments inferred: {segment_columns}")
+    else:
+        segment_columns = list(segments)
+        for column in segment_columns:
+            if column not in raw.columns:
+                close = difflib.get_close_matches(column, list(raw.columns), n=3)
+                collector.add_table(column, f"segment column {column!r} is not in the table",
+                                    f"check the name{'; did you mean ' + ', '.join(map(repr, close)) + '?' if close else ''}")
+            elif column in used:
+                canonical = next(k for k, v in resolved.items() if v == column)
+                collector.add_table(column, f"segment column {column!r} is already used as {canonical}",
+                                    "a column is either a canonical column or a segment, not both")
+    collector.raise_if_any()
+
+    # canonical frame ---------------------------------------------------------------------------
+    frame = pd.DataFrame({canonical: raw[src].to_numpy() for canonical, src in resolved.items()})
+    for column in segment_columns:
+        frame[column] = raw[column].to_numpy()
+    frame["source_row"] = np.arange(len(raw), dtype=np.int64)
+    for column in list(frame.columns):
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(object)
+    if "method" not in frame.columns:
+        frame["method"] = default_method
+        notes.append(f"no method column: every rater taken as method {default_method!r}")
+    rows = frame["source_row"].to_numpy()
+    bad = np.zeros(len(frame), dtype=bool)  # row-level failures, for on_invalid="drop"
+
+    def flag(column: str, mask: np.ndarray, problem: str, fix: str, values: pd.Series | None = None) -> None:
+        nonlocal bad
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            shown = frame[column] if values is None else values
+            collector.add_rows(column, rows[mask], shown[mask], problem, fix)
+            bad |= mask
+
+    # ids and method
+    for column in (*_ID_COLUMNS, "method", "system", "vendor", "system_a", "system_b"):
+        if column not in frame.columns:
+            continue
+        missing = frame[column].isna().to_numpy()
+        flag(column, missing, f"missing {column}", f"fill in {column!r} for every row or drop those rows")
+        # mixed types are a column-level problem: on_invalid='drop' cannot repair them (see _has_table_level)
+        _check_mixed_types(frame[column], column, rows, collector)
+
+    aggregate_rows = np.zeros(len(frame), dtype=bool)
+    if has_aggregates and "trials" in frame.columns and "successes" in frame.columns:
+        aggregate_rows = frame["trials"].notna().to_numpy() | frame["successes"].notna().to_numpy()
+        trials_num = _numeric(frame["trials"]).to_numpy()
+        succ_num = _numeric(frame["successes"]).to_numpy()
+        agg = aggregate_rows
+        flag("trials", agg & ~np.isfinite(trials_num), "trials is missing or not a number",
+             "give trials as a non-negative integer count")
+        flag("successes", agg & ~np.isfinite(succ_num), "successes is missing or not a number",
+             "give successes as a non-negative integer count")
+        finite = agg & np.isfinite(trials_num) & np.isfinite(succ_num)
+        with np.errstate(invalid="ignore"):
+            flag("trials", finite & ((trials_num <= 0) | (trials_num != np.round(trials_num))),
+                 "trials must be a positive integer", "use the number of events (e.g. impressions) per item")
+            flag("successes", finite & ((succ_num < 0) | (succ_num != np.round(succ_num))),
+                 "successes must be a non-negative integer", "use the count of positive events per item")
+            flag("successes", finite & (succ_num > trials_num), "successes exceed trials",
+                 "successes counts a subset of the trials; check the two columns are not swapped")
+
+    # scale and values --------------------------------------------------------------------------
+    judgment_rows = ~aggregate_rows
+    resolved_scale: Scale | None = scale if isinstance(scale, Scale) else None
+    if "value" in frame.columns and judgment_rows.any():
+        values = frame["value"]
+        jv = values[judgment_rows]
+        if isinstance(scale, str) or scale is None:
+            resolved_scale = _scale_from_data(scale, jv, collector, notes)
+        _check_mixed_types(values[judgment_rows], "value", rows[judgment_rows], collector)
+        missing = judgment_rows & values.isna().to_numpy()
+        flag("value", missing, "missing value (NaN/None)",
+             "give every judgment a value, or pass on_invalid='drop' to exclude these rows")
+        if resolved_scale is not None:
+            present = judgment_rows & ~missing
+            if resolved_scale.kind == "continuous":
+                numbers = _numeric(values).to_numpy()
+                flag("value", present & np.isnan(numbers), "value is not a number",
+                     "continuous scores must be numbers")
+                with np.errstate(invalid="ignore"):
+                    flag("value", present & np.isinf(numbers), "value is infinite (inf)",
+                         "replace infinite scores with finite numbers or drop them")
+                    outside = present & np.isfinite(numbers) & (
+                        (numbers < resolved_scale.low) | (numbers > resolved_scale.high))
+                flag("value", outside,
+                     f"value outside the scale bounds [{resolved_scale.low:g}, {resolved_scale.high:g}]",
+                     "correct the value or widen Scale.continuous(low, high)")
+                frame["value"] = numbers
+            else:
+                if resolved_scale.kind == "pairwise":
+                    frame["value"] = resolved_scale.normalise_pairwise(values)
+                codes = resolved_scale.encode(frame["value"])
+                numbers = _numeric(values).to_numpy() if pd.api.types.is_numeric_dtype(values) else None
+                if numbers is not None:
+                    flag("value", present & np.isinf(numbers), "value is infinite (inf)",
+                         "replace infinite values by a label on the scale")
+                unknown = present & (codes < 0)
+                if numbers is not None:
+                    unknown &= ~np.isinf(numbers)
+                shown_labels = ", ".join(map(str, resolved_scale.labels[:10]))
+                flag("value", unknown, f"label not on the {resolved_scale.kind} scale ({shown_labels})",
+                     f"correct the value or add it to Scale.{resolved_scale.kind}([...])")
+                # store labels exactly as the scale spells them
+                ok = codes >= 0
+                labels = np.array(resolved_scale.labels, dtype=object)
+                stored = frame["value"].astype(object).to_numpy(copy=True)
+                stored[ok] = labels[codes[ok]]
+                frame["value"] = stored
+    elif not judgment_rows.any():
+        resolved_scale = resolved_scale or Scale.binary((0, 1))
+        notes.append("only per-item aggregates: scale taken as binary (success / failure)")
+
+    # optional columns ----------------------------------------------------------------------------
+    if "weight" in frame.columns:
+        weights = _numeric(frame["weight"]).to_numpy()
+        with np.errstate(invalid="ignore"):
+            flag("weight", ~np.isfinite(weights) | (weights < 0),
+                 "weight must be a finite non-negative number", "fix or remove the weight")
+        frame["weight"] = weights
+    else:
+        frame["weight"] = 1.0
+    if "timestamp" in frame.columns:
+        parsed = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True)
+        flag("timestamp", frame["timestamp"].notna().to_numpy() & parsed.isna().to_numpy(),
+             "timestamp cannot be parsed as a date/time", "use ISO 8601 (2024-05-01T12:00:00Z) or a datetime column")
+        frame["timestamp"] = parsed
+    if "gold" in frame.columns and resolved_scale is not None:
+        gold_values = frame["gold"]
+        has_gold = gold_values.notna().to_numpy()
+        if resolved_scale.is_discrete:
+            if resolved_scale.kind == "pairwise":
+                gold_values = resolved_scale.normalise_pairwise(gold_values)
+            gold_codes = resolved_scale.encode(gold_values)
+            flag("gold", has_gold & (gold_codes < 0), "gold label not on the scale",
+                 "gold labels must use the same labels as the values")
+            labels = np.array(resolved_scale.labels, dtype=object)
+            stored = gold_values.astype(object).to_numpy(copy=True)
+            stored[gold_codes >= 0] = labels[gold_codes[gold_codes >= 0]]
+            stored[~has_gold] = None
+            frame["gold"] = stored
+        else:
+            gold_num = _numeric(gold_values).to_numpy()
+            flag("gold", has_gold & ~np.isfinite(gold_num), "gold value is not a finite number",
+                 "gold scores must be numbers on the same scale as the values")
+            frame["gold"] = gold_num
+
+    # consistency across rows (only on rows without row-level failures) --------------------------------
+    clean = ~bad
+    _check_constant_within(frame, clean, "rater_id", "method", rows, collector,
+                           "rater ids must be unique across methods: rename one of them")
+    if "vendor" in frame.columns:
+        _check_constant_within(frame, clean, "rater_id", "vendor", rows, collector,
+                               "a rater belongs to one vendor: fix the vendor or split the rater id")
+    for column in ("system", "system_a", "system_b", "gold"):
+        if column in frame.columns:
+            _check_constant_within(frame, clean, "item_id", column, rows, collector,
+                                   f"an item has one {column}: make item ids unique per {column}")
+
+    exclusions: list[pd.DataFrame] = []
+    # duplicates among judgment rows
+    if judgment_rows.any() and duplicates != "keep_all":
+        key_frame = frame.loc[judgment_rows & clean, ["item_id", "rater_id"]]
+        dup_later = key_frame.duplicated(keep="last").to_numpy()
+        dup_any = key_frame.duplicated(keep=False).to_numpy()
+        positions = np.flatnonzero(judgment_rows & clean)
+        if duplicates == "error" and dup_any.any():
+            dup_rows = positions[dup_any]
+            collector.add_rows(
+                "rater_id", rows[dup_rows],
+                frame.loc[dup_rows, "item_id"].astype(str) + " / " + frame.loc[dup_rows, "rater_id"].astype(str),
+                "duplicate (item_id, rater_id) judgments",
+                "keep one judgment per rater and item, or pass duplicates='keep_last' (or 'keep_all' for repeats)",
+            )
+        elif duplicates == "keep_last" and dup_later.any():
+            dropped = positions[dup_later]
+            exclusions.append(pd.DataFrame({
+                "row": rows[dropped], "column": "rater_id",
+                "value": frame.loc[dropped, "item_id"].astype(str) + " / " + frame.loc[dropped, "rater_id"].astype(str),
+                "problem": "duplicate (item_id, rater_id): an earlier judgment replaced by a later one",
+                "fix": "duplicates='keep_last'",
+            }))
+            keep = np.ones(len(frame), dtype=bool)
+            keep[dropped] = False
+            frame, rows, bad, aggregate_rows = frame[keep], rows[keep], bad[keep], aggregate_rows[keep]
+            notes.append(f"{len(dropped):,} duplicate judgments replaced by later ones")
+
+    if collector:
+        if on_invalid == "error" or _has_table_level(collector):
+            raise collector.error()
+        failures = collector.failures()
+        row_failures = failures[failures["row"].notna()]
+        exclusions.append(row_failures.drop_duplicates(subset=["row", "column", "problem"]))
+        # drop every row named in a failure (the collector caps stored examples, so use the mask)
+        failed_rows = set(rows[bad].tolist()) | set(row_failures["row"].astype(int).tolist())
+        keep = ~np.isin(rows, list(failed_rows))
+        frame, aggregate_rows = frame[keep], aggregate_rows[keep]
+        if not keep.any():
+            empty = FailureCollector()
+            empty.add_table(None, "every row was invalid: nothing is left after on_invalid='drop'",
+                            "fix the problems listed by on_invalid='error'")
+            raise empty.error()
+    exclusion_table = (pd.concat(exclusions, ignore_index=True) if exclusions
+                       else pd.DataFrame(columns=["row", "column", "value", "problem", "fix"]))
+
+    aggregates = None
+    if aggregate_rows.any():
+        keep_cols = [c for c in frame.columns if c not in ("value",)]
+        aggregates = frame.loc[aggregate_rows, keep_cols].reset_index(drop=True)
+        aggregates["successes"] = aggregates["successes"].astype(float).astype(np.int64)
+        aggregates["trials"] = aggregates["trials"].astype(float).astype(np.int64)
+        frame = frame.loc[~aggregate_rows].drop(columns=["successes", "trials"], errors="ignore")
+    else:
+        frame = frame.drop(columns=["successes", "trials"], errors="ignore")
+
+    # items that lost every judgment through exclusions are reported, never silently gone
+    if len(exclusion_table):
+        original_items = pd.Index(pd.unique(raw[resolved["item_id"]].dropna()))
+        remaining = pd.Index(pd.unique(frame["item_id"]))
+        if aggregates is not None:
+            remaining = remaining.union(pd.Index(pd.unique(aggregates["item_id"])))
+        lost = original_items.difference(remaining)
+        if len(lost):
+            notes.append(f"{len(lost):,} items have no judgments left after exclusions (e.g. {list(lost[:3])})")
+    if frame.empty and aggregates is None:
+        empty = FailureCollector()
+        empty.add_table(None, "no judgments left after exclusions", "fix the excluded rows")
+        raise empty.error()
+    if resolved_scale is None:  # pragma: no cover - value rows imply a scale or an error above
+        raise RuntimeError("internal error: no scale resolved")
+    ordered = [c for c in ("item_id", "rater_id", "method", "value", "system", "system_a", "system_b", "vendor",
+                           "timestamp", "gold", "weight") if c in frame.columns]
+    ordered += [c for c in frame.columns if c not in ordered]
+    return Judgments(
+        frame[ordered],
+        resolved_scale,
+        segments=segment_columns,
+        aggregates=aggregates,
+        exclusions=exclusion_table,
+        notes=notes,
+    )
+
+
+def _has_table_level(collector: FailureCollector) -> bool:
+    failures = collector.failures()
+    if failures["row"].isna().any():
+        return True
+    # mixed-type columns are column-level problems: dropping rows would silently pick a type
+    return bool(failures["problem"].str.startswith("mixed types").any())
+
+
+def _scale_from_data(
+    requested: str | None, values: pd.Series, collector: FailureCollector, notes: list[str]
+) -> Scale | None:
+    observed = values.dropna()
+    if requested is None:
+        inferred, reason = infer_scale(values)
+        if inferred is None:
+            collector.add_table(
+                "value", f"cannot infer the scale ({reason})",
+                "pass scale=Scale.categorical([...]), Scale.ordinal([...]), Scale.continuous(low, high) "
+                "or a scale name such as scale='categorical'",
+            )
+            return None
+        notes.append(f"scale inferred as {inferred.describe()} ({reason}); pass scale=... to override")
+        return inferred
+    try:
+        if requested == "continuous":
+            return Scale.continuous()
+        if requested == "pairwise":
+            return Scale.pairwise()
+        levels = list(pd.unique(observed))
+        try:
+            levels = sorted(levels)
+        except TypeError:
+            levels = sorted(levels, key=str)
+        if requested == "binary":
+            return Scale.binary(levels)
+        if requested == "ordinal":
+            notes.append(f"ordinal levels taken from the data in sorted order: {levels[:12]}")
+            return Scale.ordinal(levels)
+        return Scale.categorical(levels)
+    except ValueError as exc:
+        collector.add_table("value", f"the values do not fit scale={requested!r}: {exc}",
+                            "check the value column or pass an explicit Scale")
+        return None
+
+
+def _check_constant_within(
+    frame: pd.DataFrame,
+    clean: np.ndarray,
+    key: str,
+    column: str,
+    rows: np.ndarray,
+    collector: FailureCollector,
+    fix: str,
+) -> None:
+    """Flag keys (raters, items) that carry more than one value of ``column``."""
+    sub = frame.loc[clean & frame[column].notna().to_numpy(), [key, column]]
+    if sub.empty:
+        return
+    n_values = sub.groupby(key, sort=False)[column].transform("nunique")
+    offending = n_values.to_numpy() > 1
+    if not offending.any():
+        return
+    positions = sub.index[offending]
+    first_keys = sub.loc[positions, key].drop_duplicates().head(1000)
+    shown = sub.loc[sub[key].isin(first_keys)].drop_duplicates()
+    collector.add_rows(
+        column,
+        rows[frame.index.get_indexer(shown.index)],
+        shown[key].astype(str) + " -> " + shown[column].astype(str),
+        f"one {key} has several values of {column!r}",
+        fix,
+    )

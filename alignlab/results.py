@@ -1,0 +1,181 @@
+"""Result base types shared by every alignlab statistic.
+
+Every statistic returns a frozen, keyword-only dataclass derived from :class:`EstimateResult`: the
+estimate, its interval and how both were computed. Families (agreement, alignment, ...) subclass it and
+add their own fields; ``to_frame()`` always yields the base columns first, in the same order, with NaN
+where a field does not apply, so results from different functions concatenate into one tidy table.
+
+Results never round: formatting lives in ``__str__`` / ``_repr_html_`` and in the report layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EstimateResult", "TableResult", "results_to_frame", "format_estimate"]
+
+BASE_COLUMNS: tuple[str, ...] = (
+    "statistic",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "confidence_level",
+    "standard_error",
+    "method",
+    "ci_method",
+    "n_items",
+    "n_raters",
+    "warnings",
+)
+
+
+def format_estimate(estimate: float, ci_low: float, ci_high: float, confidence_level: float) -> str:
+    """``0.712 (95% CI 0.650 to 0.771)``; used by every ``__str__`` and by the report."""
+    if estimate is None or (isinstance(estimate, float) and math.isnan(estimate)):
+        return "n/a"
+    text = f"{estimate:.3g}" if abs(estimate) >= 1000 else f"{estimate:.3f}"
+    if ci_low is not None and not (isinstance(ci_low, float) and math.isnan(ci_low)):
+        text += f" ({confidence_level:.0%} CI {ci_low:.3f} to {ci_high:.3f})"
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstimateResult:
+    """One estimate with its uncertainty and provenance.
+
+    Attributes
+    ----------
+    estimate : float
+        The point estimate.
+    ci_low, ci_high : float
+        Interval bounds (NaN when no interval was requested, ``ci_method="none"``).
+    confidence_level : float
+        Nominal coverage of the interval.
+    method : str
+        The exact variant computed, e.g. ``"krippendorff_alpha[interval]"``.
+    ci_method : str
+        How the interval was computed, e.g. ``"bootstrap-bca(items, 2000)"``, ``"analytic(gwet)"``.
+    n_items, n_raters : int
+        Units and raters that entered the computation.
+    standard_error : float
+        Standard error of the estimate when available, else NaN.
+    warnings : tuple of str
+        Anything the user should know (small samples, excluded rows, non-convergence).
+    """
+
+    statistic: ClassVar[str] = "estimate"
+
+    estimate: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    confidence_level: float = 0.95
+    method: str = ""
+    ci_method: str = "none"
+    n_items: int = 0
+    n_raters: int = 0
+    standard_error: float = math.nan
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Accept a list for convenience but keep the dataclass hashable and immutable.
+        if not isinstance(self.warnings, tuple):
+            object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    # -- views ------------------------------------------------------------------------------------
+    def _extra_fields(self) -> dict[str, Any]:
+        base = set(BASE_COLUMNS)
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name in base or not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame | pd.Series | np.ndarray | dict | list):
+                continue  # tables are exposed as attributes, not flattened into one row
+            out[f.name] = value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "statistic": self.statistic,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "confidence_level": self.confidence_level,
+            "standard_error": self.standard_error,
+            "method": self.method,
+            "ci_method": self.ci_method,
+            "n_items": self.n_items,
+            "n_raters": self.n_raters,
+            "warnings": "; ".join(self.warnings),
+        }
+        row.update(self._extra_fields())
+        return row
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row tidy frame: the base columns first (same for every result), then extras."""
+        return pd.DataFrame([self.to_dict()])
+
+    def __str__(self) -> str:
+        head = f"{self.method or self.statistic}: " + format_estimate(
+            self.estimate, self.ci_low, self.ci_high, self.confidence_level
+        )
+        lines = [head, f"  interval: {self.ci_method}; n_items={self.n_items}, n_raters={self.n_raters}"]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame().T.rename(columns={0: "value"})
+        return (
+            f"<div><strong>{html.escape(self.method or self.statistic)}</strong>"
+            f"{frame.to_html(escape=True, na_rep='')}</div>"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableResult:
+    """Base for results whose main output is a tidy table (one row per rater, slice, segment...).
+
+    Subclasses set ``table`` to the frame; ``to_frame()`` returns a copy of it.
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    method: str = ""
+    confidence_level: float = 0.95
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.warnings, tuple):
+            object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def __str__(self) -> str:
+        with pd.option_context("display.max_rows", 30, "display.width", 120, "display.precision", 3):
+            body = str(self.table)
+        lines = [f"{self.method}", body] + [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><strong>{html.escape(self.method)}</strong>"
+            f"{self.table.to_html(escape=True, na_rep='', float_format=lambda x: f'{x:.4g}')}</div>"
+        )
+
+
+def results_to_frame(results: list[EstimateResult] | dict[str, EstimateResult]) -> pd.DataFrame:
+    """Concatenate several results into one tidy frame (``dict`` keys become a ``name`` column)."""
+    if isinstance(results, dict):
+        frames = [r.to_frame().assign(name=k) for k, r in results.items()]
+    else:
+        frames = [r.to_frame() for r in results]
+    if not frames:
+        return pd.DataFrame(columns=list(BASE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
