@@ -1,0 +1,1 @@
+"""numpy/scipy kernels on plain arrays (no pandas, no I/O)."""

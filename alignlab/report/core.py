@@ -1,0 +1,220 @@
+"""Report engine: sections are (compute, render) pairs; rendering is a pure function of results.
+
+A section is declared once with :func:`register_section`::
+
+    @register_section("agreement", title="Agreement", order=30)
+    def agreement_section(ctx: ReportContext) -> SectionContent | None:
+        result = ctx.cached("agreement.summary", lambda: agreement.summary(ctx.judgments))
+        return SectionContent(body=html_table(result.to_frame()), bullets=["..."])
+
+The function receives a :class:`ReportContext` (the judgments, options, a results cache shared by all
+sections, the seed) and returns a :class:`SectionContent` — HTML fragments built only with the helpers
+of :mod:`alignlab.report.html`, which escape every user string — or ``None`` when the data does not
+support the section. Compute happens through public alignlab functions (``ctx.cached`` makes sure two
+sections never compute the same thing twice); the HTML is a function of their result objects only.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from alignlab.data import Judgments
+from alignlab.report import html as h
+
+__all__ = [
+    "ReportContext",
+    "SectionContent",
+    "SectionSpec",
+    "register_section",
+    "registered_sections",
+    "build_report",
+    "render_html",
+]
+
+Status = Literal["pass", "warn", "fail", "info"]
+
+
+@dataclass
+class ReportContext:
+    """What every section function receives."""
+
+    judgments: Judgments
+    options: Mapping[str, Any] = field(default_factory=dict)
+    random_state: int | None = 0
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    progress: Callable[[str], None] | None = None
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Compute once per report; later sections asking for ``key`` get the same object."""
+        if key not in self._cache:
+            if self.progress is not None:
+                self.progress(key)
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+
+@dataclass(frozen=True)
+class SectionContent:
+    """The HTML of one section (built with :mod:`alignlab.report.html`) and its top-line findings.
+
+    ``bullets`` (plain text, escaped when rendered) feed the summary at the top of the report;
+    ``status`` colours the section's badge; ``verdict`` (plain text) is shown above the fold when set.
+    """
+
+    body: str
+    bullets: tuple[str, ...] = ()
+    status: Status = "info"
+    verdict: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    title: str
+    order: int
+    build: Callable[[ReportContext], SectionContent | None]
+
+
+_REGISTRY: dict[str, SectionSpec] = {}
+
+
+def register_section(key: str, *, title: str, order: int) -> Callable[[Callable], Callable]:
+    """Register a section function (see the module docstring). Lower ``order`` comes first."""
+
+    def decorator(func: Callable[[ReportContext], SectionContent | None]) -> Callable:
+        _REGISTRY[key] = SectionSpec(key=key, title=title, order=order, build=func)
+        return func
+
+    return decorator
+
+
+def registered_sections() -> list[SectionSpec]:
+    from alignlab.report import sections  # noqa: F401  (import registers the built-in sections)
+
+    return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.key))
+
+
+@dataclass(frozen=True)
+class BuiltSection:
+    spec: SectionSpec
+    content: SectionContent | None
+    error: str | None = None
+
+
+def build_report(
+    judgments: Judgments,
+    out_dir: str | Path | None = None,
+    *,
+    sections: list[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    random_state: int | None = 0,
+    title: str = "alignlab report",
+    call: str = "",
+    dataset_name: str | None = None,
+    strict: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[str, list[BuiltSection]]:
+    """Compute and render every section the data supports; write ``out_dir/index.html`` if given.
+
+    Parameters
+    ----------
+    sections : list of str, optional
+        Keys of the sections to include (default: all registered).
+    strict : bool
+        Raise when a section fails instead of showing the error in the report.
+
+    Returns
+    -------
+    (html, sections)
+    """
+    ctx = ReportContext(judgments=judgments, options=dict(options or {}), random_state=random_state,
+                        progress=progress)
+    specs = registered_sections()
+    if sections is not None:
+        known = {s.key for s in specs}
+        unknown = [s for s in sections if s not in known]
+        if unknown:
+            raise ValueError(f"Unknown report sections {unknown}; available: {sorted(known)}")
+        specs = [s for s in specs if s.key in sections]
+    built: list[BuiltSection] = []
+    for spec in specs:
+        try:
+            content = spec.build(ctx)
+            built.append(BuiltSection(spec, content))
+        except Exception as exc:
+            if strict:
+                raise
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            built.append(BuiltSection(spec, None, error=detail))
+    page = render_html(
+        built, judgments=judgments, title=title, call=call, random_state=random_state, dataset_name=dataset_name
+    )
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "index.html").write_text(page, encoding="utf-8")
+    return page, built
+
+
+def render_html(
+    built: list[BuiltSection],
+    *,
+    judgments: Judgments,
+    title: str,
+    call: str,
+    random_state: int | None,
+    dataset_name: str | None = None,
+) -> str:
+    """Assemble the self-contained page (inline CSS/JS/SVG, no network)."""
+    from alignlab import __version__
+
+    shown = [b for b in built if b.content is not None or b.error is not None]
+    verdicts = [(b.spec.title, b.content) for b in shown if b.content is not None and b.content.verdict]
+    bullets = [(b.content.status, text) for b in shown if b.content is not None for text in b.content.bullets]
+    parts: list[str] = []
+    subtitle = (
+        f"{len(judgments):,} judgments · {judgments.n_items:,} items · {judgments.n_raters:,} raters · "
+        f"methods: {', '.join(map(str, judgments.methods))} · scale: {judgments.scale.describe()}"
+    )
+    if dataset_name:
+        subtitle = f"dataset {dataset_name} · " + subtitle
+    parts.append(f'<header><h1>{h.esc(title)}</h1><p class="sub">{h.esc(subtitle)}</p></header>')
+    if verdicts or bullets:
+        parts.append('<section id="decision" class="decision"><h2>Decision summary</h2>')
+        for section_title, content in verdicts:
+            parts.append(
+                f'<div class="verdict {h.esc(content.status)}"><span class="light"></span>'
+                f"<div><strong>{h.esc(section_title)}:</strong> {h.esc(content.verdict)}</div></div>"
+            )
+        if bullets:
+            parts.append("<ul>" + "".join(
+                f'<li class="{h.esc(status)}">{h.esc(text)}</li>' for status, text in bullets[:12]) + "</ul>")
+        parts.append("</section>")
+    nav = "".join(f'<a href="#{h.esc(b.spec.key)}">{h.esc(b.spec.title)}</a>' for b in shown)
+    parts.append(f"<nav>{nav}</nav>")
+    for b in shown:
+        parts.append(f'<section id="{h.esc(b.spec.key)}"><h2>{h.esc(b.spec.title)}</h2>')
+        if b.error is not None:
+            parts.append(h.callout(f"This section could not be computed: {b.error}", kind="fail"))
+        else:
+            assert b.content is not None  # noqa: S101 - filtered above
+            for warning in b.content.warnings:
+                parts.append(h.callout(warning, kind="warn"))
+            parts.append(b.content.body)
+        parts.append("</section>")
+    excluded = judgments.n_excluded
+    footer = (
+        f"alignlab {__version__} · data hash {judgments.data_hash} · seed {random_state} · "
+        f"{excluded:,} rows excluded at load"
+    )
+    parts.append(f'<footer><p>{h.esc(footer)}</p><p>call: <code>{h.esc(call or "(python API)")}</code></p></footer>')
+    body = "\n".join(parts)
+    return h.page(title=title, body=body)
