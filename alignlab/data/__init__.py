@@ -1,5 +1,6 @@
 """The canonical judgments table: schema, validation, loaders."""
 
+from alignlab.data.consensus import item_consensus
 from alignlab.data.errors import JudgmentsValidationError
 from alignlab.data.judgments import CANONICAL_COLUMNS, Judgments, JudgmentsSummary, load_judgments
 from alignlab.data.scales import PAIRWISE_LABELS, Scale, infer_scale
@@ -12,5 +13,6 @@ __all__ = [
     "JudgmentsValidationError",
     "Scale",
     "infer_scale",
+    "item_consensus",
     "load_judgments",
 ]

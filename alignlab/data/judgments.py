@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from alignlab.data.errors import FailureCollector, JudgmentsValidationError
+from alignlab.data.errors import FailureCollector
 from alignlab.data.scales import Scale, infer_scale
 
 __all__ = ["Judgments", "load_judgments", "JudgmentsSummary", "CANONICAL_COLUMNS"]
