@@ -15,8 +15,11 @@ $(VENV)/.demo-installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -e ".[fast]"
 	touch $@
 
+# irrCAC pins scipy==1.12 and pandas<3 in every release, which would break the environment; it is a
+# reference implementation for tests only and runs fine without its pins.
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev,fast]"
+	$(BIN)/python -m pip install --no-deps "irrCAC==0.4.4"
 	touch $@
 
 venv: $(VENV)/.dev-installed
