@@ -7,8 +7,8 @@ judgment) into a :class:`Judgments` object that every module consumes.
 from importlib.metadata import PackageNotFoundError, version
 
 from alignlab import datasets
-from alignlab.data import Judgments, JudgmentsValidationError, Scale, load_judgments
 from alignlab._params import InvalidParameterError
+from alignlab.data import Judgments, JudgmentsValidationError, Scale, load_judgments
 
 try:
     __version__ = version("alignlab")
