@@ -21,6 +21,7 @@ import inspect
 import json
 import shlex
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,15 +62,9 @@ def invocation() -> str:
 
 
 def print_failures(error: JudgmentsValidationError) -> None:
-    err_console.print(f"[bold red]The judgments table is invalid[/] ({len(error.counts)} problems):")
-    table = Table("column", "problem", "rows", "fix", "example rows", show_lines=False)
-    for record in error.counts.itertuples(index=False):
-        sel = error.failures[(error.failures["column"].astype(str) == str(record.column))
-                             & (error.failures["problem"] == record.problem)].head(3)
-        examples = ", ".join(f"{int(r)}: {v!r}" for r, v in zip(sel["row"], sel["value"], strict=True) if r is not None
-                             and str(r) != "<NA>")
-        table.add_row(str(record.column), record.problem, str(record.n_rows), record.fix, examples)
-    err_console.print(table)
+    """The full failure list, one line per problem (soft-wrapped so it stays greppable)."""
+    err_console.print("[bold red]The judgments table is invalid.[/]")
+    err_console.print(str(error), markup=False, soft_wrap=True)
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +84,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
             if _STATE["debug"]:
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}")
+            err_console.print("[bold red]error:[/] ", end="")
+            err_console.print(str(exc), markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
         except Exception as exc:
             if _STATE["debug"]:
@@ -122,6 +118,12 @@ _LOAD_PARAMETERS: list[tuple[str, Any, Any]] = [
     ("scale", None, typer.Option(None, "--scale", help=f"One of {', '.join(_SCALES)} (inferred if omitted).")),
     ("duplicates", "error", typer.Option("error", "--duplicates", help="error, keep_last or keep_all.")),
     ("on_invalid", "error", typer.Option("error", "--on-invalid", help="error or drop (drop records exclusions).")),
+]
+
+
+_LOAD_ANNOTATIONS: list[Any] = [
+    Path | None if name == "file" else (str if name in ("duplicates", "on_invalid") else str | None)
+    for name, _, _ in _LOAD_PARAMETERS
 ]
 
 
@@ -165,7 +167,8 @@ def with_judgments(func: Callable[..., Any]) -> Callable[..., Any]:
     ``dataset_name`` keyword, the bundled dataset's name (or None) is passed there.
     """
     signature = inspect.signature(func)
-    own = list(signature.parameters.values())
+    hints = typing.get_type_hints(func)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
     wants_name = "dataset_name" in signature.parameters
     own_params = [p for p in own[1:] if p.name != "dataset_name"]
     load_names = [name for name, _, _ in _LOAD_PARAMETERS]
@@ -180,12 +183,12 @@ def with_judgments(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(judgments, **kwargs)
 
     params = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option)
-        for name, _, option in _LOAD_PARAMETERS
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+        for (name, _, option), annotation in zip(_LOAD_PARAMETERS, _LOAD_ANNOTATIONS, strict=True)
     ]
     params += [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own_params]
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {}
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
 
 
