@@ -96,6 +96,10 @@ def build_pandalm(shared: Path) -> tuple[pd.DataFrame, dict]:
         ("gpt-3.5-turbo", "llm_judge", "gpt35_label"),
         ("pandalm-7b", "llm_judge", "pandalm7b_label"),
     ]
+    # who supplies each rater's judgments: the human panel of the PandaLM authors, OpenAI's API, the
+    # PandaLM model (lets vendor audits run on real data)
+    vendors = {"annotator1": "pandalm-annotators", "annotator2": "pandalm-annotators",
+               "annotator3": "pandalm-annotators", "gpt-3.5-turbo": "openai", "pandalm-7b": "pandalm"}
     parts = []
     unparseable = {}
     for rater_id, method, column in raters:
@@ -106,6 +110,7 @@ def build_pandalm(shared: Path) -> tuple[pd.DataFrame, dict]:
         part.insert(1, "rater_id", rater_id)
         part.insert(2, "method", method)
         part.insert(3, "value", codes[ok].astype(int).map(to_label).to_numpy())
+        part.insert(4, "vendor", vendors[rater_id])
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     order = {rater_id: k for k, (rater_id, _, _) in enumerate(raters)}
@@ -437,6 +442,8 @@ instruction plus its input), `len_a`, `len_b` (characters of response 1 and resp
 - Upstream labels 1 (response1 better) -> `A`, 2 (response2 better) -> `B`, 0 -> `tie`, for the human
   annotators `annotator1`..`annotator3` (method `human`) and the judges `gpt-3.5-turbo` and `pandalm-7b`
   (method `llm_judge`).
+- `vendor`: who supplies each rater's judgments — `pandalm-annotators` (the PandaLM authors' human
+  panel), `openai` (gpt-3.5-turbo), `pandalm` (pandalm-7b); added by alignlab so vendor audits run on real data.
 - `system_a`/`system_b`: `cmp_key` split on its single `_` (model names contain `-` and `.` but never `_`):
   bloom-7b, cerebras-gpt-6.7B, llama-7b, opt-7b, pythia-6.9b. As in other public conversions of this test
   set, the first name is taken as the model of `response1`. Items per pair: {comparisons}.
