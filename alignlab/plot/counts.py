@@ -45,7 +45,8 @@ class CountsDisplay(Display):
         if len(colours) > 1:
             from matplotlib.patches import Patch
 
-            ax.legend(handles=[Patch(color=c, label=g) for g, c in colours.items()], frameon=False, fontsize=8)
+            ax.legend(handles=[Patch(color=c, label=g) for g, c in colours.items()], frameon=False, fontsize=8,
+                      loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_xlabel(self.xlabel)
         ax.tick_params(axis="y", labelsize=8)
         if self.title:

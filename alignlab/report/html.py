@@ -115,7 +115,7 @@ li.pass::marker{color:var(--pass)}li.warn::marker{color:var(--warn)}li.fail::mar
 table.data th,table.data td{border:1px solid var(--line);padding:4px 8px}table.data th{background:#f1f3f7;text-align:left}
 table.sortable th{cursor:pointer}table.sortable th:after{content:" \\2195";color:#aab}
 td.num{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;color:var(--muted);padding:4px 0}
-.note{color:var(--muted);font-size:13px}figure{margin:12px 0}figure svg{max-width:100%;height:auto}
+.note{color:var(--muted);font-size:13px}figure{margin:12px 0}figure svg{width:100%;max-width:760px;height:auto}
 figcaption{color:var(--muted);font-size:13px}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:170px}
 .card .label{color:var(--muted);font-size:13px}.card .value{font-size:20px;font-weight:600}.card .cnote{color:var(--muted);font-size:12px}
