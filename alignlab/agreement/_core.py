@@ -1,0 +1,281 @@
+"""Shared pieces of the agreement module: result types, data extraction and the interval helper."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from alignlab._array.bootstrap import bootstrap
+from alignlab._params import Options
+from alignlab.data.judgments import Judgments
+from alignlab.results import EstimateResult, TableResult, format_estimate
+
+__all__ = ["AgreementResult", "AgreementTable", "CI_METHODS"]
+
+#: interval methods accepted by every agreement statistic
+CI_METHODS = ("analytic", "bootstrap-bca", "bootstrap-percentile", "none")
+BOOTSTRAP_METHODS = ("bootstrap-bca", "bootstrap-percentile", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreementResult(EstimateResult):
+    """An agreement coefficient with its interval.
+
+    Attributes
+    ----------
+    statistic : str
+        ``"cohen_kappa"``, ``"krippendorff_alpha"``, ``"icc"`` ...
+    level : str
+        The measurement level (alpha), weight scheme (kappa family) or ICC form.
+    observed_agreement, expected_agreement : float
+        ``p_o`` and ``p_e`` of the kappa family (NaN for alpha, ICC, W).
+    observed_disagreement, expected_disagreement : float
+        ``D_o`` and ``D_e`` of Krippendorff's alpha (NaN elsewhere).
+    n_judgments : int
+        Judgments that entered the computation (after restricting raters and pairing).
+    """
+
+    statistic: str = "agreement"
+    level: str = ""
+    observed_agreement: float = math.nan
+    expected_agreement: float = math.nan
+    observed_disagreement: float = math.nan
+    expected_disagreement: float = math.nan
+    n_judgments: int = 0
+
+    def __str__(self) -> str:
+        head = f"{self.method}: " + format_estimate(self.estimate, self.ci_low, self.ci_high,
+                                                      self.confidence_level)
+        lines = [head, f"  interval: {self.ci_method}; n_items={self.n_items}, n_raters={self.n_raters}, "
+                       f"n_judgments={self.n_judgments}"]
+        if not math.isnan(self.observed_agreement):
+            lines.append(f"  observed agreement {self.observed_agreement:.3f}, "
+                         f"chance agreement {self.expected_agreement:.3f}")
+        if not math.isnan(self.observed_disagreement):
+            lines.append(f"  observed disagreement {self.observed_disagreement:.4g}, "
+                         f"expected disagreement {self.expected_disagreement:.4g}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgreementTable(TableResult):
+    """A tidy table of agreement results (pairwise, leave-one-out, by group, summary).
+
+    ``table`` has one row per result with the :class:`AgreementResult` columns (``statistic``,
+    ``estimate``, ``ci_low``, ``ci_high`` ...) plus the identifying columns of the breakdown.
+    """
+
+    statistic: str = ""
+    keys: tuple[str, ...] = field(default_factory=tuple)
+
+    def matrix(self, value: str = "estimate") -> pd.DataFrame:
+        """Rater x rater matrix of ``value`` (pairwise tables only), symmetric with NaN diagonal."""
+        if set(self.keys) != {"rater_a", "rater_b"}:
+            raise ValueError("matrix() needs a pairwise table (from agreement.pairwise).")
+        t = self.table
+        raters = list(dict.fromkeys([*t["rater_a"], *t["rater_b"]]))
+        out = pd.DataFrame(np.nan, index=pd.Index(raters, name="rater_a"), columns=pd.Index(raters, name="rater_b"))
+        for column_a, column_b in (("rater_a", "rater_b"), ("rater_b", "rater_a")):
+            wide = t.pivot(index=column_a, columns=column_b, values=value)
+            out = out.combine_first(wide.rename_axis(index="rater_a", columns="rater_b"))
+        return out.loc[raters, raters]
+
+
+# --------------------------------------------------------------------------------------------------
+# data extraction
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LongData:
+    """One judgment per (item, rater) pair, with compact item and rater codes."""
+
+    judgments: Judgments
+    item_codes: np.ndarray
+    rater_codes: np.ndarray
+    label_codes: np.ndarray | None
+    values: np.ndarray
+    items: pd.Index
+    raters: pd.Index
+    rows: np.ndarray  # positions in judgments.frame
+    n_duplicates: int
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_raters(self) -> int:
+        return len(self.raters)
+
+    @property
+    def scale(self) -> Any:
+        return self.judgments.scale
+
+    def counts(self) -> np.ndarray:
+        k = self.scale.n_categories
+        flat = self.item_codes * np.int64(k) + self.label_codes
+        return np.bincount(flat, minlength=self.n_items * k).reshape(self.n_items, k).astype(float)
+
+
+def select(
+    judgments: Judgments,
+    raters: str | Sequence[str] | None,
+    methods: str | Sequence[str] | None,
+) -> Judgments:
+    """Restrict to ``raters``/``methods`` (errors from Judgments name the available choices)."""
+    if raters is None and methods is None:
+        return judgments
+    return judgments.subset(raters=raters, methods=methods)
+
+
+def long_data(judgments: Judgments, caller: str) -> LongData:
+    """Deduplicate to the last judgment per (item, rater) and compact the codes."""
+    j = judgments
+    if j.aggregates is not None and len(j.frame) == 0:  # pragma: no cover - aggregates-only tables
+        raise ValueError(f"{caller} needs individual judgments; this table only has per-item aggregates.")
+    key = j.item_codes * np.int64(j.n_raters) + j.rater_codes
+    _, last_rev = np.unique(key[::-1], return_index=True)
+    rows = np.sort(len(key) - 1 - last_rev)
+    item_codes, items = pd.factorize(j.frame["item_id"].to_numpy()[rows], sort=True)
+    rater_codes, raters = pd.factorize(j.frame["rater_id"].to_numpy()[rows], sort=True)
+    labels = j.label_codes[rows] if j.scale.is_discrete else None
+    return LongData(
+        judgments=j,
+        item_codes=item_codes.astype(np.int64),
+        rater_codes=rater_codes.astype(np.int64),
+        label_codes=labels,
+        values=np.asarray(j.values, dtype=float)[rows],
+        items=pd.Index(items, name="item_id"),
+        raters=pd.Index(raters, name="rater_id"),
+        rows=rows,
+        n_duplicates=len(key) - len(rows),
+    )
+
+
+def cluster_codes(data: LongData, clusters: str | None, caller: str) -> np.ndarray | None:
+    """Cluster code per item from an item-level column of the judgments table."""
+    if clusters is None:
+        return None
+    frame = data.judgments.frame
+    if clusters not in frame.columns:
+        raise ValueError(
+            f"The 'clusters' argument of {caller} names column {clusters!r}, which is not in the judgments "
+            f"table; columns are {list(frame.columns)}. Load the table with that column kept as a segment."
+        )
+    column = frame[clusters].to_numpy()[data.rows]
+    if pd.isna(column).any():
+        raise ValueError(f"The cluster column {clusters!r} has missing values; fill them in or drop those rows.")
+    pairs = pd.DataFrame({"item": data.item_codes, "cluster": column}).drop_duplicates()
+    if len(pairs) != data.n_items:
+        bad = pairs["item"][pairs["item"].duplicated()].iloc[0]
+        raise ValueError(
+            f"The cluster column {clusters!r} must be constant within an item; item {data.items[bad]!r} has "
+            "several values. Use an item-level column such as a conversation id."
+        )
+    per_item = np.empty(data.n_items, dtype=object)
+    per_item[pairs["item"].to_numpy()] = pairs["cluster"].to_numpy()
+    codes, _ = pd.factorize(per_item)
+    return codes.astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------------
+# intervals
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+    standard_error: float
+    label: str
+    warnings: tuple[str, ...] = ()
+
+
+NO_INTERVAL = Interval(math.nan, math.nan, math.nan, "none")
+
+
+def bootstrap_interval(
+    statistic: Callable[[np.ndarray], np.ndarray],
+    n_units: int,
+    estimate: float,
+    *,
+    ci_method: str,
+    confidence_level: float,
+    n_resamples: int,
+    random_state: Any,
+    clusters: np.ndarray | None,
+) -> Interval:
+    if ci_method == "none" or not np.isfinite(estimate):
+        return NO_INTERVAL
+    method = "bca" if ci_method == "bootstrap-bca" else "percentile"
+    outcome = bootstrap(statistic, n_units, estimate=estimate, n_resamples=n_resamples,
+                        confidence_level=confidence_level, method=method, random_state=random_state,
+                        clusters=clusters, unit_name="items" if clusters is None else "clusters")
+    notes = []
+    if outcome.n_failed:
+        notes.append(f"{outcome.n_failed} of {n_resamples} bootstrap resamples gave no value (e.g. one "
+                     "category only) and were dropped")
+    return Interval(outcome.low, outcome.high, outcome.standard_error, outcome.ci_method, tuple(notes))
+
+
+def t_interval(estimate: float, se: float, df: float, confidence_level: float, label: str,
+               upper: float = 1.0) -> Interval:
+    """Wald interval with a t quantile (Gwet's convention), the upper limit capped at ``upper``."""
+    if not (np.isfinite(estimate) and np.isfinite(se)):
+        return Interval(math.nan, math.nan, se, label)
+    q = stats.t.ppf(0.5 + confidence_level / 2, df)
+    return Interval(estimate - q * se, min(upper, estimate + q * se), se, label)
+
+
+def normal_interval(estimate: float, se: float, confidence_level: float, label: str) -> Interval:
+    if not (np.isfinite(estimate) and np.isfinite(se)):
+        return Interval(math.nan, math.nan, se, label)
+    q = stats.norm.ppf(0.5 + confidence_level / 2)
+    return Interval(estimate - q * se, estimate + q * se, se, label)
+
+
+def ci_options(analytic: bool) -> list[Any]:
+    return [Options(CI_METHODS if analytic else BOOTSTRAP_METHODS)]
+
+
+def finish(
+    *,
+    statistic: str,
+    method: str,
+    level: str,
+    estimate: float,
+    interval: Interval,
+    confidence_level: float,
+    n_items: int,
+    n_raters: int,
+    n_judgments: int,
+    warnings: Sequence[str] = (),
+    observed_agreement: float = math.nan,
+    expected_agreement: float = math.nan,
+    observed_disagreement: float = math.nan,
+    expected_disagreement: float = math.nan,
+) -> AgreementResult:
+    return AgreementResult(
+        estimate=float(estimate),
+        ci_low=float(interval.low),
+        ci_high=float(interval.high),
+        confidence_level=float(confidence_level),
+        method=method,
+        ci_method=interval.label,
+        n_items=int(n_items),
+        n_raters=int(n_raters),
+        standard_error=float(interval.standard_error),
+        warnings=tuple(warnings) + interval.warnings,
+        statistic=statistic,
+        level=level,
+        observed_agreement=float(observed_agreement),
+        expected_agreement=float(expected_agreement),
+        observed_disagreement=float(observed_disagreement),
+        expected_disagreement=float(expected_disagreement),
+        n_judgments=int(n_judgments),
+    )
