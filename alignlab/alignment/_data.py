@@ -1,0 +1,131 @@
+"""From a Judgments table to aligned per-item scores of two methods (or a method and the human consensus)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignlab.data.judgments import Judgments
+
+Spec = str | Sequence[str]
+
+
+def numeric_values(j: Judgments) -> np.ndarray:
+    """A number per judgment row on which means and correlations make sense.
+
+    Pairwise preferences become the probability that ``A`` (``system_a``'s output) is preferred:
+    A = 1, tie = 0.5, B = 0. Binary, ordinal and continuous scales use their numeric levels.
+    Categorical (unordered) labels have no numeric meaning and raise.
+    """
+    if j.scale.kind == "pairwise":
+        lookup = {"A": 1.0, "B": 0.0, "tie": 0.5}
+        return np.array([lookup[label] for label in j.scale.labels])[j.label_codes]
+    if j.scale.kind == "categorical":
+        raise ValueError(
+            "The judgments use an unordered categorical scale, on which correlations and means are not "
+            "defined. Use method_matrix (chance-corrected agreement) or alt_test(..., metric='accuracy'), "
+            "or load the table with an ordinal scale if the labels are ordered."
+        )
+    return j.values
+
+
+def resolve(j: Judgments, spec: Spec, argument: str) -> list[Any]:
+    return j.resolve_raters(spec, argument=argument)
+
+
+def per_item_scores(j: Judgments, raters: list[Any], *, label: str) -> pd.Series:
+    """Mean numeric judgment per item over ``raters`` (a single rater's value when one is named)."""
+    mask = j.frame["rater_id"].isin(raters).to_numpy()
+    if not mask.any():
+        raise ValueError(f"{label} has no judgments in this table.")
+    values = numeric_values(j)[mask]
+    codes = j.item_codes[mask]
+    total = np.bincount(codes, weights=values, minlength=j.n_items)
+    count = np.bincount(codes, minlength=j.n_items)
+    rated = count > 0
+    return pd.Series(total[rated] / count[rated], index=j.items[rated], name=label)
+
+
+def consensus_scores(j: Judgments, humans: Spec, consensus: pd.DataFrame | None) -> pd.Series:
+    """Per-item human reference: a given consensus frame, or the mean of the humans' numeric values."""
+    if consensus is None:
+        return per_item_scores(j, resolve(j, humans, "humans"), label="humans")
+    if not isinstance(consensus, pd.DataFrame) or "item_id" not in consensus.columns:
+        raise ValueError(
+            "The 'consensus' argument must be a DataFrame with an 'item_id' column and a numeric "
+            "'consensus', 'mean', 'estimate' or 'posterior_mean' column (e.g. an annotator model's items_)."
+        )
+    for column in ("consensus", "posterior_mean", "estimate", "mean"):
+        if column in consensus.columns and pd.api.types.is_numeric_dtype(consensus[column]):
+            return pd.Series(consensus[column].to_numpy(dtype=float), index=consensus["item_id"], name="humans")
+    raise ValueError(
+        "The 'consensus' frame has no numeric 'consensus', 'posterior_mean', 'estimate' or 'mean' column; "
+        f"its columns are {list(consensus.columns)}."
+    )
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Items scored by both sides, with their system and (optional) group codes."""
+
+    item_id: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    system: np.ndarray | None  # codes 0..S-1
+    systems: pd.Index | None
+    group: np.ndarray | None  # codes 0..G-1 (the input shared across systems)
+    groups: pd.Index | None
+
+    @property
+    def n(self) -> int:
+        return len(self.a)
+
+
+def side_scores(j: Judgments, spec: Spec, *, argument: str, consensus: pd.DataFrame | None = None,
+                human_default: bool = False) -> tuple[pd.Series, list[Any]]:
+    """Per-item scores of one side; ``consensus`` replaces the humans' mean when this side is humans."""
+    raters = resolve(j, spec, argument)
+    if human_default and consensus is not None:
+        return consensus_scores(j, spec, consensus), raters
+    return per_item_scores(j, raters, label=str(spec)), raters
+
+
+def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = None) -> Paired:
+    """Align two per-item score series on their common items, attaching system and group codes."""
+    common = a.index.intersection(b.index)
+    if len(common) < 3:
+        raise ValueError(
+            f"Only {len(common)} items are scored by both sides; correlations need at least 3. Check that "
+            "the two methods rated the same item ids."
+        )
+    info = j.item_info.set_index("item_id")
+    system = systems = None
+    if "system" in info.columns:
+        codes, systems = pd.factorize(info.loc[common, "system"], sort=True)
+        if (codes < 0).any():
+            raise ValueError("Some items have no 'system'; give every item a system or drop them.")
+        system = codes.astype(np.int64)
+    group_codes = groups = None
+    if group is not None:
+        if group not in j.frame.columns:
+            raise ValueError(
+                f"The 'group' argument names column {group!r}, which is not in the table; columns are "
+                f"{list(j.frame.columns)}. Pass the column holding the input (prompt, source segment) "
+                "shared by the systems' outputs."
+            )
+        first = j.frame.drop_duplicates("item_id").set_index("item_id")[group]
+        gcodes, groups = pd.factorize(first.loc[common], sort=True)
+        group_codes = gcodes.astype(np.int64)
+    return Paired(
+        item_id=np.asarray(common),
+        a=a.loc[common].to_numpy(dtype=float),
+        b=b.loc[common].to_numpy(dtype=float),
+        system=system,
+        systems=None if systems is None else pd.Index(systems),
+        group=group_codes,
+        groups=None if groups is None else pd.Index(groups),
+    )

@@ -1,0 +1,247 @@
+"""Is judge A more aligned with the humans than judge B? PERM-BOTH, Williams' test, significance clusters."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from alignlab._array.alignment_rows import rows_statistic
+from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
+from alignlab.alignment._results import CompareJudgesResult
+from alignlab.alignment.correlation import correlate
+from alignlab.data.judgments import Judgments
+
+__all__ = ["compare_judges", "perm_both", "williams_test", "significance_clusters"]
+
+
+def williams_test(r12: float, r13: float, r23: float, n: int) -> tuple[float, float]:
+    """Williams' t for ``corr(M1, H) = r13`` vs ``corr(M2, H) = r23`` sharing H, ``r12 = corr(M1, M2)``.
+
+    Returns ``(t, p)``, the one-sided p-value that r13 > r23 (df = n - 3). Graham & Baldwin 2014;
+    Steiger 1980, Psychol. Bull. eq. 6.
+    """
+    k = 1 - r12**2 - r13**2 - r23**2 + 2 * r12 * r13 * r23
+    denominator = 2 * k * (n - 1) / (n - 3) + ((r23 + r13) ** 2 / 4) * (1 - r12) ** 3
+    t = (r13 - r23) * math.sqrt((n - 1) * (1 + r12)) / math.sqrt(denominator)
+    return t, float(stats.t.sf(t, n - 3))
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    sd = np.nanstd(x)
+    return (x - np.nanmean(x)) / (sd if sd > 0 else 1.0)
+
+
+def perm_both(
+    m1: np.ndarray, m2: np.ndarray, human: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *, n_permutations: int, rng: np.random.Generator, batch: int = 100,
+) -> tuple[float, float]:
+    """PERM-BOTH (Deutsch, Dror & Roth 2021): p-value that ``statistic(m2, H) > statistic(m1, H)``.
+
+    ``m1``, ``m2``, ``human`` share a shape whose cells are (system, item); each metric is z-scored and,
+    per permutation, every cell's two metric scores are swapped with probability 1/2.
+    ``statistic(x, h)`` maps ``(b, *shape)`` metric arrays to ``(b,)``. Returns ``(delta, p)`` with
+    ``p = (1 + #{delta* >= delta}) / (1 + B)``.
+    """
+    z1, z2 = _zscore(m1), _zscore(m2)
+    observed = float(statistic(z2[None], human)[0] - statistic(z1[None], human)[0])
+    exceed = 0
+    done = 0
+    while done < n_permutations:
+        size = min(batch, n_permutations - done)
+        swap = rng.random((size, *z1.shape)) < 0.5
+        p1 = np.where(swap, z2, z1)
+        p2 = np.where(swap, z1, z2)
+        delta = statistic(p2, human) - statistic(p1, human)
+        exceed += int((delta >= observed - 1e-12).sum())
+        done += size
+    return observed, (1 + exceed) / (1 + n_permutations)
+
+
+def significance_clusters(scores: pd.Series, better_p: Callable[[Any, Any], float], alpha: float = 0.05) -> pd.Series:
+    """Rank clusters as mt-metrics-eval: sorted by score, a new cluster opens at metric i when any member of
+    the current cluster beats it at ``p <= alpha``. Returns the cluster number (1 = best) per name."""
+    order = scores.sort_values(ascending=False).index
+    cluster: dict[Any, int] = {}
+    current: list[Any] = []
+    rank = 1
+    for name in order:
+        if current and any(better_p(member, name) <= alpha for member in current):
+            rank += 1
+            current = []
+        current.append(name)
+        cluster[name] = rank
+    return pd.Series(cluster, name="cluster").reindex(scores.index)
+
+
+def _cell_statistic(level: str, statistic: str, system: np.ndarray | None, group: np.ndarray | None,
+                    n_sys: int, n_groups: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """statistic(x (b, n), h (n,)) at the requested level on the n common cells."""
+    if level == "item":
+        if statistic in ("pearson", "spearman"):
+            def item_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+                if statistic == "spearman":
+                    x = stats.rankdata(x, axis=1)
+                    h = stats.rankdata(h)
+                return rows_statistic(x, np.broadcast_to(h, x.shape), "pearson")
+            return item_stat
+
+        def item_loop(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+            # Kendall / acc_eq on many cells: scipy per permutation (O(n log n) each)
+            if statistic in ("kendall_b", "kendall_c"):
+                return np.array([stats.kendalltau(row, h, variant=statistic[-1]).statistic for row in x])
+            raise ValueError("PERM-BOTH at level='item' supports pearson, spearman, kendall_b and kendall_c.")
+        return item_loop
+    if level == "system":
+        onehot = np.zeros((len(system), n_sys))
+        onehot[np.arange(len(system)), system] = 1.0
+        counts = onehot.sum(axis=0)
+
+        def system_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+            return rows_statistic(x @ onehot / counts, (h @ onehot / counts)[None], statistic)
+        return system_stat
+
+    def grouped_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        dense = np.full((x.shape[0], n_groups, n_sys), np.nan)
+        dense[:, group, system] = x
+        hd = np.full((n_groups, n_sys), np.nan)
+        hd[group, system] = h
+        per_group = rows_statistic(dense, hd[None], statistic)
+        return np.nanmean(per_group, axis=1)
+    return grouped_stat
+
+
+@validate_params({
+    "j": [Judgments],
+    "judges": [list, tuple],
+    "humans": ["str-or-list"],
+    "level": [Options(("item", "item_grouped", "system"))],
+    "statistic": [Options(("pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"))],
+    "group": [str, None],
+    "consensus": [pd.DataFrame, None],
+    "alpha": [Interval("real", 0, 1, closed="neither")],
+    "n_permutations": [Interval("integral", 10, None)],
+    "confidence_level": CONFIDENCE_LEVEL,
+    "n_resamples": N_RESAMPLES,
+    "random_state": RANDOM_STATE,
+})
+def compare_judges(
+    j: Judgments,
+    *,
+    judges: Sequence[str],
+    humans: str | Sequence[str] = "human",
+    level: Literal["item", "item_grouped", "system"] = "item",
+    statistic: Literal["pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"] = "pearson",
+    group: str | None = None,
+    consensus: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+    n_permutations: int = 1000,
+    confidence_level: float = 0.95,
+    n_resamples: int = 1000,
+    random_state: int | np.random.Generator | None = None,
+) -> CompareJudgesResult:
+    """Rank judges by their correlation with the humans, with PERM-BOTH tests and significance clusters.
+
+    Parameters
+    ----------
+    judges : list of str
+        Rater ids or method names, one entry per judge (a method name averages its raters).
+    humans : str or list of str, default "human"
+        The reference (a method name or rater ids), averaged per item; or ``consensus``.
+    level, statistic, group
+        As :func:`correlate`. ``acc_eq`` uses epsilon = 0 here: each metric would keep its own calibrated
+        epsilon, which the swap test does not preserve.
+    alpha : float
+        Significance level of the clusters.
+    n_permutations : int
+        PERM-BOTH permutations per judge pair.
+
+    Returns
+    -------
+    CompareJudgesResult
+        ``table``: one row per judge with its correlation, bootstrap interval, cluster and rank;
+        ``pairs``: PERM-BOTH p-value (one-sided, better > worse) and, for Pearson at item level,
+        Williams' test.
+
+    Examples
+    --------
+    >>> import alignlab
+    >>> from alignlab.alignment import compare_judges
+    >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(400)])
+    >>> res = compare_judges(j, judges=["ChatGPT", "Llama-13B"], n_permutations=200, n_resamples=200,
+    ...                      random_state=0)
+    >>> list(res.table.columns)[:4]
+    ['judge', 'estimate', 'ci_low', 'ci_high']
+    """
+    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    if len(judges) < 2:
+        raise ValueError("compare_judges needs at least two judges; use correlate for one.")
+    names = [str(x) for x in judges]
+    scores = {name: per_item_scores(j, resolve(j, spec, "judges"), label=name) for name, spec in zip(names, judges,
+                                                                                                    strict=True)}
+    human = consensus_scores(j, humans, consensus)
+    common = human.index
+    for s in scores.values():
+        common = common.intersection(s.index)
+    if len(common) < 3:
+        raise ValueError(f"Only {len(common)} items are scored by every judge and the humans; need at least 3.")
+    sub = j.subset(items=list(common))
+    info = sub.item_info.set_index("item_id").loc[common]
+    system = group_codes = None
+    n_sys = n_groups = 0
+    if level in ("system", "item_grouped"):
+        if "system" not in info.columns:
+            raise ValueError(f"level={level!r} needs a 'system' column.")
+        codes, uniq = pd.factorize(info["system"], sort=True)
+        system, n_sys = codes.astype(np.int64), len(uniq)
+    if level == "item_grouped":
+        if group is None or group not in sub.frame.columns:
+            raise ValueError("level='item_grouped' needs group=COLUMN naming the shared input.")
+        first = sub.frame.drop_duplicates("item_id").set_index("item_id")[group].loc[common]
+        gcodes, guniq = pd.factorize(first, sort=True)
+        group_codes, n_groups = gcodes.astype(np.int64), len(guniq)
+    h = human.loc[common].to_numpy(dtype=float)
+    values = {name: s.loc[common].to_numpy(dtype=float) for name, s in scores.items()}
+    cell_stat = _cell_statistic(level, statistic, system, group_codes, n_sys, n_groups)
+
+    rows = []
+    for name, spec in zip(names, judges, strict=True):
+        r = correlate(sub, a=spec, b=humans, level=level, statistic=statistic, group=group, consensus=consensus,
+                      epsilon=0.0 if statistic == "acc_eq" else None, confidence_level=confidence_level,
+                      n_resamples=n_resamples, random_state=rng,
+                      ci_method="percentile" if level != "item" else "bca")
+        rows.append({"judge": name, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "ci_method": r.ci_method})
+    table = pd.DataFrame(rows)
+    p_better: dict[tuple[str, str], float] = {}
+    pair_rows = []
+    corr = {name: float(rows_statistic(values[name], h, "pearson")) for name in names}
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            est = table.set_index("judge")["estimate"]
+            better, worse = (first, second) if est[first] >= est[second] else (second, first)
+            delta, p = perm_both(values[worse], values[better], h, cell_stat, n_permutations=n_permutations, rng=rng)
+            p_better[(better, worse)] = p
+            p_better[(worse, better)] = 1.0
+            p_w = math.nan
+            if statistic == "pearson" and level == "item" and len(common) > 3:
+                r12 = float(rows_statistic(values[better], values[worse], "pearson"))
+                _, p_w = williams_test(r12, corr[better], corr[worse], len(common))
+            pair_rows.append({"better": better, "worse": worse, "delta": delta, "p_value": p,
+                              "p_value_williams": p_w})
+    est = table.set_index("judge")["estimate"]
+    clusters = significance_clusters(est, lambda x, y: p_better.get((x, y), 1.0), alpha)
+    table["cluster"] = clusters.to_numpy()
+    table["rank"] = est.rank(ascending=False, method="min").to_numpy().astype(int)
+    table = table.sort_values(["cluster", "estimate"], ascending=[True, False]).reset_index(drop=True)
+    return CompareJudgesResult(
+        table=table[["judge", "estimate", "ci_low", "ci_high", "cluster", "rank", "ci_method"]],
+        pairs=pd.DataFrame(pair_rows), statistic=statistic, level=level, n_permutations=n_permutations,
+        method=f"compare_judges[{statistic}, {level}; PERM-BOTH {n_permutations}]",
+        confidence_level=confidence_level,
+    )
