@@ -14,7 +14,9 @@ from alignlab.alignment._results import (
     PPIResult,
     RoganGladenResult,
 )
+from alignlab.alignment.ceiling import alt_test, human_ceiling
 from alignlab.alignment.correlation import correlate
+from alignlab.alignment.ppi import label_budget, ppi_arrays, ppi_estimate, ppi_mean, rogan_gladen
 from alignlab.alignment.significance import compare_judges, williams_test
 
 __all__ = [
@@ -29,7 +31,14 @@ __all__ = [
     "OnlineAlignmentResult",
     "PPIResult",
     "RoganGladenResult",
+    "alt_test",
     "compare_judges",
+    "human_ceiling",
     "correlate",
+    "label_budget",
+    "ppi_arrays",
+    "ppi_estimate",
+    "ppi_mean",
+    "rogan_gladen",
     "williams_test",
 ]
