@@ -1,0 +1,374 @@
+"""Calibration of a judge's probabilities against human labels, and recalibration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+from statsmodels.stats.proportion import proportion_confint
+
+from alignlab._array.bootstrap import bootstrap
+from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
+from alignlab.alignment._results import CalibrationResult
+from alignlab.data.judgments import Judgments
+
+__all__ = ["calibration", "recalibrate", "Recalibrator", "calibration_arrays"]
+
+_EPS = 1e-6
+
+
+def _bin_edges(p: np.ndarray, n_bins: int, binning: str) -> np.ndarray:
+    if binning == "equal-width":
+        return np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
+    edges[0], edges[-1] = 0.0, 1.0
+    return edges
+
+
+def _metric_functions(p: np.ndarray, y: np.ndarray, bins: np.ndarray, n_bins: int) -> dict[str, Any]:
+    """Each calibration metric as a function of unit weights (b, n) -> (b,)."""
+    onehot = np.zeros((len(p), n_bins))
+    onehot[np.arange(len(p)), bins] = 1.0
+
+    def binned(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        count = w @ onehot
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_p = (w * p) @ onehot / count
+            mean_y = (w * y) @ onehot / count
+        return count, mean_p, mean_y, count / count.sum(axis=1, keepdims=True)
+
+    def ece(w: np.ndarray) -> np.ndarray:
+        count, mp, my, share = binned(w)
+        return np.nansum(share * np.abs(my - mp), axis=1)
+
+    def mce(w: np.ndarray) -> np.ndarray:
+        count, mp, my, _ = binned(w)
+        return np.nanmax(np.where(count > 0, np.abs(my - mp), np.nan), axis=1)
+
+    def debiased_l2(w: np.ndarray) -> np.ndarray:
+        count, mp, my, share = binned(w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            term = (my - mp) ** 2 - np.where(count > 1, my * (1 - my) / (count - 1), 0.0)
+        return np.sqrt(np.maximum(np.nansum(share * term, axis=1), 0.0))
+
+    def brier(w: np.ndarray) -> np.ndarray:
+        return (w * (p - y) ** 2).sum(axis=1) / w.sum(axis=1)
+
+    def reliability(w: np.ndarray) -> np.ndarray:
+        count, mp, my, share = binned(w)
+        return np.nansum(share * (mp - my) ** 2, axis=1)
+
+    def base_rate(w: np.ndarray) -> np.ndarray:
+        return (w * y).sum(axis=1) / w.sum(axis=1)
+
+    def resolution(w: np.ndarray) -> np.ndarray:
+        count, mp, my, share = binned(w)
+        return np.nansum(share * (my - base_rate(w)[:, None]) ** 2, axis=1)
+
+    def uncertainty(w: np.ndarray) -> np.ndarray:
+        rate = base_rate(w)
+        return rate * (1 - rate)
+
+    def within_bin(w: np.ndarray) -> np.ndarray:
+        return brier(w) - (reliability(w) - resolution(w) + uncertainty(w))
+
+    return {"ece": ece, "debiased_l2_ce": debiased_l2, "mce": mce, "brier": brier,
+            "brier_reliability": reliability, "brier_resolution": resolution, "brier_uncertainty": uncertainty,
+            "brier_within_bin": within_bin}
+
+
+def calibration_arrays(
+    p: np.ndarray, y: np.ndarray, *, variant: str = "positive-class", binning: str = "equal-width",
+    n_bins: int = 15, confidence_level: float = 0.95, n_resamples: int = 1000,
+    random_state: int | np.random.Generator | None = None, ci_method: str = "percentile",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration metrics (one row each, bootstrap intervals over items) and reliability-diagram bins.
+
+    ``p`` are probabilities of the positive class, ``y`` labels in [0, 1] (soft labels allowed).
+    ``variant="top-label"`` scores the confidence max(p, 1 - p) against correctness.
+    """
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    y = np.asarray(y, dtype=float)
+    if variant == "top-label":
+        predicted_positive = p >= 0.5
+        y = np.where(predicted_positive, y, 1 - y)
+        p = np.where(predicted_positive, p, 1 - p)
+    edges = _bin_edges(p, n_bins, binning)
+    n_b = len(edges) - 1
+    bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_b - 1)
+    funcs = _metric_functions(p, y, bins, n_b)
+    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rows = []
+    for name, func in funcs.items():
+        estimate = float(func(np.ones((1, len(p))))[0])
+        out = bootstrap(func, len(p), estimate=estimate, n_resamples=n_resamples, confidence_level=confidence_level,
+                        method=ci_method, random_state=rng)
+        rows.append({"metric": name, "estimate": estimate, "ci_low": out.low, "ci_high": out.high,
+                     "standard_error": out.standard_error, "ci_method": out.ci_method})
+    metrics = pd.DataFrame(rows)
+    count = np.bincount(bins, minlength=n_b)
+    sum_y = np.bincount(bins, weights=y, minlength=n_b)
+    sum_p = np.bincount(bins, weights=p, minlength=n_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(sum_y, np.maximum(count, 1), alpha=1 - confidence_level, method="wilson")
+        table = pd.DataFrame({
+            "bin": np.arange(n_b), "bin_low": edges[:-1], "bin_high": edges[1:], "n": count,
+            "mean_predicted": sum_p / count, "observed_rate": sum_y / count,
+            "ci_low": np.where(count > 0, low, np.nan), "ci_high": np.where(count > 0, high, np.nan),
+        })
+    return metrics, table
+
+
+def _judge_probabilities(j: Judgments, judge: Any) -> tuple[pd.Series, list[str]]:
+    scores = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
+    notes: list[str] = []
+    low, high = float(np.nanmin(scores)), float(np.nanmax(scores))
+    if low < 0 or high > 1:
+        lo = j.scale.low if np.isfinite(j.scale.low) else (
+            float(np.min(j.scale.numeric_levels())) if j.scale.is_discrete else low)
+        hi = j.scale.high if np.isfinite(j.scale.high) else (
+            float(np.max(j.scale.numeric_levels())) if j.scale.is_discrete else high)
+        scores = (scores - lo) / (hi - lo)
+        notes.append(f"judge scores rescaled from [{lo:g}, {hi:g}] to [0, 1] as probabilities")
+    return scores, notes
+
+
+def _targets(j: Judgments, target: Any) -> pd.Series:
+    if isinstance(target, pd.DataFrame):
+        for column in ("posterior_positive", "p_positive", "positive_rate"):
+            if column in target.columns:
+                return pd.Series(target[column].to_numpy(float), index=target["item_id"])
+        return consensus_scores(j, target, target)
+    labels = per_item_scores(j, resolve(j, target, "target"), label="humans")
+    lo, hi = float(labels.min()), float(labels.max())
+    if lo < 0 or hi > 1:
+        raise ValueError(
+            f"Calibration needs binary human labels (0/1, or the share of positive votes); the target "
+            f"{target!r} has values in [{lo:g}, {hi:g}]. Binarise the human labels or pass a consensus frame "
+            "with a 'positive_rate' or 'posterior_positive' column.")
+    return labels
+
+
+@validate_params({
+    "j": [Judgments],
+    "judge": ["str-or-list"],
+    "target": ["str-or-list", pd.DataFrame],
+    "variant": [Options(("positive-class", "top-label"))],
+    "binning": [Options(("equal-width", "equal-mass"))],
+    "n_bins": [Interval("integral", 2, None)],
+    "confidence_level": CONFIDENCE_LEVEL,
+    "ci_method": [Options(("percentile", "bca", "basic"))],
+    "n_resamples": N_RESAMPLES,
+    "random_state": RANDOM_STATE,
+})
+def calibration(
+    j: Judgments,
+    *,
+    judge: str | Sequence[str],
+    target: str | Sequence[str] | pd.DataFrame = "human",
+    variant: Literal["positive-class", "top-label"] = "positive-class",
+    binning: Literal["equal-width", "equal-mass"] = "equal-width",
+    n_bins: int = 15,
+    confidence_level: float = 0.95,
+    ci_method: Literal["percentile", "bca", "basic"] = "percentile",
+    n_resamples: int = 1000,
+    random_state: int | np.random.Generator | None = None,
+) -> CalibrationResult:
+    """Calibration of a judge's probabilities (or scores rescaled to [0, 1]) against human labels.
+
+    Parameters
+    ----------
+    judge : str or list of str
+        The judge emitting P(pass) per item (values in [0, 1]; other bounded scores are rescaled).
+    target : str, list of str or DataFrame, default "human"
+        Human raters (their share of positive labels per item: majority-vote soft labels), or a consensus
+        frame with ``item_id`` and ``positive_rate``/``posterior_positive`` (an annotator model's posterior).
+    variant : {"positive-class", "top-label"}
+        Positive-class ECE compares P(pass) with the pass rate; top-label compares the confidence
+        max(p, 1 - p) with how often the predicted label is right (Guo et al. 2017).
+    binning : {"equal-width", "equal-mass"}
+    n_bins : int
+
+    Returns
+    -------
+    CalibrationResult
+        ``estimate`` is the ECE; ``metrics`` (and ``to_frame()``) one row per metric: ECE, debiased l2
+        calibration error (Kumar et al. 2019), MCE, Brier score and its Murphy decomposition
+        (reliability - resolution + uncertainty + a within-bin term), each with a bootstrap interval over
+        items (bin edges fixed); ``bins``: reliability-diagram data with Wilson intervals per bin.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, alignlab
+    >>> from alignlab.alignment import calibration
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(size=400)
+    >>> rows = pd.DataFrame({"item": np.r_[np.arange(400), np.arange(400)],
+    ...                      "rater": ["judge"] * 400 + ["h"] * 400,
+    ...                      "method": ["llm_judge"] * 400 + ["human"] * 400,
+    ...                      "value": np.r_[p, (rng.uniform(size=400) < p).astype(float)]})
+    >>> res = calibration(alignlab.load_judgments(rows, scale=alignlab.Scale.continuous(0, 1)), judge="judge",
+    ...                   n_resamples=200, random_state=0)
+    >>> res.estimate < 0.1
+    True
+    """
+    probs, notes = _judge_probabilities(j, judge)
+    labels = _targets(j, target)
+    common = probs.index.intersection(labels.index)
+    if len(common) < 20:
+        raise ValueError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
+                         "needs at least 20.")
+    metrics, bins = calibration_arrays(
+        probs.loc[common].to_numpy(float), labels.loc[common].to_numpy(float), variant=variant, binning=binning,
+        n_bins=n_bins, confidence_level=confidence_level, n_resamples=n_resamples, random_state=random_state,
+        ci_method=ci_method)
+    ece = metrics.set_index("metric").loc["ece"]
+    return CalibrationResult(
+        estimate=float(ece["estimate"]), ci_low=float(ece["ci_low"]), ci_high=float(ece["ci_high"]),
+        standard_error=float(ece["standard_error"]), confidence_level=confidence_level,
+        method=f"ece[{variant}, {n_bins} {binning} bins]", ci_method=str(ece["ci_method"]) + ", bin edges fixed",
+        n_items=len(common), n_raters=len(resolve(j, judge, "judge")), variant=variant, binning=binning,
+        n_bins=n_bins, metrics=metrics, bins=bins, judge=str(judge), warnings=tuple(notes),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+class Recalibrator(TransformerMixin, BaseEstimator):
+    """Map raw judge probabilities to calibrated ones (a scikit-learn transformer).
+
+    Parameters
+    ----------
+    method : {"platt", "isotonic", "temperature", "beta"}
+        Platt scaling (logistic regression on the logit), isotonic regression, temperature scaling
+        (one parameter, p' = sigmoid(logit(p) / T)) or beta calibration (logistic regression on
+        ln p and -ln(1 - p), Kull, Silva Filho & Flach 2017).
+
+    Notes
+    -----
+    ``fit(X, y)`` takes probabilities ``X`` (shape (n,) or (n, 1)) and labels ``y`` in [0, 1] (soft
+    labels are fitted as weighted positive and negative copies). ``transform(X)`` returns calibrated
+    probabilities of shape (n,).
+    """
+
+    def __init__(self, method: str = "platt") -> None:
+        self.method = method
+
+    @staticmethod
+    def _features(p: np.ndarray, method: str) -> np.ndarray:
+        p = np.clip(p, _EPS, 1 - _EPS)
+        if method == "beta":
+            return np.column_stack([np.log(p), -np.log1p(-p)])
+        return special.logit(p)[:, None]
+
+    def fit(self, X: Any, y: Any) -> Recalibrator:
+        if self.method not in ("platt", "isotonic", "temperature", "beta"):
+            raise ValueError(f"Recalibrator method must be 'platt', 'isotonic', 'temperature' or 'beta'; got "
+                             f"{self.method!r}.")
+        p = np.asarray(X, dtype=float).reshape(-1)
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if p.shape != y.shape:
+            raise ValueError(f"X and y must have the same length; got {p.shape[0]} and {y.shape[0]}.")
+        if self.method == "isotonic":
+            self.model_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
+        elif self.method == "temperature":
+            logit = special.logit(np.clip(p, _EPS, 1 - _EPS))
+
+            def loss(log_t: float) -> float:
+                q = np.clip(special.expit(logit / np.exp(log_t)), _EPS, 1 - _EPS)
+                return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+            self.temperature_ = float(np.exp(optimize.minimize_scalar(loss, bounds=(-5, 5), method="bounded").x))
+        else:
+            features = self._features(p, self.method)
+            stacked = np.vstack([features, features])
+            labels = np.r_[np.ones(len(p)), np.zeros(len(p))]
+            weights = np.r_[y, 1 - y]
+            self.model_ = LogisticRegression(penalty=None, max_iter=1000).fit(stacked, labels, sample_weight=weights)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        p = np.asarray(X, dtype=float).reshape(-1)
+        if self.method == "isotonic":
+            return self.model_.predict(p)
+        if self.method == "temperature":
+            return special.expit(special.logit(np.clip(p, _EPS, 1 - _EPS)) / self.temperature_)
+        return self.model_.predict_proba(self._features(p, self.method))[:, 1]
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_") or hasattr(self, "temperature_")
+
+
+@validate_params({
+    "j": [Judgments],
+    "judge": ["str-or-list"],
+    "target": ["str-or-list", pd.DataFrame],
+    "method": [Options(("platt", "isotonic", "temperature", "beta"))],
+    "n_folds": [Interval("integral", 2, None)],
+    "n_bins": [Interval("integral", 2, None)],
+    "random_state": RANDOM_STATE,
+})
+def recalibrate(
+    j: Judgments,
+    *,
+    judge: str | Sequence[str],
+    target: str | Sequence[str] | pd.DataFrame = "human",
+    method: Literal["platt", "isotonic", "temperature", "beta"] = "platt",
+    n_folds: int = 5,
+    n_bins: int = 15,
+    random_state: int | np.random.Generator | None = None,
+) -> Recalibrator:
+    """Fit a recalibration map for a judge with cross-fitting; returns a fitted :class:`Recalibrator`.
+
+    The returned transformer is fitted on all labelled items. Its honest performance comes from
+    cross-fitting: each fold is recalibrated by a map fitted on the other folds. Attributes set:
+    ``cross_fitted_`` (``item_id``, ``raw``, ``calibrated`` out-of-fold, ``label``), ``ece_before_`` and
+    ``ece_after_`` (equal-width positive-class ECE of the raw and the out-of-fold probabilities).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, alignlab
+    >>> from alignlab.alignment import recalibrate
+    >>> rng = np.random.default_rng(1)
+    >>> truth = rng.uniform(size=600)
+    >>> overconfident = 1 / (1 + np.exp(-3 * np.log(truth / (1 - truth))))
+    >>> rows = pd.DataFrame({"item": np.r_[np.arange(600), np.arange(600)],
+    ...                      "rater": ["judge"] * 600 + ["h"] * 600,
+    ...                      "method": ["llm_judge"] * 600 + ["human"] * 600,
+    ...                      "value": np.r_[overconfident, (rng.uniform(size=600) < truth).astype(float)]})
+    >>> j = alignlab.load_judgments(rows, scale=alignlab.Scale.continuous(0, 1))
+    >>> model = recalibrate(j, judge="judge", method="temperature", random_state=0)
+    >>> model.ece_after_ < model.ece_before_
+    True
+    """
+    probs, _ = _judge_probabilities(j, judge)
+    labels = _targets(j, target)
+    common = probs.index.intersection(labels.index)
+    if len(common) < 5 * n_folds:
+        raise ValueError(f"Only {len(common)} labelled items for {n_folds}-fold cross-fitting; need at least "
+                         f"{5 * n_folds}.")
+    p = np.clip(probs.loc[common].to_numpy(float), 0, 1)
+    y = labels.loc[common].to_numpy(float)
+    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    folds = rng.permutation(len(p)) % n_folds
+    oof = np.empty(len(p))
+    for k in range(n_folds):  # a handful of folds
+        fitted = Recalibrator(method).fit(p[folds != k], y[folds != k])
+        oof[folds == k] = fitted.transform(p[folds == k])
+    model = Recalibrator(method).fit(p, y)
+    model.cross_fitted_ = pd.DataFrame({"item_id": common, "raw": p, "calibrated": oof, "label": y})
+    ones = np.ones((1, len(p)))
+    edges = np.linspace(0, 1, n_bins + 1)
+    for name, values in (("ece_before_", p), ("ece_after_", oof)):
+        bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
+        setattr(model, name, float(_metric_functions(values, y, bins, n_bins)["ece"](ones)[0]))
+    return model
