@@ -19,9 +19,10 @@ Pruning
   tested with p = 1 through a conservative upper bound on their number (``n_pruned_bound``), which
   keeps Benjamini-Hochberg and Holm valid (a larger m only lowers their thresholds).
 
-Memory: the rows are read as one int column per feature; one combined-code array (int32 when the
-product of cardinalities fits) and the bincount outputs (one value per possible slice) are alive at
-a time, so peak memory is linear in the rows and independent of the number of slices.
+Memory: the rows are read as one int64 column per feature plus two reusable int64 code buffers
+(``bincount``'s own index type, so it reads them without a converting copy), and the bincount outputs
+(one value per possible slice of one feature set) are alive at a time: peak memory is linear in the
+rows and independent of the number of slices.
 """
 
 from __future__ import annotations
@@ -88,18 +89,14 @@ def min_attainable_p(n: np.ndarray, k: np.ndarray, min_support: int, rate: float
 
 
 def _combined_code(columns: list[np.ndarray], cards: np.ndarray, combo: tuple[int, ...],
-                   prefix: np.ndarray | None) -> np.ndarray:
-    """Mixed-radix code of ``combo``; ``prefix`` is the code of ``combo[:-1]`` when already known."""
-    size = int(np.prod([int(cards[f]) for f in combo]))
-    dtype = np.int32 if size < 2**31 else np.int64
-    if prefix is not None:
-        stride = int(np.prod([int(cards[f]) for f in combo[:-1]]))
-        return prefix + columns[combo[-1]].astype(dtype) * dtype(stride)
-    code = columns[combo[-1]].astype(dtype, copy=True)
+                   out: np.ndarray) -> np.ndarray:
+    """Mixed-radix code of ``combo`` written into ``out`` (int64 rows: ``bincount``'s own index type,
+    so it reads the codes without a converting copy)."""
+    np.copyto(out, columns[combo[-1]])
     for f in reversed(combo[:-1]):
-        code *= dtype(cards[f])
-        code += columns[f]
-    return code
+        out *= cards[f]
+        out += columns[f]
+    return out
 
 
 def lattice_sums(
@@ -137,6 +134,9 @@ def lattice_sums(
     (8, 1.0)
     """
     cards = np.asarray(cardinalities, dtype=np.int64)
+    columns = [np.asarray(c, dtype=np.int64) for c in columns]
+    buffer = np.empty(len(columns[0]) if columns else 0, dtype=np.int64)
+    prefix_buffer = np.empty_like(buffer) if depth >= 3 else buffer
     n_features = len(columns)
     y = np.asarray(target, dtype=float)
     unweighted = weights is None
@@ -150,6 +150,7 @@ def lattice_sums(
         "target_sq": float(wy2.sum()), "weight_sq": float(y.size if unweighted else ww.sum()),  # type: ignore[union-attr]
     }
     use_bound = alpha_bound is not None and binary and unweighted
+    positive_rows = np.flatnonzero(y) if (binary and unweighted and y.mean() <= 0.5) else None
     rate = totals["target"] / max(totals["count"], 1.0)
 
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("features", "levels", "depth", "count", "weight",
@@ -166,7 +167,6 @@ def lattice_sums(
         next_promising: set[tuple[int, ...]] = set()
         next_maybe: set[tuple[int, ...]] = set()
         prefix_key: tuple[int, ...] | None = None
-        prefix_code: np.ndarray | None = None
         for combo in itertools.combinations(range(n_features), d):
             subsets = list(itertools.combinations(combo, d - 1))
             n_sets += 1
@@ -176,20 +176,27 @@ def lattice_sums(
                     pruned_bound += int(min(np.prod(cards[list(combo)]), cap))
                     next_maybe.add(combo)
                 continue
-            if d >= 3:
+            if d == 1:
+                code = columns[combo[0]]
+            elif d >= 3:
                 # consecutive sets share their first d-1 features (lexicographic order): code them once
                 if combo[:-1] != prefix_key:
                     prefix_key = combo[:-1]
-                    prefix_code = _combined_code(columns, cards, prefix_key, None)
-                code = _combined_code(columns, cards, combo, prefix_code)
+                    _combined_code(columns, cards, prefix_key, prefix_buffer)
+                np.multiply(columns[combo[-1]], int(np.prod(cards[list(combo[:-1])])), out=buffer)
+                buffer += prefix_buffer
+                code = buffer
             else:
-                code = _combined_code(columns, cards, combo, None)
+                code = _combined_code(columns, cards, combo, buffer)
             size = int(np.prod(cards[list(combo)]))
             count = np.bincount(code, minlength=size)
             keep = np.flatnonzero(count >= min_support)
             if keep.size == 0:
                 continue
-            s_wy = np.bincount(code, weights=wy, minlength=size)[keep]
+            if positive_rows is not None:  # 0/1 target: count the positives' codes only (a few % of rows)
+                s_wy = np.bincount(code[positive_rows], minlength=size)[keep].astype(float)
+            else:
+                s_wy = np.bincount(code, weights=wy, minlength=size)[keep]
             s_wy2 = s_wy if (binary and unweighted) else np.bincount(code, weights=wy2, minlength=size)[keep]
             if unweighted:
                 s_w = count[keep].astype(float)

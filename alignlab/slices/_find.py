@@ -287,8 +287,9 @@ def enumerate_slices(
         Numeric (or boolean) column; the mean of it is compared inside vs outside every slice.
     segments : list of str, optional
         Columns to slice on (default: the divergence output's segments, else the non-float columns
-        with 2 to ``max_levels`` levels). Numeric columns with more than 10 values are cut into
-        ``bins`` quantile bins (or at ``bins={col: edges}``); missing values form their own level.
+        with 2 to ``max_levels`` levels). Float columns with more than 10 values (integer columns
+        with more than ``max_levels``) are cut into ``bins`` quantile bins (or at
+        ``bins={col: edges}``); missing values form their own level.
     depth : int, default 3
         Largest number of predicates in a slice.
     min_support : int or float, default 30
