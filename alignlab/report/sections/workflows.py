@@ -1,0 +1,265 @@
+"""Sections "Decision" (verdicts first), "Vendors and raters" and "Trust weights" from alignlab.workflows.
+
+Each section uses a result passed through the report options (``workflows.judge_validation``,
+``workflows.vendor_audit``, ``workflows.trust_weights``: what ``JudgeValidation.to_html`` and friends
+do) or computes it when the data supports it: LLM judges and humans for the judge validation, a
+``vendor`` column with two or more vendors for the audit, two or more sources for the weights.
+Options: ``workflows.judge`` (validate only this judge), ``workflows.n_resamples`` (default 500).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from alignlab.plot.workflows import ForestDisplay
+from alignlab.report import html as h
+from alignlab.report.core import ReportContext, SectionContent, register_section
+from alignlab.results import format_estimate
+from alignlab.workflows import (
+    JudgeValidation,
+    TrustWeights,
+    VendorAudit,
+    audit_vendors,
+    metric_summary,
+    trust_weights,
+    validate_judge,
+)
+
+_MAX_JUDGES = 4
+_VERDICT_WORDS = {"replace": "can replace the humans", "assist": "assist only, not a replacement",
+                  "do_not_use": "do not use"}
+_RANK = {"replace": 0, "assist": 1, "do_not_use": 2}
+
+
+def _n_resamples(ctx: ReportContext) -> int:
+    return int(ctx.option("workflows.n_resamples", 500))
+
+
+def judge_validations(ctx: ReportContext) -> tuple[list[JudgeValidation], list[str]]:
+    """The judge validations of this report (given, or computed for each LLM judge against the humans)."""
+    given = ctx.option("workflows.judge_validation")
+    if given is not None:
+        return [given], []
+    j = ctx.judgments
+    info = j.rater_info
+    judges = info.loc[info["method"] == "llm_judge", "rater_id"].tolist()
+    humans = info.loc[info["method"] == "human", "rater_id"].tolist()
+    if not judges or not humans:
+        return [], []
+    chosen = ctx.option("workflows.judge")
+    if chosen is not None:
+        judges = [chosen]
+    warnings = []
+    if len(judges) > _MAX_JUDGES:
+        warnings.append(f"{len(judges)} judges: the first {_MAX_JUDGES} are validated here; run "
+                        "`alignlab validate-judge --judge NAME` for the others.")
+        judges = judges[:_MAX_JUDGES]
+    out = []
+    for judge in judges:
+        def compute(judge: Any = judge) -> JudgeValidation | str:
+            try:
+                return validate_judge(j, judge=str(judge), humans=humans, n_resamples=_n_resamples(ctx),
+                                      random_state=ctx.random_state)
+            except ValueError as exc:
+                return f"{judge}: not validated ({exc})"
+
+        result = ctx.cached(f"workflows.validate_judge[{judge}]", compute)
+        if isinstance(result, str):
+            warnings.append(result)
+        else:
+            out.append(result)
+    return out, warnings
+
+
+def vendor_audit(ctx: ReportContext) -> VendorAudit | None:
+    given = ctx.option("workflows.vendor_audit")
+    if given is not None:
+        return given
+    j = ctx.judgments
+    if not j.has("vendor") or j.frame["vendor"].dropna().nunique() < 2:
+        return None
+
+    def compute() -> VendorAudit | None:
+        try:
+            return audit_vendors(j, random_state=ctx.random_state)
+        except ValueError:
+            return None
+
+    return ctx.cached("workflows.audit_vendors", compute)
+
+
+def weights_result(ctx: ReportContext) -> TrustWeights | None:
+    given = ctx.option("workflows.trust_weights")
+    if given is not None:
+        return given
+    j = ctx.judgments
+    methods = set(map(str, j.methods))
+    if not methods - {"human"} or j.n_raters < 2:
+        return None
+
+    def compute() -> TrustWeights | None:
+        try:
+            return trust_weights(j, random_state=ctx.random_state)
+        except ValueError:
+            return None
+
+    return ctx.cached("workflows.trust_weights", compute)
+
+
+def _number(row: pd.Series | None, level: float) -> str:
+    if row is None:
+        return "n/a"
+    return format_estimate(row["estimate"], row["ci_low"], row["ci_high"], level)
+
+
+def _first(v: JudgeValidation, name: str) -> pd.Series | None:
+    rows = v.evidence(name)
+    return rows.iloc[0] if len(rows) else None
+
+
+def _judge_bullet(v: JudgeValidation) -> str:
+    level = v.confidence_level
+    agree, ceiling, corr = _first(v, "judge_agreement"), _first(v, "human_ceiling"), _first(v, "item_correlation")
+    text = f"{v.judge}: {_VERDICT_WORDS[v.verdict]}"
+    if agree is not None and ceiling is not None:
+        text += (f"; agreement with humans {agree['estimate']:.2f} ({agree['ci_low']:.2f} to {agree['ci_high']:.2f}) "
+                 f"vs human ceiling {ceiling['estimate']:.2f} ({ceiling['ci_low']:.2f} to {ceiling['ci_high']:.2f})")
+    elif corr is not None:
+        text += f"; item-level Kendall tau with humans {_number(corr, level)}"
+    if v.alt_test is not None:
+        text += f"; alt-test {'passed' if v.alt_test.passed else 'failed'} (beats {v.alt_test.winning_rate:.0%} of humans)"
+    return text + "."
+
+
+def _summary_table(validations: list[JudgeValidation]) -> pd.DataFrame:
+    rows = []
+    for v in validations:
+        row: dict[str, Any] = {"judge": v.judge, "verdict": v.verdict}
+        for name, label in (("judge_agreement", "agreement"), ("human_ceiling", "human ceiling"),
+                            ("item_correlation", "item tau"), ("system_correlation", "system tau")):
+            r = _first(v, name)
+            row[label] = math.nan if r is None else r["estimate"]
+        row["winning rate"] = math.nan if v.alt_test is None else v.alt_test.winning_rate
+        rel = v.reliability[v.reliability["rater_id"].astype(str) == v.judge] if len(v.reliability) else v.reliability
+        row["reliability"] = float(rel["reliability"].iloc[0]) if len(rel) else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def judge_body(v: JudgeValidation) -> str:
+    """The evidence of one validation: summary, rule, cards, tables and the reliability plot."""
+    level = v.confidence_level
+    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_VERDICT_WORDS[v.verdict])}</h3>', h.paragraph(metric_summary(v))]
+    cards = [("verdict", v.verdict.replace("_", " "), "see the rule below")]
+    for name, label in (("judge_agreement", "agreement with humans"), ("human_ceiling", "human ceiling"),
+                        ("item_correlation", "item-level Kendall tau"), ("system_correlation", "system-level Kendall tau")):
+        r = _first(v, name)
+        if r is not None:
+            cards.append((label, f"{r['estimate']:.3f}", f"{level:.0%} CI {r['ci_low']:.3f} to {r['ci_high']:.3f}"))
+    if v.alt_test is not None:
+        cards.append(("alt-test winning rate", f"{v.alt_test.winning_rate:.2f}",
+                      f"{'passed' if v.alt_test.passed else 'failed'}; needs 0.5 at epsilon {v.epsilon:g}"))
+    parts.append(h.metric_cards(cards))
+    parts.append(h.callout("Rule: " + v.rule, kind="info"))
+    parts.append(h.bullet_list(v.reasons))
+    if v.second_judge is not None:
+        conclusion = v.comparison_conclusion or "not computed"
+        parts.append(h.callout(f"Against {v.second_judge}: {conclusion}.", kind="info"))
+    evidence = v.to_frame().drop(columns=["ci_method"])
+    parts.append(h.table(evidence, caption=f"Evidence ({level:.0%} intervals)"))
+    if len(v.segments):
+        parts.append(h.table(v.segments, caption="Where the judge diverges most from the humans (slice search, "
+                                                 "FDR-controlled)", max_rows=10))
+    if len(v.reliability):
+        parts.append(h.figure(ForestDisplay.from_judge_validation(v).plot().to_svg(),
+                              caption="Posterior reliability from the joint annotator model"))
+    if v.notes:
+        parts.append(h.bullet_list(v.notes))
+    return "\n".join(parts)
+
+
+@register_section("decision", title="Decision", order=5)
+def decision_section(ctx: ReportContext) -> SectionContent | None:
+    validations, warnings = judge_validations(ctx)
+    audit = vendor_audit(ctx)
+    weights = weights_result(ctx)
+    if not validations and audit is None and weights is None:
+        return None
+    verdicts: list[str] = []
+    bullets: list[str] = []
+    parts: list[str] = []
+    status = "info"
+    if validations:
+        best = min(validations, key=lambda v: _RANK[v.verdict])
+        status = best.status
+        verdicts.append("; ".join(f"{v.judge}: {_VERDICT_WORDS[v.verdict]}" for v in validations))
+        bullets += [_judge_bullet(v) for v in validations[:3]]
+        if len(best.segments):
+            bullets.append(f"{best.judge} diverges most where {best.segments.iloc[0]['predicate']}.")
+        if len(validations) > 1:
+            parts.append(h.table(_summary_table(validations), caption="Judges at a glance", sortable=True))
+        parts += [judge_body(v) for v in validations]
+    if audit is not None and len(audit.vendors):
+        worst = audit.vendors.iloc[0]
+        verdicts.append(f"worst vendor: {worst['vendor']}")
+        n_remove = int((audit.table["action"] == "remove").sum())
+        n_retrain = int((audit.table["action"] == "retrain").sum())
+        bullets.append(f"Worst vendor {worst['vendor']}: reliability {worst['reliability']:.2f} "
+                       f"({worst['reliability_low']:.2f} to {worst['reliability_high']:.2f}); "
+                       f"{n_remove} rater(s) to remove, {n_retrain} to retrain.")
+        if not validations:
+            status = audit.status
+            parts.append(h.paragraph(metric_summary(audit)))
+    if weights is not None and len(weights.table):
+        top = weights.table.iloc[0]
+        bullets.append(f"Highest trust weight: {top['source']} {top['weight']:.2f} "
+                       f"({top['weight_low']:.2f} to {top['weight_high']:.2f}).")
+        if not validations and audit is None:
+            parts.append(h.paragraph(metric_summary(weights)))
+    return SectionContent(body="\n".join(parts), bullets=tuple(bullets[:5]), status=status,
+                          verdict=" · ".join(verdicts), warnings=tuple(warnings))
+
+
+@register_section("vendors", title="Vendors and raters", order=45)
+def vendors_section(ctx: ReportContext) -> SectionContent | None:
+    audit = vendor_audit(ctx)
+    if audit is None:
+        return None
+    parts = [h.paragraph(metric_summary(audit))]
+    parts.append(h.table(audit.vendors, caption="Vendors (rank 1 = worst)"))
+    parts.append(h.figure(ForestDisplay.from_vendor_audit(audit).plot().to_svg(),
+                          caption="Posterior reliability of each rater with its interval; dashed: median rater"))
+    if len(audit.actions):
+        parts.append(h.table(audit.actions, caption="Raters to remove or retrain, worst first, with the evidence"))
+    parts.append(h.table(audit.to_frame(), caption="Raters (rank 1 = worst)", max_rows=100))
+    if audit.drift_tests is not None:
+        parts.append(h.table(audit.drift_tests, caption="Drift by vendor: last vs first period"))
+    if audit.drift is not None:
+        parts.append(h.table(audit.drift, caption="Agreement with the model consensus by vendor and period"))
+    if audit.notes:
+        parts.append(h.bullet_list(audit.notes))
+    return SectionContent(body="\n".join(parts), status=audit.status)
+
+
+@register_section("trust_weights", title="Trust weights", order=65)
+def trust_weights_section(ctx: ReportContext) -> SectionContent | None:
+    weights = weights_result(ctx)
+    if weights is None:
+        return None
+    parts = [h.paragraph(metric_summary(weights))]
+    est = weights.estimate
+    if est is not None and not math.isnan(est.estimate):
+        parts.append(h.metric_cards([(f"corrected {weights.target}", f"{est.estimate:.3f}",
+                                      f"{weights.confidence_level:.0%} CI {est.ci_low:.3f} to {est.ci_high:.3f}"),
+                                     ("how", est.method, est.ci_method)]))
+    parts.append(h.figure(ForestDisplay.from_trust_weights(weights).plot().to_svg(),
+                          caption="Weight of each source (inverse error variance against the latent quality)"))
+    parts.append(h.table(weights.to_frame().drop(columns=["ci_method"]), caption="Weights per source"))
+    if weights.by_segment is not None:
+        parts.append(h.table(weights.by_segment, caption="Weights refitted within each segment", max_rows=60))
+    if weights.notes:
+        parts.append(h.bullet_list(weights.notes))
+    return SectionContent(body="\n".join(parts), status="info")

@@ -1,0 +1,114 @@
+"""How the workflows call the compute modules: one place that picks the model and runs public calls.
+
+The workflows never re-derive a statistic that another family owns. Every piece of evidence comes
+from a public function of :mod:`alignlab.agreement`, :mod:`alignlab.alignment`,
+:mod:`alignlab.annotators` or :mod:`alignlab.slices`, called through :func:`attempt`, which turns
+"this data does not support that statistic" (a ``ValueError`` from the callee, e.g. fewer than three
+humans for the alternative annotator test) into a note in the result instead of a failure of the
+whole workflow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignlab.data import Judgments, load_judgments
+
+__all__ = ["attempt", "public", "fit_joint_model", "numeric_view", "numeric_values"]
+
+
+def public(module: str, name: str) -> Callable[..., Any] | None:
+    """The public callable ``alignlab.<module>.<name>``, or None when that module does not have it."""
+    try:
+        mod = importlib.import_module(f"alignlab.{module}")
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+def attempt(notes: list[str], what: str, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``alignlab.<module>.<name>(*args, **kwargs)``; on a data limitation record why and return None."""
+    func = public(module, name)
+    if func is None:
+        notes.append(f"{what}: not computed (alignlab.{module}.{name} is not available in this installation).")
+        return None
+    try:
+        return func(*args, **kwargs)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        notes.append(f"{what}: not computed ({exc})")
+        return None
+
+
+def numeric_values(judgments: Judgments) -> np.ndarray:
+    """A number per judgment on which means make sense (pairwise: P(A preferred), A=1, tie=0.5, B=0).
+
+    The same convention as :func:`alignlab.alignment.correlate`; unordered categorical labels raise.
+    """
+    scale = judgments.scale
+    if scale.kind == "pairwise":
+        lookup = {"A": 1.0, "B": 0.0, "tie": 0.5}
+        return np.array([lookup.get(str(label), np.nan) for label in scale.labels])[judgments.label_codes]
+    if scale.kind == "categorical":
+        raise ValueError(
+            "unordered categorical labels have no numeric meaning; this needs an ordered scale "
+            "(binary, ordinal, continuous or pairwise)"
+        )
+    return judgments.values
+
+
+def numeric_view(judgments: Judgments) -> Judgments:
+    """A pairwise table as an ordinal one (B < tie < A, coded 0, 0.5, 1) so continuous models apply."""
+    if judgments.scale.kind != "pairwise":
+        return judgments
+    from alignlab.data import Scale
+
+    frame = judgments.frame.drop(columns=["source_row"]).copy()
+    frame["value"] = numeric_values(judgments)
+    if "gold" in frame.columns:
+        lookup = {"A": 1.0, "B": 0.0, "tie": 0.5}
+        frame["gold"] = frame["gold"].map(lookup)
+    return load_judgments(frame, scale=Scale.ordinal([0.0, 0.5, 1.0]), segments=list(judgments.segments))
+
+
+def fit_joint_model(
+    judgments: Judgments,
+    *,
+    confidence_level: float,
+    random_state: Any,
+    n_resamples: int = 200,
+) -> tuple[Any, str]:
+    """Fit the annotator model that suits the scale; returns ``(fitted model, model name)``.
+
+    Discrete labels (binary, categorical, pairwise) use hierarchical Dawid-Skene (raters pooled by
+    method and vendor); ordinal and continuous scores use the continuous rater model (bias, noise,
+    hierarchical by method and vendor). Both are the fast EM engines with the same ``raters_`` frame.
+    """
+    from alignlab import annotators
+
+    kind = judgments.scale.kind
+    if kind in ("binary", "categorical", "pairwise"):
+        model_cls = getattr(annotators, "DawidSkene", None)
+        if model_cls is None:
+            from alignlab.annotators.categorical import DawidSkene as model_cls  # noqa: N813
+        model = model_cls(ci_method="conditional", confidence_level=confidence_level, n_resamples=n_resamples,
+                          random_state=random_state)
+        return model.fit(judgments), "hierarchical Dawid-Skene (EM)"
+    model_cls = getattr(annotators, "ContinuousRaters", None)
+    if model_cls is None:  # pragma: no cover - the continuous model ships with annotators
+        from alignlab.annotators.continuous import ContinuousRaters as model_cls  # noqa: N813
+    model = model_cls(confidence_level=confidence_level, random_state=random_state)
+    return model.fit(judgments), "continuous rater model (EM, hierarchical by method and vendor)"
+
+
+def rater_table(model: Any) -> pd.DataFrame:
+    """The fitted ``raters_`` frame with the columns every workflow reads."""
+    raters = model.raters_.copy()
+    for column in ("bias", "bias_low", "bias_high", "spammer_prob"):
+        if column not in raters.columns:
+            raters[column] = np.nan
+    return raters

@@ -1,0 +1,330 @@
+"""validate_judge: can an LLM judge replace the humans, assist them, or not be used?"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    Interval,
+    check_random_state,
+    validate_params,
+)
+from alignlab.data import Judgments
+from alignlab.workflows._compose import attempt, fit_joint_model, rater_table
+from alignlab.workflows._results import EVIDENCE_COLUMNS, JudgeValidation
+
+__all__ = ["validate_judge", "judge_rule"]
+
+
+def judge_rule(epsilon: float, min_system_tau: float, confidence_level: float) -> str:
+    """The decision rule of :func:`validate_judge`, in words."""
+    return (
+        f"replace: the alternative annotator test passes (winning rate >= 0.5 at epsilon = {epsilon:g}, "
+        f"Benjamini-Yekutieli over the humans) and, when the data has systems, the judge ranks them like the "
+        f"humans (system-level Kendall tau >= {min_system_tau:g} with its {confidence_level:.0%} interval above 0); "
+        "assist: otherwise, when the judge carries signal about the human judgments (item-level Kendall tau "
+        "with the human consensus, or for unordered labels the judge's posterior reliability, with its interval "
+        "above 0) - use it with a trust weight and prediction-powered (PPI) estimates; do_not_use: otherwise."
+    )
+
+
+def _one_rater(judgments: Judgments, spec: str, argument: str) -> str:
+    ids = judgments.resolve_raters(spec, argument=argument)
+    if len(ids) != 1:
+        raise ValueError(
+            f"The {argument!r} argument {spec!r} names {len(ids)} raters ({', '.join(map(str, ids[:6]))}); "
+            f"pass one rater id, e.g. {argument}={str(ids[0])!r}."
+        )
+    return ids[0]
+
+
+def _row(evidence: str, subject: Any, estimate: float, low: float = math.nan, high: float = math.nan,
+         ci_method: str = "", n: float = math.nan, detail: str = "") -> dict[str, Any]:
+    return {"evidence": evidence, "subject": str(subject), "estimate": float(estimate), "ci_low": float(low),
+            "ci_high": float(high), "ci_method": ci_method, "n": float(n), "detail": detail}
+
+
+def _slice_rows(result: Any) -> pd.DataFrame:
+    if result is None:
+        return pd.DataFrame(columns=["predicate", "size", "effect", "ci_low", "ci_high", "q_value", "sentence"])
+    frame = result.slices
+    keep = [c for c in ("predicate", "size", "mean_in", "mean_out", "effect", "ci_low", "ci_high", "q_value",
+                        "sentence") if c in frame.columns]
+    return frame[keep].reset_index(drop=True)
+
+
+def _comparison_conclusion(comparison: Any, judge: str, second: str, alpha: float = 0.05) -> str:
+    if comparison is None:
+        return ""
+    pairs = comparison.pairs
+    if pairs.empty:
+        return "no significant difference"
+    better = pairs[(pairs["better"].astype(str) == second) & (pairs["worse"].astype(str) == judge)]
+    worse = pairs[(pairs["better"].astype(str) == judge) & (pairs["worse"].astype(str) == second)]
+    if len(better) and float(better["p_value"].iloc[0]) <= alpha:
+        return "better"
+    if len(worse) and float(worse["p_value"].iloc[0]) <= alpha:
+        return "worse"
+    return "no significant difference"
+
+
+@validate_params({
+    "judgments": [Judgments],
+    "judge": [str],
+    "humans": ["str-or-list"],
+    "epsilon": [Interval("real", 0, 1)],
+    "second_judge": [str, None],
+    "min_system_tau": [Interval("real", -1, 1)],
+    "find_segments": ["boolean"],
+    "confidence_level": CONFIDENCE_LEVEL,
+    "n_resamples": N_RESAMPLES,
+    "random_state": RANDOM_STATE,
+})
+def validate_judge(
+    judgments: Judgments,
+    *,
+    judge: str,
+    humans: str | Sequence[str] = "human",
+    epsilon: float = 0.15,
+    second_judge: str | None = None,
+    min_system_tau: float = 0.6,
+    find_segments: bool = True,
+    confidence_level: float = 0.95,
+    n_resamples: int = 1000,
+    random_state: int | np.random.Generator | None = None,
+) -> JudgeValidation:
+    """Decide whether an LLM judge can replace human raters, assist them, or should not be used.
+
+    Parameters
+    ----------
+    judgments : Judgments
+        Judgments of the judge and the humans on shared items (any scale; pairwise preferences count
+        as P(A preferred) for correlations).
+    judge : str
+        The judge's rater id (or a method with a single rater).
+    humans : str or list of str, default "human"
+        The human reference: a method name or rater ids.
+    epsilon : float, default 0.15
+        Margin of the alternative annotator test (Calderon et al. 2025 suggest 0.2 for experts,
+        0.15 for skilled annotators, 0.1 for crowd workers).
+    second_judge : str, optional
+        A second judge (e.g. the one you use today): is ``judge`` significantly better or worse at
+        tracking the humans (PERM-BOTH permutation test on item-level correlation)?
+    min_system_tau : float, default 0.6
+        System-level Kendall tau with the humans required to *replace* them, when the data has systems.
+    find_segments : bool, default True
+        Search the segment columns for where the judge diverges most from the humans.
+    confidence_level : float, default 0.95
+    n_resamples : int, default 1000
+        Bootstrap resamples of every interval.
+    random_state : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    JudgeValidation
+        ``verdict`` (``"replace"``, ``"assist"`` or ``"do_not_use"``), ``rule``, ``reasons`` and the
+        evidence (``to_frame()``).
+
+    Notes
+    -----
+    Evidence and the functions that compute it: judge-vs-human agreement beside the human ceiling
+    (:func:`alignlab.alignment.human_ceiling`), the alternative annotator test
+    (:func:`alignlab.alignment.alt_test`, Calderon, Reichart & Dror 2025), item- and system-level
+    Kendall tau (:func:`alignlab.alignment.correlate`), biases and leniency
+    (:func:`alignlab.alignment.judge_biases`, with the length probes when the table has ``len_a``/``len_b``
+    or ``length`` columns), calibration for binary labels (:func:`alignlab.alignment.calibration`), failing segments
+    (:func:`alignlab.slices.find_slices`), the joint annotator model's posterior reliability
+    (hierarchical Dawid-Skene or the continuous rater model, EM engines) and, for a second judge,
+    :func:`alignlab.alignment.compare_judges`. See :func:`judge_rule` for the decision rule.
+
+    Examples
+    --------
+    >>> from alignlab.workflows import validate_judge
+    >>> from alignlab.workflows.simulate import simulate_judge_study
+    >>> j = simulate_judge_study(n_items=120, n_systems=0, random_state=0)
+    >>> validate_judge(j, judge="useless", find_segments=False, n_resamples=200, random_state=0).verdict
+    'do_not_use'
+    """
+    rng = check_random_state(random_state)
+    judge_id = _one_rater(judgments, judge, "judge")
+    human_ids = [h for h in judgments.resolve_raters(humans, argument="humans") if h != judge_id]
+    if not human_ids:
+        raise ValueError(f"The 'humans' argument {humans!r} names no rater other than the judge {judge_id!r}.")
+    second_id = _one_rater(judgments, second_judge, "second_judge") if second_judge is not None else None
+    if second_id == judge_id:
+        raise ValueError("The 'second_judge' must differ from the 'judge'.")
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
+    seed = int(rng.integers(0, 2**31 - 1))
+    common = {"confidence_level": confidence_level, "random_state": seed}
+
+    ceiling = attempt(notes, "human ceiling", "alignment", "human_ceiling", judgments, judge=judge_id,
+                      humans=human_ids, n_resamples=n_resamples, **common)
+    if ceiling is not None:
+        rows.append(_row("judge_agreement", judge_id, ceiling.estimate, ceiling.ci_low, ceiling.ci_high,
+                         ceiling.ci_method, ceiling.n_items, ceiling.method))
+        rows.append(_row("human_ceiling", "humans", ceiling.ceiling, ceiling.ceiling_low, ceiling.ceiling_high,
+                         ceiling.ci_method, ceiling.n_items, "each human against the other humans"))
+        rows.append(_row("agreement_gap", judge_id, ceiling.gap, ceiling.gap_low, ceiling.gap_high,
+                         ceiling.ci_method, ceiling.n_items, "judge minus ceiling"))
+    alt = None
+    if len(human_ids) >= 3:
+        alt = attempt(notes, "alternative annotator test", "alignment", "alt_test", judgments, judge=judge_id,
+                      humans=human_ids, epsilon=epsilon, n_resamples=n_resamples, **common)
+    else:
+        notes.append(f"alternative annotator test: needs at least 3 humans per item; {len(human_ids)} given, "
+                     "so the judge cannot be shown to replace them.")
+    if alt is not None:
+        rows.append(_row("winning_rate", judge_id, alt.winning_rate, detail=f"passed={alt.passed}, epsilon={epsilon:g}",
+                         n=alt.n_raters))
+        rows.append(_row("advantage_probability", judge_id, alt.advantage_probability, alt.ci_low, alt.ci_high,
+                         alt.ci_method, alt.n_items))
+
+    ordered = judgments.scale.kind != "categorical"
+    item_corr = system_corr = None
+    if ordered:
+        item_corr = attempt(notes, "item-level correlation", "alignment", "correlate", judgments, a=judge_id,
+                            b=human_ids, level="item", statistic="kendall_b", n_resamples=n_resamples, **common)
+        if item_corr is not None:
+            rows.append(_row("item_correlation", judge_id, item_corr.estimate, item_corr.ci_low, item_corr.ci_high,
+                             item_corr.ci_method, item_corr.n_items, "Kendall tau-b with the human consensus"))
+        if judgments.has("system"):
+            system_corr = attempt(notes, "system-level correlation", "alignment", "correlate", judgments,
+                                  a=judge_id, b=human_ids, level="system", statistic="kendall_b",
+                                  n_resamples=n_resamples, **common)
+            if system_corr is not None:
+                rows.append(_row("system_correlation", judge_id, system_corr.estimate, system_corr.ci_low,
+                                 system_corr.ci_high, system_corr.ci_method, system_corr.n_systems,
+                                 "Kendall tau-b of per-system means"))
+    else:
+        notes.append("correlations: not defined for unordered categorical labels; the joint model's "
+                     "reliability decides whether the judge carries signal.")
+
+    bias_options: dict[str, Any] = {}
+    columns = set(judgments.frame.columns)
+    if judgments.scale.kind == "pairwise" and {"len_a", "len_b"} <= columns:
+        bias_options = {"length_a": "len_a", "length_b": "len_b"}
+    elif "length" in columns:
+        bias_options = {"length": "length"}
+    biases = attempt(notes, "judge biases", "alignment", "judge_biases", judgments, judge=judge_id, humans=human_ids,
+                     confidence_level=confidence_level, **bias_options)
+    leniency = pd.DataFrame()
+    if biases is not None:
+        bias_frame = biases.to_frame()
+        leniency = bias_frame[bias_frame["bias"].astype(str).str.startswith("leniency")].reset_index(drop=True)
+        for rec in bias_frame.to_dict(orient="records"):
+            rows.append(_row("bias", rec.get("bias", ""), rec.get("estimate", math.nan), rec.get("ci_low", math.nan),
+                             rec.get("ci_high", math.nan), str(rec.get("ci_method", "")), rec.get("n", math.nan),
+                             f"expected {rec.get('expected', '')}"))
+    calibration = None
+    if judgments.scale.kind == "binary":
+        calibration = attempt(notes, "calibration", "alignment", "calibration", judgments, judge=judge_id,
+                              target=human_ids, n_resamples=n_resamples, **common)
+        if calibration is not None:
+            rows.append(_row("calibration_ece", judge_id, calibration.estimate, calibration.ci_low,
+                             calibration.ci_high, calibration.ci_method, calibration.n_items, calibration.variant))
+
+    slices_result = None
+    if find_segments and judgments.segments:
+        kind = "disagree" if judgments.scale.kind in ("binary", "categorical", "pairwise") else "absolute"
+        div = attempt(notes, "failing segments", "slices", "divergence", judgments, a=judge_id, b=human_ids, kind=kind)
+        if div is not None:
+            slices_result = attempt(notes, "failing segments", "slices", "find_slices", div, depth=2, top_k=5,
+                                    n_resamples=min(n_resamples, 1000), confidence_level=confidence_level,
+                                    random_state=seed)
+    elif find_segments:
+        notes.append("failing segments: the table has no segment columns.")
+    segments = _slice_rows(slices_result)
+    for rec in segments.head(5).to_dict(orient="records"):
+        rows.append(_row("failing_segment", rec["predicate"], rec["effect"], rec.get("ci_low", math.nan),
+                         rec.get("ci_high", math.nan), "find_slices (FCR-adjusted)", rec.get("size", math.nan),
+                         f"q = {rec.get('q_value', math.nan):.3g}"))
+
+    reliability = pd.DataFrame()
+    model_name = ""
+    try:
+        model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
+        raters = rater_table(model)
+        wanted = [judge_id, *human_ids] + ([second_id] if second_id is not None else [])
+        reliability = raters[raters["rater_id"].isin(wanted)].reset_index(drop=True)
+        for rec in reliability.to_dict(orient="records"):
+            rows.append(_row("reliability", rec["rater_id"], rec["reliability"], rec["reliability_low"],
+                             rec["reliability_high"], "posterior interval (EM)", rec.get("n", math.nan), model_name))
+    except ValueError as exc:
+        notes.append(f"joint annotator model: not fitted ({exc})")
+
+    comparison = None
+    conclusion = ""
+    if second_id is not None:
+        if ordered:
+            comparison = attempt(notes, "second judge", "alignment", "compare_judges", judgments,
+                                 judges=[judge_id, second_id], humans=human_ids, statistic="kendall_b",
+                                 n_permutations=max(10, min(n_resamples, 1000)), n_resamples=n_resamples, **common)
+        else:
+            notes.append("second judge: compare_judges needs an ordered scale.")
+        conclusion = _comparison_conclusion(comparison, judge_id, second_id)
+        if comparison is not None:
+            for rec in comparison.pairs.to_dict(orient="records"):
+                rows.append(_row("judge_comparison", f"{rec['better']} > {rec['worse']}", rec.get("delta", math.nan),
+                                 detail=f"p = {rec.get('p_value', math.nan):.3g} (PERM-BOTH, one-sided)"))
+
+    verdict, reasons = _decide(alt=alt, system_corr=system_corr, item_corr=item_corr, reliability=reliability,
+                               judge=judge_id, has_system=judgments.has("system"), n_humans=len(human_ids),
+                               min_system_tau=min_system_tau, epsilon=epsilon)
+    table = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
+    return JudgeValidation(
+        table=table, method=f"validate_judge({judge_id!s} vs {len(human_ids)} humans)",
+        confidence_level=confidence_level, verdict=verdict, rule=judge_rule(epsilon, min_system_tau, confidence_level),
+        reasons=tuple(reasons), judge=str(judge_id), humans=tuple(human_ids), epsilon=epsilon,
+        n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
+        ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
+        calibration=calibration, comparison=comparison, comparison_conclusion=conclusion, leniency=leniency,
+        segments=segments, reliability=reliability, model=model_name, notes=tuple(notes), judgments=judgments,
+        random_state=random_state, warnings=tuple(notes),
+    )
+
+
+def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataFrame, judge: str, has_system: bool,
+            n_humans: int, min_system_tau: float, epsilon: float) -> tuple[str, list[str]]:
+    reasons: list[str] = []
+    alt_passed = bool(alt is not None and alt.passed)
+    if alt is None:
+        reasons.append(f"alternative annotator test not available ({n_humans} humans; it needs at least 3 "
+                       "per item), so replacing the humans cannot be justified")
+    else:
+        reasons.append(f"alternative annotator test {'passed' if alt_passed else 'failed'}: the judge is at least as "
+                       f"good as {alt.winning_rate:.0%} of the humans (needs 50%) at epsilon = {epsilon:g}")
+    system_ok = True
+    if has_system:
+        if system_corr is None or math.isnan(system_corr.estimate):
+            system_ok = False
+            reasons.append("system-level ranking could not be checked")
+        else:
+            system_ok = bool(system_corr.estimate >= min_system_tau and system_corr.ci_low > 0)
+            reasons.append(f"system-level Kendall tau {system_corr.estimate:.2f} "
+                           f"({system_corr.ci_low:.2f} to {system_corr.ci_high:.2f}) "
+                           f"{'meets' if system_ok else 'misses'} the bar of {min_system_tau:g} with the interval above 0")
+    if alt_passed and system_ok:
+        return "replace", reasons
+    signal = False
+    if item_corr is not None and not math.isnan(item_corr.ci_low):
+        signal = bool(item_corr.ci_low > 0)
+        reasons.append(f"item-level Kendall tau with the humans {item_corr.estimate:.2f} "
+                       f"({item_corr.ci_low:.2f} to {item_corr.ci_high:.2f}): "
+                       f"{'signal' if signal else 'no reliable signal'} about the human judgments")
+    elif not reliability.empty and judge in set(reliability["rater_id"]):
+        rec = reliability.set_index("rater_id").loc[judge]
+        signal = bool(rec["reliability_low"] > 0)
+        reasons.append(f"posterior reliability {rec['reliability']:.2f} ({rec['reliability_low']:.2f} to "
+                       f"{rec['reliability_high']:.2f}): {'signal' if signal else 'no reliable signal'}")
+    else:
+        reasons.append("no evidence of signal about the human judgments could be computed")
+    return ("assist" if signal else "do_not_use"), reasons
