@@ -8,7 +8,7 @@
   correction), reusable for other slice questions.
 """
 
-from alignlab.slices._divergence import divergence
+from alignlab.slices._divergence import divergence, suggest_pair
 from alignlab.slices._encode import SegmentEncoding, encode_segments
 from alignlab.slices._find import SLICE_COLUMNS, SliceResult, enumerate_slices, find_slices
 
@@ -20,4 +20,5 @@ __all__ = [
     "encode_segments",
     "enumerate_slices",
     "find_slices",
+    "suggest_pair",
 ]

@@ -12,7 +12,7 @@ from alignlab._params import RANDOM_STATE, Interval, Options, check_random_state
 from alignlab.data import Judgments, item_consensus
 from alignlab.slices._find import META_KEY
 
-__all__ = ["divergence"]
+__all__ = ["divergence", "suggest_pair"]
 
 
 def _label(spec: Any) -> str:
@@ -81,7 +81,7 @@ _PARAMS = {
     "level": [Options(("item", "judgment"))],
     "consensus": [pd.DataFrame, None],
     "tolerance": [Interval("real", 0, None)],
-    "higher_is_better": ["boolean"],
+    "higher_is_better": ["boolean", None],
     "random_state": RANDOM_STATE,
 }
 
@@ -96,7 +96,7 @@ def divergence(
     level: Literal["item", "judgment"] = "item",
     consensus: pd.DataFrame | None = None,
     tolerance: float = 0.0,
-    higher_is_better: bool = True,
+    higher_is_better: bool | None = True,
     random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Per-item (or per-judgment) divergence of method ``a`` from ``b``, ready for :func:`find_slices`.
@@ -124,8 +124,9 @@ def divergence(
         (e.g. the ``items_`` of an annotator model).
     tolerance : float, default 0
         For ``kind="disagree"`` on continuous scales.
-    higher_is_better : bool, default True
-        Orientation of the scale, for the words of the explanations (MQM penalties: False).
+    higher_is_better : bool or None, default True
+        Orientation of the scale, for the words of the explanations ("too lenient"/"too harsh"; MQM
+        penalties: False). ``None`` when unknown: the sentences say "scores higher/lower".
     random_state : int or Generator, default 0
         Breaks majority ties (seeded).
 
@@ -267,3 +268,30 @@ def divergence(
         "weights": "weight" if weighted else None,
     }
     return out
+
+
+def suggest_pair(judgments: Judgments) -> dict[str, Any] | None:
+    """Which divergence to explain by default (report section, CLI without ``--a``/``--b``).
+
+    The ``llm_judge`` method against the human consensus when both exist; else the second most
+    common method against the most common one; else, with one method and several raters per item,
+    each rater against the other raters (``level="judgment"``). ``None`` when nothing applies.
+    The scale's orientation is unknown, so ``higher_is_better`` is ``None`` (neutral wording).
+
+    Examples
+    --------
+    >>> import alignlab
+    >>> suggest_pair(alignlab.datasets.load("hanna"))["a"]
+    'llm_judge'
+    """
+    kind = "disagree" if judgments.scale.kind in ("categorical", "pairwise") else "signed"
+    counts = judgments.frame["method"].value_counts()
+    methods = [str(m) for m in counts.index]
+    base = {"kind": kind, "higher_is_better": None}
+    if "llm_judge" in methods and "human" in methods:
+        return {"a": "llm_judge", "b": "human", "level": "item", **base}
+    if len(methods) >= 2:
+        return {"a": methods[1], "b": methods[0], "level": "item", **base}
+    if methods and (judgments.item_info["n_raters"] >= 2).any():
+        return {"a": methods[0], "b": methods[0], "level": "judgment", **base}
+    return None

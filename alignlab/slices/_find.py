@@ -854,6 +854,11 @@ def slice_sentence(row: Mapping[str, Any], *, meta: Mapping[str, Any], target: s
     eff, lo, hi = float(row["effect"]), float(row["ci_low"]), float(row["ci_high"])
     mean_in, mean_out = float(row["mean_in"]), float(row["mean_out"])
     tail = f"; {_q(float(row['q_value']))}); the slice holds {share:.0%} of all "
+    if kind == "signed" and meta.get("higher_is_better", True) is None:
+        word = "higher" if eff > 0 else "lower"
+        return (f"{where}, {a} − {b} averages {_signed(mean_in)} vs {_signed(mean_out)} elsewhere: {a} scores "
+                f"{word} relative to {b} here than elsewhere (difference {_signed(eff)}, {level} {_signed(lo)} to "
+                f"{_signed(hi)}{tail}divergence.")
     if kind == "signed":
         lenient = (eff > 0) == bool(meta.get("higher_is_better", True))
         if (mean_in > 0) == (eff > 0):
