@@ -291,7 +291,7 @@ class Recalibrator(TransformerMixin, BaseEstimator):
             stacked = np.vstack([features, features])
             labels = np.r_[np.ones(len(p)), np.zeros(len(p))]
             weights = np.r_[y, 1 - y]
-            self.model_ = LogisticRegression(penalty=None, max_iter=1000).fit(stacked, labels, sample_weight=weights)
+            self.model_ = LogisticRegression(C=np.inf, max_iter=1000).fit(stacked, labels, sample_weight=weights)
         self.n_features_in_ = 1
         return self
 

@@ -46,7 +46,7 @@ def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
     raters = list(j.raters)
     h_idx = [raters.index(r) for r in human_raters]
     j_idx = raters.index(judge_raters[0])
-    discrete = j.scale.kind in ("binary", "categorical", "pairwise")
+    discrete = j.scale.is_discrete
     if discrete:
         mat = j.matrix("code")
         codes = np.where(np.isnan(mat), -1, mat).astype(np.int64)
@@ -54,7 +54,8 @@ def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
         codes = np.full((j.n_items, j.n_raters), -1, dtype=np.int64)
     rows = j._last_per_pair()
     vals = np.full((j.n_items, j.n_raters), np.nan)
-    vals[j.item_codes[rows], j.rater_codes[rows]] = numeric_values(j)[rows]
+    numeric = j.label_codes.astype(float) if j.scale.kind == "categorical" else numeric_values(j)
+    vals[j.item_codes[rows], j.rater_codes[rows]] = numeric[rows]
     judged = ~np.isnan(vals[:, j_idx])
     return _Panel(
         items=j.items[judged], humans=human_raters, codes=codes[judged][:, h_idx], values=vals[judged][:, h_idx],
@@ -165,7 +166,9 @@ def alt_test(
     """
     panel = _panel(j, judge, humans)
     if metric == "auto":
-        metric = "accuracy" if panel.discrete else "neg_rmse"
+        metric = "neg_rmse" if j.scale.kind in ("ordinal", "continuous") else "accuracy"
+    if metric == "neg_rmse" and j.scale.kind == "categorical":
+        raise ValueError("metric='neg_rmse' needs ordered scores; unordered categorical labels use 'accuracy'.")
     if metric == "accuracy" and not panel.discrete:
         raise ValueError("metric='accuracy' needs discrete labels; use metric='neg_rmse' for scores.")
     s_h, s_f, usable = _scores_vs_others(panel, metric)
@@ -225,13 +228,13 @@ def _one_sided_t(d: np.ndarray, epsilon: float) -> float:
     return float(stats.ttest_1samp(d, epsilon, alternative="less").pvalue)
 
 
-def _loo_targets(panel: _Panel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _loo_targets(panel: _Panel, rng: np.random.Generator, *, use_mode: bool) -> tuple[np.ndarray, np.ndarray]:
     """Leave-one-rater-out target per (item, human): mode of the others (seeded tie-break) for discrete
     labels, mean of the others for scores. Returns ``(target, usable)``."""
     present = ~np.isnan(panel.values)
     n_i = present.sum(axis=1, keepdims=True)
     usable = present & (n_i >= 2)
-    if panel.discrete:
+    if panel.discrete and use_mode:
         k = panel.n_categories
         counts = np.zeros((len(panel.items), k))
         rows, cols = np.nonzero(present)
@@ -288,8 +291,8 @@ def human_ceiling(
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     panel = _panel(j, judge, humans)
-    target, usable = _loo_targets(panel, rng)
-    if panel.discrete:
+    target, usable = _loo_targets(panel, rng, use_mode=j.scale.kind != "ordinal")
+    if panel.discrete and j.scale.kind != "ordinal":
         if j.scale.kind == "pairwise":
             position = np.array([{"A": 1.0, "B": 2.0, "tie": 1.5}[label] for label in j.scale.labels])
             tgt = position[target.astype(np.int64)]
