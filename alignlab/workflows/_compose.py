@@ -85,7 +85,7 @@ def fit_joint_model(
     """Fit the annotator model that suits the scale; returns ``(fitted model, model name)``.
 
     Discrete labels (binary, categorical, pairwise) use hierarchical Dawid-Skene (raters pooled by
-    method and vendor); ordinal and continuous scores use the continuous rater model (bias, noise,
+    method and vendor); ordinal and continuous scores use the continuous rater model (bias, scale, noise,
     hierarchical by method and vendor). Both are the fast EM engines with the same ``raters_`` frame.
     """
     from alignlab import annotators
@@ -101,8 +101,11 @@ def fit_joint_model(
     model_cls = getattr(annotators, "ContinuousRaters", None)
     if model_cls is None:  # pragma: no cover - the continuous model ships with annotators
         from alignlab.annotators.continuous import ContinuousRaters as model_cls  # noqa: N813
-    model = model_cls(confidence_level=confidence_level, random_state=random_state)
-    return model.fit(judgments), "continuous rater model (EM, hierarchical by method and vendor)"
+    # scale="rater": each rater's slope on the latent quality is estimated, so a rater whose scores ignore
+    # the items (a spammer) gets reliability near 0; with the slope fixed at 1 pure noise would still
+    # read as reliability tau^2 / (2 tau^2 + noise) ~ 0.3
+    model = model_cls(scale="rater", confidence_level=confidence_level, random_state=random_state)
+    return model.fit(judgments), "continuous rater model (EM, rater bias and scale, hierarchical by method and vendor)"
 
 
 def rater_table(model: Any) -> pd.DataFrame:

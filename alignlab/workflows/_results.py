@@ -71,7 +71,8 @@ class JudgeValidation(TableResult):
     reliability : DataFrame
         The judge's and the humans' posterior reliability from the joint annotator model (``raters_`` rows).
     comparison_conclusion : str
-        ``"better"``, ``"worse"`` or ``"no significant difference"`` for the second judge (else "").
+        Whether ``judge`` tracks the humans ``"better"`` or ``"worse"`` than ``second_judge`` (PERM-BOTH,
+        one-sided, 0.05), or ``"no significant difference"`` ("" without a second judge).
     notes : tuple of str
         Evidence that could not be computed and why.
     """

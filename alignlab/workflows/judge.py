@@ -52,6 +52,13 @@ def _row(evidence: str, subject: Any, estimate: float, low: float = math.nan, hi
             "ci_high": float(high), "ci_method": ci_method, "n": float(n), "detail": detail}
 
 
+def _expected(value: Any) -> str:
+    try:
+        return f"unbiased value {float(value):.3g}"
+    except (TypeError, ValueError):
+        return "" if value is None else f"unbiased value {value}"
+
+
 def _slice_rows(result: Any) -> pd.DataFrame:
     if result is None:
         return pd.DataFrame(columns=["predicate", "size", "effect", "ci_low", "ci_high", "q_value", "sentence"])
@@ -67,8 +74,9 @@ def _comparison_conclusion(comparison: Any, judge: str, second: str, alpha: floa
     pairs = comparison.pairs
     if pairs.empty:
         return "no significant difference"
-    better = pairs[(pairs["better"].astype(str) == second) & (pairs["worse"].astype(str) == judge)]
-    worse = pairs[(pairs["better"].astype(str) == judge) & (pairs["worse"].astype(str) == second)]
+    # the conclusion is about ``judge`` (the one validated) relative to ``second`` (e.g. the one in use)
+    better = pairs[(pairs["better"].astype(str) == judge) & (pairs["worse"].astype(str) == second)]
+    worse = pairs[(pairs["better"].astype(str) == second) & (pairs["worse"].astype(str) == judge)]
     if len(better) and float(better["p_value"].iloc[0]) <= alpha:
         return "better"
     if len(worse) and float(worse["p_value"].iloc[0]) <= alpha:
@@ -223,7 +231,7 @@ def validate_judge(
         for rec in bias_frame.to_dict(orient="records"):
             rows.append(_row("bias", rec.get("bias", ""), rec.get("estimate", math.nan), rec.get("ci_low", math.nan),
                              rec.get("ci_high", math.nan), str(rec.get("ci_method", "")), rec.get("n", math.nan),
-                             f"expected {rec.get('expected', '')}"))
+                             _expected(rec.get("expected"))))
     calibration = None
     if judgments.scale.kind == "binary":
         calibration = attempt(notes, "calibration", "alignment", "calibration", judgments, judge=judge_id,

@@ -99,8 +99,12 @@ def _weights_paragraph(result: Any) -> str:
     parts.append(f"Weights: {shown}.")
     est = result.estimate
     if est is not None and not math.isnan(est.estimate):
-        parts.append(f"The weighted sources, corrected on the human-labelled items (PPI), put the {result.target} at "
-                     f"{_ci(est.estimate, est.ci_low, est.ci_high, level)}.")
+        if est.method.startswith("classical"):
+            parts.append(f"Every item has human labels, so the {result.target} is the human panel's: "
+                         f"{_ci(est.estimate, est.ci_low, est.ci_high, level)}.")
+        else:
+            parts.append(f"The weighted sources, corrected on the human-labelled items (PPI++), put the "
+                         f"{result.target} at {_ci(est.estimate, est.ci_low, est.ci_high, level)}.")
     if result.by_segment is not None and "differs" in result.by_segment.columns and result.by_segment["differs"].any():
         rows = result.by_segment[result.by_segment["differs"]]
         parts.append(f"The weights differ by segment ({', '.join(sorted(set(map(str, rows['segment']))))}): use "
