@@ -217,8 +217,9 @@ def trust_weights(
     >>> from alignlab.workflows import trust_weights
     >>> from alignlab.workflows.simulate import simulate_signal_study
     >>> tw = trust_weights(simulate_signal_study(n_items=300, random_state=0), random_state=0)
-    >>> tw.weights.idxmax()
-    'judge_strong'
+    >>> w = tw.weights
+    >>> bool(w["judge_strong"] > w["thumbs_up"] > w["judge_weak"])
+    True
     """
     rng = check_random_state(random_state)
     seed = int(rng.integers(0, 2**31 - 1))
