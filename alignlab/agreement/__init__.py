@@ -20,6 +20,7 @@ from alignlab.agreement.coefficients import (
     percent_agreement,
     scott_pi,
 )
+from alignlab.agreement.icc import ICC_FORMS, icc, kendall_w
 
 __all__ = [
     "AgreementResult",
@@ -28,6 +29,9 @@ __all__ = [
     "cohen_kappa",
     "fleiss_kappa",
     "gwet_ac",
+    "icc",
+    "kendall_w",
+    "ICC_FORMS",
     "krippendorff_alpha",
     "percent_agreement",
     "scott_pi",
