@@ -257,7 +257,7 @@ def icc(
     ...                      "value": [1, 3, 6, 5, 2, 3, 6, 4, 1, 4, 7, 5]})
     >>> j = alignlab.load_judgments(wine, scale="continuous")
     >>> round(agreement.icc(j, form="ICC2").estimate, 3)
-    0.889
+    0.929
     """
     caller = "icc"
     canonical = ICC_FORMS[form]
