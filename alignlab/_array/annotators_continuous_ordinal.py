@@ -12,7 +12,7 @@ the items x (rater, label) count matrix give the likelihood and its gradient: me
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,6 +51,8 @@ class OrdinalFit:
     converged: bool
     n_iter: int
     log_posterior: float
+    theta: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    theta_cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 class _Problem:
@@ -58,7 +60,7 @@ class _Problem:
 
     def __init__(self, item, rater, label, n_items, n_raters, n_categories, weight, link,
                  sig_item, sig_signal, sig_success, sig_trials, n_signals, gold_item, gold_label,
-                 gold_discrimination):
+                 gold_discrimination, design=None):
         order = np.argsort(item, kind="stable")
         self.item, self.rater, self.label = item[order], rater[order], label[order]
         self.weight = weight[order]
@@ -68,6 +70,10 @@ class _Problem:
         self.sig_success, self.sig_trials = sig_success, sig_trials
         self.n_signals = n_signals
         self.gold_item, self.gold_label, self.gold_d = gold_item, gold_label, gold_discrimination
+        # pairwise mode: item prior N(design @ theta, 1) (theta = system scores)
+        self.design = design
+        self.P = 0 if design is None else design.shape[1]
+
         def indicator(rows: np.ndarray) -> sp.csr_matrix:
             return sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_items, len(rows)))
 
@@ -86,6 +92,20 @@ class _Problem:
         lam = np.concatenate([[x[2 * R]], x[2 * R] + np.cumsum(np.exp(x[2 * R + 1:2 * R + C - 1]))])
         off = 2 * R + C - 1
         return s, logd, lam, x[off:off + K], x[off + K:off + 2 * K]
+
+    def theta(self, x):
+        return x[2 * self.n_raters + self.C - 1 + 2 * self.n_signals:]
+
+    def log_prior(self, x):
+        """Grid log prior of every item (n_items, n_nodes) and its prior mean of the quality."""
+        if self.design is None:
+            return _LOG_PRIOR[None, :], None
+        mu = self.design @ self.theta(x)
+        lp = -0.5 * (GRID[None, :] - mu[:, None]) ** 2
+        lp -= lp.max(axis=1, keepdims=True)
+        ep = np.exp(lp)
+        total = ep.sum(axis=1, keepdims=True)
+        return lp - np.log(total), (ep / total) @ GRID
 
     def row_loglik(self, eta_lo, eta_hi):
         """log(F(eta_hi) - F(eta_lo)) and the two derivative factors, stable in the tails."""
@@ -109,7 +129,8 @@ class _Problem:
         hi = d[:, None, None] * (ext[1:][None, :, None] + base[:, None, :])  # (R, C, Q)
         lo = d[:, None, None] * (ext[:-1][None, :, None] + base[:, None, :])
         table, q_hi, q_lo = self.row_loglik(lo, hi)
-        log_item = _LOG_PRIOR[None, :] + self.S @ table.reshape(R * C, -1)
+        prior, prior_mean = self.log_prior(x)
+        log_item = prior + self.S @ table.reshape(R * C, -1)
         if len(self.sig_item):
             lin = c_sig[self.sig_signal][:, None] + e_sig[self.sig_signal][:, None] * GRID[None, :]
             ll_sig = (self.binom_const[:, None] + self.sig_success[:, None] * lin
@@ -167,7 +188,10 @@ class _Problem:
             resid = self.sig_success[:, None] - self.sig_trials[:, None] * special.expit(lin)
             g_c = np.bincount(self.sig_signal, np.sum(w * resid, 1), K)
             g_e = np.bincount(self.sig_signal, np.sum(w * resid * GRID[None, :], 1), K)
-        grad = np.concatenate([g_s, g_ld, [g_l1], g_gap, g_c, g_e])
+        g_theta = np.zeros(0)
+        if self.design is not None:  # d/d theta of log sum_q prior_q(theta) L_q = (E_post - E_prior)[T] x design
+            g_theta = self.design.T @ (post @ GRID - prior_mean)
+        grad = np.concatenate([g_s, g_ld, [g_l1], g_gap, g_c, g_e, g_theta])
         if want_rows:
             return loglik, grad, post, rows
         return loglik, grad, post
@@ -190,6 +214,7 @@ def ordinal_map(
     gold_discrimination: float = 4.0,
     prior_severity_mean: np.ndarray | None = None,
     prior_severity_sd: np.ndarray | None = None,
+    design=None,
     max_rounds: int = 6,
     tol: float = 1e-6,
 ) -> OrdinalFit:
@@ -210,6 +235,11 @@ def ordinal_map(
         discrimination ``gold_discrimination``.
     prior_severity_mean, prior_severity_sd : arrays (n_raters,), optional
         Rater-history priors (NaN = group prior).
+    design : scipy.sparse matrix (n_items, n_systems), optional
+        Pairwise mode: item quality is the latent preference for the first output,
+        ``N(design @ theta, 1)`` with ``+1`` for the item's first system and ``-1`` for its second;
+        ``theta`` (system scores, centred) is estimated too and the thresholds are kept symmetric,
+        so a rater's severity is its position bias.
     """
     weight = np.ones(len(item)) if weight is None else np.asarray(weight, float)
     sig = signals or {}
@@ -224,7 +254,9 @@ def ordinal_map(
         np.zeros(0, np.int64) if gold_item is None else np.asarray(gold_item, np.int64),
         np.zeros(0, np.int64) if gold_label is None else np.asarray(gold_label, np.int64),
         float(gold_discrimination),
+        None if design is None else sp.csr_matrix(design),
     )
+    P = prob.P
     R, C, K = n_raters, n_categories, n_signals
     n_groups = int(group.max()) + 1
     psm = np.full(R, np.nan) if prior_severity_mean is None else np.asarray(prior_severity_mean, float)
@@ -236,7 +268,7 @@ def ordinal_map(
     lam0 = special.logit(cum) * (1.0 if link == "logit" else 0.6)
     lam0 = np.maximum.accumulate(lam0 + np.arange(C - 1) * 1e-3)
     x = np.concatenate([np.zeros(R), np.zeros(R), [lam0[0]], np.log(np.maximum(np.diff(lam0), 1e-2)),
-                        np.zeros(K), np.ones(K)])
+                        np.zeros(K), np.ones(K), np.zeros(P)])
     g_sev = np.zeros(n_groups)
     g_ld = np.zeros(n_groups)
     sd_sev, sd_ld = 1.0, 0.5
@@ -284,8 +316,15 @@ def ordinal_map(
             g_ld = np.where(cnt > 0, np.bincount(group[rated], logd[rated], n_groups) / np.maximum(cnt, 1), 0.0)
             sd_sev = float(np.sqrt(np.mean((s - g_sev[group])[rated] ** 2 + 1.0 / info_s[rated]))) + 1e-3
             sd_ld = float(np.sqrt(np.mean((logd - g_ld[group])[rated] ** 2 + 1.0 / info_ld[rated]))) + 1e-3
+        if P:  # pairwise: symmetric thresholds (tie band around 0), centred system scores
+            lam_now = prob.unpack(x)[2]
+            mid = 0.5 * (lam_now[0] + lam_now[-1])
+            x[2 * R] -= mid
+            x[:R] += mid
+            g_sev += mid
+            x[-P:] -= x[-P:].mean()
         # identification: severities average 0 over the raters (shift the thresholds)
-        if not len(prob.gold_item) and not has_hist.any():  # gold or history anchor the location
+        elif not len(prob.gold_item) and not has_hist.any():  # gold or history anchor the location
             shift = float(np.mean(s[n_per > 0])) if (n_per > 0).any() else 0.0
             x[:R] -= shift
             x[2 * R] += shift
@@ -313,7 +352,18 @@ def ordinal_map(
         resid = prob.sig_success[:, None] - prob.sig_trials[:, None] * special.expit(lin)
         score_e = np.sum(w * resid * GRID[None, :], 1)
         se_e = 1.0 / np.sqrt(np.bincount(prob.sig_signal, score_e**2, K) + 1e-12)
+    theta = prob.theta(x).copy()
+    theta_cov = np.zeros((P, P))
+    if P:
+        _, prior_mean = prob.log_prior(x)
+        score = post @ GRID - prior_mean  # per-item score of the item's prior mean
+        weighted = prob.design.multiply(score[:, None]).tocsr()
+        info = (weighted.T @ weighted).toarray() + np.eye(P) / 25.0
+        # scores are centred (sum to zero): invert on the centred subspace
+        centre = np.eye(P) - 1.0 / P
+        theta_cov = centre @ np.linalg.pinv(centre @ info @ centre) @ centre
     return OrdinalFit(
+        theta=theta, theta_cov=theta_cov,
         severity=s, log_discrimination=logd, severity_se=se_s, log_discrimination_se=se_ld, thresholds=lam,
         signal_intercept=c_sig, signal_slope=e_sig, signal_slope_se=se_e, item_posterior=post,
         group_severity=g_sev, group_log_discrimination=g_ld, severity_prior_sd=sd_sev,

@@ -10,6 +10,7 @@ from alignlab.annotators._base import AnnotatorModel, NotFittedError, Provenance
 from alignlab.annotators.categorical import GLAD, MACE, DawidSkene, OneCoin
 from alignlab.annotators.continuous import ContinuousRaters  # noqa: F401
 from alignlab.annotators.ordinal import OrdinalRaters  # noqa: F401
+from alignlab.annotators.pairwise import BradleyTerry  # noqa: F401
 
 __all__ = ["AnnotatorModel", "NotFittedError", "ProvenanceError"]
 __all__ += ["DawidSkene", "GLAD", "MACE", "OneCoin"]
