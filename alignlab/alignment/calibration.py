@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 from statsmodels.stats.proportion import proportion_confint
 
-from alignlab._array.bootstrap import bootstrap
+from alignlab._array.bootstrap import resample_weights
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
 from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
 from alignlab.alignment._results import CalibrationResult
@@ -33,56 +33,38 @@ def _bin_edges(p: np.ndarray, n_bins: int, binning: str) -> np.ndarray:
     return edges
 
 
-def _metric_functions(p: np.ndarray, y: np.ndarray, bins: np.ndarray, n_bins: int) -> dict[str, Any]:
-    """Each calibration metric as a function of unit weights (b, n) -> (b,)."""
-    onehot = np.zeros((len(p), n_bins))
-    onehot[np.arange(len(p)), bins] = 1.0
+def _metrics(p: np.ndarray, y: np.ndarray, bins: np.ndarray, n_bins: int, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Every calibration metric for each row of unit weights ``w`` (b, n); binned sums by bincount."""
+    b = w.shape[0]
+    flat = (bins[None, :] + np.arange(b, dtype=np.int64)[:, None] * n_bins).ravel()
 
-    def binned(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        count = w @ onehot
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_p = (w * p) @ onehot / count
-            mean_y = (w * y) @ onehot / count
-        return count, mean_p, mean_y, count / count.sum(axis=1, keepdims=True)
+    def per_bin(values: np.ndarray | None) -> np.ndarray:
+        weights = w if values is None else w * values
+        return np.bincount(flat, weights=weights.ravel(), minlength=b * n_bins).reshape(b, n_bins)
 
-    def ece(w: np.ndarray) -> np.ndarray:
-        count, mp, my, share = binned(w)
-        return np.nansum(share * np.abs(my - mp), axis=1)
-
-    def mce(w: np.ndarray) -> np.ndarray:
-        count, mp, my, _ = binned(w)
-        return np.nanmax(np.where(count > 0, np.abs(my - mp), np.nan), axis=1)
-
-    def debiased_l2(w: np.ndarray) -> np.ndarray:
-        count, mp, my, share = binned(w)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            term = (my - mp) ** 2 - np.where(count > 1, my * (1 - my) / (count - 1), 0.0)
-        return np.sqrt(np.maximum(np.nansum(share * term, axis=1), 0.0))
-
-    def brier(w: np.ndarray) -> np.ndarray:
-        return (w * (p - y) ** 2).sum(axis=1) / w.sum(axis=1)
-
-    def reliability(w: np.ndarray) -> np.ndarray:
-        count, mp, my, share = binned(w)
-        return np.nansum(share * (mp - my) ** 2, axis=1)
-
-    def base_rate(w: np.ndarray) -> np.ndarray:
-        return (w * y).sum(axis=1) / w.sum(axis=1)
-
-    def resolution(w: np.ndarray) -> np.ndarray:
-        count, mp, my, share = binned(w)
-        return np.nansum(share * (my - base_rate(w)[:, None]) ** 2, axis=1)
-
-    def uncertainty(w: np.ndarray) -> np.ndarray:
-        rate = base_rate(w)
-        return rate * (1 - rate)
-
-    def within_bin(w: np.ndarray) -> np.ndarray:
-        return brier(w) - (reliability(w) - resolution(w) + uncertainty(w))
-
-    return {"ece": ece, "debiased_l2_ce": debiased_l2, "mce": mce, "brier": brier,
-            "brier_reliability": reliability, "brier_resolution": resolution, "brier_uncertainty": uncertainty,
-            "brier_within_bin": within_bin}
+    count = per_bin(None)
+    total = count.sum(axis=1)
+    share = count / total[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mp = per_bin(p) / count
+        my = per_bin(y) / count
+        debias = np.where(count > 1, my * (1 - my) / (count - 1), 0.0)
+    gap = np.abs(my - mp)
+    rate = (w * y).sum(axis=1) / total
+    brier = (w * (p - y) ** 2).sum(axis=1) / total
+    reliability = np.nansum(share * (mp - my) ** 2, axis=1)
+    resolution = np.nansum(share * (my - rate[:, None]) ** 2, axis=1)
+    uncertainty = rate * (1 - rate)
+    return {
+        "ece": np.nansum(share * gap, axis=1),
+        "debiased_l2_ce": np.sqrt(np.maximum(np.nansum(share * ((my - mp) ** 2 - debias), axis=1), 0.0)),
+        "mce": np.nanmax(np.where(count > 0, gap, np.nan), axis=1),
+        "brier": brier,
+        "brier_reliability": reliability,
+        "brier_resolution": resolution,
+        "brier_uncertainty": uncertainty,
+        "brier_within_bin": brier - (reliability - resolution + uncertainty),
+    }
 
 
 def calibration_arrays(
@@ -104,15 +86,21 @@ def calibration_arrays(
     edges = _bin_edges(p, n_bins, binning)
     n_b = len(edges) - 1
     bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_b - 1)
-    funcs = _metric_functions(p, y, bins, n_b)
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    full = _metrics(p, y, bins, n_b, np.ones((1, len(p))))
+    # one set of resamples for every metric (percentile or basic intervals, bin edges fixed)
+    parts = [_metrics(p, y, bins, n_b, w) for w in resample_weights(len(p), n_resamples, rng)]
+    alpha = (1 - confidence_level) / 2
     rows = []
-    for name, func in funcs.items():
-        estimate = float(func(np.ones((1, len(p))))[0])
-        out = bootstrap(func, len(p), estimate=estimate, n_resamples=n_resamples, confidence_level=confidence_level,
-                        method=ci_method, random_state=rng)
-        rows.append({"metric": name, "estimate": estimate, "ci_low": out.low, "ci_high": out.high,
-                     "standard_error": out.standard_error, "ci_method": out.ci_method})
+    for name, value in full.items():
+        theta = np.concatenate([part[name] for part in parts])
+        theta = theta[np.isfinite(theta)]
+        estimate = float(value[0])
+        q_low, q_high = np.quantile(theta, [alpha, 1 - alpha])
+        low, high = (q_low, q_high) if ci_method == "percentile" else (2 * estimate - q_high, 2 * estimate - q_low)
+        rows.append({"metric": name, "estimate": estimate, "ci_low": float(low), "ci_high": float(high),
+                     "standard_error": float(np.std(theta, ddof=1)),
+                     "ci_method": f"bootstrap-{ci_method}(items, {n_resamples})"})
     metrics = pd.DataFrame(rows)
     count = np.bincount(bins, minlength=n_b)
     sum_y = np.bincount(bins, weights=y, minlength=n_b)
@@ -165,7 +153,7 @@ def _targets(j: Judgments, target: Any) -> pd.Series:
     "binning": [Options(("equal-width", "equal-mass"))],
     "n_bins": [Interval("integral", 2, None)],
     "confidence_level": CONFIDENCE_LEVEL,
-    "ci_method": [Options(("percentile", "bca", "basic"))],
+    "ci_method": [Options(("percentile", "basic"))],
     "n_resamples": N_RESAMPLES,
     "random_state": RANDOM_STATE,
 })
@@ -178,7 +166,7 @@ def calibration(
     binning: Literal["equal-width", "equal-mass"] = "equal-width",
     n_bins: int = 15,
     confidence_level: float = 0.95,
-    ci_method: Literal["percentile", "bca", "basic"] = "percentile",
+    ci_method: Literal["percentile", "basic"] = "percentile",
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
 ) -> CalibrationResult:
@@ -370,5 +358,5 @@ def recalibrate(
     edges = np.linspace(0, 1, n_bins + 1)
     for name, values in (("ece_before_", p), ("ece_after_", oof)):
         bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
-        setattr(model, name, float(_metric_functions(values, y, bins, n_bins)["ece"](ones)[0]))
+        setattr(model, name, float(_metrics(values, y, bins, n_bins, ones)["ece"][0]))
     return model
