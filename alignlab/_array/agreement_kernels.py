@@ -462,3 +462,119 @@ def sparse_alpha_stats(item_codes: np.ndarray, value_codes: np.ndarray, levels: 
             d = np.where(tot != 0, ((a - b) / tot) ** 2, 0.0) * data[first] * data[second]
         fixed = np.bincount(rows[first], weights=d, minlength=n_items) * inv
     return SparseAlphaStats(level, np.asarray(levels, float), counts, m, fixed)
+
+
+# --------------------------------------------------------------------------------------------------
+# cross-group alpha: agreement between two groups of raters (e.g. LLM judges vs humans)
+# --------------------------------------------------------------------------------------------------
+def cross_group_coincidence(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
+    """Per-unit coincidences of pairs that cross the groups, flattened to K^2 columns.
+
+    A unit with ``a_u`` values from group A and ``b_u`` from group B contributes
+    ``(a_u + b_u) / (2 a_u b_u) (n^A_uc n^B_uk + n^B_uc n^A_uk)``: symmetric, summing to ``m_u`` like
+    Krippendorff's ``1/(m_u - 1)`` weighting, and equal to it for one value per group.
+    """
+    a = counts_a.sum(axis=1)
+    b = counts_b.sum(axis=1)
+    ok = (a > 0) & (b > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(ok, (a + b) / np.where(ok, 2.0 * a * b, 1.0), 0.0)
+    outer = counts_a[:, :, None] * counts_b[:, None, :]
+    sym = (outer + outer.transpose(0, 2, 1)) * scale[:, None, None]
+    return sym.reshape(len(a), -1)
+
+
+@dataclass(frozen=True)
+class CoincidenceAlphaStats:
+    """Alpha from per-unit coincidence contributions (K^2 columns) for any level."""
+
+    level: str
+    levels: np.ndarray
+    coincidence: np.ndarray
+
+    def statistic(self, w: np.ndarray) -> np.ndarray:
+        w = np.atleast_2d(w)
+        k = self.levels.size
+        o = (w @ self.coincidence).reshape(-1, k, k)
+        n_c = o.sum(axis=2)
+        n = n_c.sum(axis=1)
+        if self.level == "ordinal":
+            delta = alpha_distance("ordinal", self.levels, n_c)
+            d_o = np.einsum("bck,bck->b", o, delta)
+            d_e = np.einsum("bc,bck,bk->b", n_c, delta, n_c)
+        else:
+            delta = alpha_distance(self.level, self.levels)
+            d_o = np.einsum("bck,ck->b", o, delta)
+            d_e = np.einsum("bc,ck,bk->b", n_c, delta, n_c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 - (n - 1.0) * d_o / d_e
+
+    def disagreements(self) -> tuple[float, float]:
+        alpha = float(self.statistic(np.ones((1, self.coincidence.shape[0])))[0])
+        k = self.levels.size
+        o = self.coincidence.sum(axis=0).reshape(k, k)
+        n_c = o.sum(axis=1)
+        n = n_c.sum()
+        delta = alpha_distance(self.level, self.levels, n_c if self.level == "ordinal" else None)
+        d_e = float(n_c @ delta @ n_c) / (n * (n - 1.0))
+        return (1.0 - alpha) * d_e, d_e
+
+
+@dataclass(frozen=True)
+class CrossIntervalAlphaStats:
+    """Cross-group interval alpha on real values from per-unit group sums (no value matrix).
+
+    Cross pairs of unit u: ``sum_{i in A, j in B} (x_i - x_j)^2 = b SS_A + a SS_B + a b (mean_A - mean_B)^2``;
+    D_o weights it by ``(a + b) / (a b)`` (both orders, times the coincidence scale); D_e uses each
+    A value with weight ``(a + b) / (2a)`` and each B value with ``(a + b) / (2b)`` (the row sums of
+    the cross coincidences).
+    """
+
+    observed: np.ndarray  # per unit: (a+b)/(ab) * cross sum of squares
+    weight_sum: np.ndarray  # per unit: sum of value weights (= m_u on units with both groups)
+    weighted_sum: np.ndarray  # per unit: sum of weight * x
+    weighted_sq: np.ndarray  # per unit: sum of weight * x^2
+
+    def statistic(self, w: np.ndarray) -> np.ndarray:
+        w = np.atleast_2d(w)
+        n = w @ self.weight_sum
+        s1 = w @ self.weighted_sum
+        s2 = w @ self.weighted_sq
+        ss_tot = s2 - s1**2 / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # D_o = sum o delta / n, D_e = 2 n SS_tot / (n (n - 1))
+            return 1.0 - (n - 1.0) * (w @ self.observed) / (2.0 * n * ss_tot)
+
+    def disagreements(self) -> tuple[float, float]:
+        n = self.weight_sum.sum()
+        ss_tot = self.weighted_sq.sum() - self.weighted_sum.sum() ** 2 / n
+        return float(self.observed.sum()) / n, 2.0 * ss_tot / (n - 1.0)
+
+
+def cross_interval_alpha_stats(item_codes: np.ndarray, values: np.ndarray, in_a: np.ndarray,
+                               n_items: int) -> CrossIntervalAlphaStats:
+    v = values - values.mean()
+    out = {}
+    for name, mask in (("a", in_a), ("b", ~in_a)):
+        cnt = np.bincount(item_codes[mask], minlength=n_items).astype(float)
+        tot = np.bincount(item_codes[mask], weights=v[mask], minlength=n_items)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(cnt > 0, tot / np.where(cnt > 0, cnt, 1.0), 0.0)
+        ss = np.bincount(item_codes[mask], weights=(v[mask] - mean[item_codes[mask]]) ** 2, minlength=n_items)
+        out[name] = (cnt, tot, mean, ss)
+    a, tot_a, mean_a, ss_a = out["a"]
+    b, tot_b, mean_b, ss_b = out["b"]
+    ok = (a > 0) & (b > 0)
+    safe_a, safe_b = np.where(ok, a, 1.0), np.where(ok, b, 1.0)
+    cross = b * ss_a + a * ss_b + a * b * (mean_a - mean_b) ** 2
+    observed = np.where(ok, (a + b) / (safe_a * safe_b) * cross, 0.0)
+    wa = np.where(ok, (a + b) / (2 * safe_a), 0.0)
+    wb = np.where(ok, (a + b) / (2 * safe_b), 0.0)
+    sq_a = ss_a + a * mean_a**2
+    sq_b = ss_b + b * mean_b**2
+    return CrossIntervalAlphaStats(
+        observed=observed,
+        weight_sum=np.where(ok, a + b, 0.0),
+        weighted_sum=wa * tot_a + wb * tot_b,
+        weighted_sq=wa * sq_a + wb * sq_b,
+    )

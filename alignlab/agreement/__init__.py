@@ -21,6 +21,7 @@ from alignlab.agreement.coefficients import (
     scott_pi,
 )
 from alignlab.agreement.icc import ICC_FORMS, icc, kendall_w
+from alignlab.agreement.structure import by_group, leave_one_out, pairwise, summary
 
 __all__ = [
     "AgreementResult",
@@ -35,4 +36,8 @@ __all__ = [
     "krippendorff_alpha",
     "percent_agreement",
     "scott_pi",
+    "pairwise",
+    "leave_one_out",
+    "by_group",
+    "summary",
 ]
