@@ -129,6 +129,14 @@ def test_binomial_tails_match_scipy_binomtest() -> None:
         assert binomial_exact(np.array([n]), np.array([k]), p)[0] == pytest.approx(min(1, 2 * min(upper, lower)))
 
 
+def test_binomial_single_tail_shortcut_equals_both_tails() -> None:
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 300, 5000)
+    k = rng.binomial(n, rng.uniform(0, 0.3, 5000))
+    ref = np.minimum(1, 2 * np.minimum(stats.binom.sf(k - 1, n, 0.07), stats.binom.cdf(k, n, 0.07)))  # reference
+    np.testing.assert_array_equal(binomial_exact(n, k, 0.07), ref)
+
+
 def test_permutation_pvalues_match_exact_enumeration() -> None:
     # reference: all C(10, 3) = 120 subsets of size 3 give the exact permutation distribution
     y = np.array([0.1, 0.5, 2.0, 3.1, 0.0, 1.2, 0.7, 2.2, 5.0, 0.3])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -99,6 +100,55 @@ def _combined_code(columns: list[np.ndarray], cards: np.ndarray, combo: tuple[in
     return out
 
 
+_MAX_MARGINAL_CELLS = 4_000_000  # full depth-3 tables kept in memory for marginalisation (5 floats each)
+
+
+def _full_sums(code: np.ndarray, size: int, wy: np.ndarray, wy2: np.ndarray, w: np.ndarray | None,
+               ww: np.ndarray | None, positive_rows: np.ndarray | None, same_sq: bool) -> tuple[np.ndarray, ...]:
+    """(count, sum w*y, sum w*y**2, sum w, sum w**2) of every cell of one feature set (full length)."""
+    count = np.bincount(code, minlength=size).astype(float)
+    if positive_rows is not None:  # 0/1 target: count the positives' codes only (a few % of rows)
+        s_wy = np.bincount(code[positive_rows], minlength=size).astype(float)
+    else:
+        s_wy = np.bincount(code, weights=wy, minlength=size)
+    s_wy2 = s_wy if same_sq else np.bincount(code, weights=wy2, minlength=size)
+    if w is None:
+        return count, s_wy, s_wy2, count, count
+    return (count, s_wy, s_wy2, np.bincount(code, weights=w, minlength=size),
+            np.bincount(code, weights=ww, minlength=size))
+
+
+def _marginal_tables(columns: list[np.ndarray], cards: np.ndarray, buffers: tuple[np.ndarray, np.ndarray],
+                     sums_of: Any) -> dict[tuple[int, ...], tuple[np.ndarray, ...]]:
+    """Full sums of every feature set of size <= 3 from one pass per *triple*: the pair and single
+    tables are sums of a triple table over an axis, which saves a third of the passes over the rows."""
+    buffer, prefix_buffer = buffers
+    tables: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
+    prefix_key: tuple[int, ...] | None = None
+    for combo in itertools.combinations(range(len(columns)), 3):
+        i, j, k = combo
+        if combo[:2] != prefix_key:
+            prefix_key = combo[:2]
+            _combined_code(columns, cards, prefix_key, prefix_buffer)
+        np.multiply(columns[k], int(cards[i] * cards[j]), out=buffer)
+        buffer += prefix_buffer
+        full = sums_of(buffer, int(cards[i] * cards[j] * cards[k]))
+        tables[combo] = full
+        shape = (int(cards[k]), int(cards[j]), int(cards[i]))  # code = i + ci * (j + cj * k)
+        for pair, axis in (((i, j), 0), ((i, k), 1), ((j, k), 2)):
+            if pair not in tables:
+                tables[pair] = tuple(a.reshape(shape).sum(axis=axis).ravel() for a in full)
+    for pair in list(tables):
+        if len(pair) != 2:
+            continue
+        a, b = pair
+        shape = (int(cards[b]), int(cards[a]))  # code = a + ca * b
+        for single, axis in (((a,), 0), ((b,), 1)):
+            if single not in tables:
+                tables[single] = tuple(x.reshape(shape).sum(axis=axis).ravel() for x in tables[pair])
+    return tables
+
+
 def lattice_sums(
     columns: list[np.ndarray],
     cardinalities: np.ndarray,
@@ -158,6 +208,18 @@ def lattice_sums(
     # ``promising``: feature sets with a slice that has enough rows (and, with the bound, whose
     # sub-slices could still reach ``alpha_bound``); ``maybe_supported`` adds the sets skipped by the
     # bound alone, whose descendants are counted (conservatively) as tested.
+    same_sq = binary and unweighted
+
+    def sums_of(code: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+        return _full_sums(code, size, wy, wy2, None if unweighted else w, ww, positive_rows, same_sq)
+
+    # Without the bound, depth 3 is computed from the triples alone (pairs and singles by marginalising)
+    # when their full tables fit in memory; otherwise level by level.
+    tables: dict[tuple[int, ...], tuple[np.ndarray, ...]] = {}
+    if depth == 3 and not use_bound and n_features >= 3:
+        n_cells = sum(int(np.prod(cards[list(c)])) for c in itertools.combinations(range(n_features), 3))
+        if n_cells <= _MAX_MARGINAL_CELLS:
+            tables = _marginal_tables(columns, cards, (buffer, prefix_buffer), sums_of)
     promising: set[tuple[int, ...]] = {()}
     maybe_supported: set[tuple[int, ...]] = {()}
     n_sets = n_skipped = pruned_bound = 0
@@ -176,34 +238,29 @@ def lattice_sums(
                     pruned_bound += int(min(np.prod(cards[list(combo)]), cap))
                     next_maybe.add(combo)
                 continue
-            if d == 1:
-                code = columns[combo[0]]
-            elif d >= 3:
-                # consecutive sets share their first d-1 features (lexicographic order): code them once
-                if combo[:-1] != prefix_key:
-                    prefix_key = combo[:-1]
-                    _combined_code(columns, cards, prefix_key, prefix_buffer)
-                np.multiply(columns[combo[-1]], int(np.prod(cards[list(combo[:-1])])), out=buffer)
-                buffer += prefix_buffer
-                code = buffer
-            else:
-                code = _combined_code(columns, cards, combo, buffer)
             size = int(np.prod(cards[list(combo)]))
-            count = np.bincount(code, minlength=size)
-            keep = np.flatnonzero(count >= min_support)
+            if combo in tables:
+                full = tables.pop(combo)
+            else:
+                if d == 1:
+                    code = columns[combo[0]]
+                elif d >= 3:
+                    # consecutive sets share their first d-1 features (lexicographic order): code them once
+                    if combo[:-1] != prefix_key:
+                        prefix_key = combo[:-1]
+                        _combined_code(columns, cards, prefix_key, prefix_buffer)
+                    np.multiply(columns[combo[-1]], int(np.prod(cards[list(combo[:-1])])), out=buffer)
+                    buffer += prefix_buffer
+                    code = buffer
+                else:
+                    code = _combined_code(columns, cards, combo, buffer)
+                full = sums_of(code, size)
+            count_full = full[0]
+            keep = np.flatnonzero(count_full >= min_support)
             if keep.size == 0:
                 continue
-            if positive_rows is not None:  # 0/1 target: count the positives' codes only (a few % of rows)
-                s_wy = np.bincount(code[positive_rows], minlength=size)[keep].astype(float)
-            else:
-                s_wy = np.bincount(code, weights=wy, minlength=size)[keep]
-            s_wy2 = s_wy if (binary and unweighted) else np.bincount(code, weights=wy2, minlength=size)[keep]
-            if unweighted:
-                s_w = count[keep].astype(float)
-                s_ww = s_w
-            else:
-                s_w = np.bincount(code, weights=w, minlength=size)[keep]
-                s_ww = np.bincount(code, weights=ww, minlength=size)[keep]
+            count = count_full.astype(np.int64)
+            s_wy, s_wy2, s_w, s_ww = (a[keep] for a in full[1:])
             lv = np.full((keep.size, depth), -1, dtype=np.int32)
             rest = keep.copy()
             for pos, f in enumerate(combo):  # decode the kept cells into per-feature levels

@@ -136,8 +136,11 @@ def encode_segments(
         numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
         # floats with more than 10 values and integers with more than ``max_levels`` are measurements
         # (binned); integer codes with fewer levels stay categorical
-        limit = max_levels if pd.api.types.is_integer_dtype(series) else MAX_NUMERIC_LEVELS
-        if numeric and (name in edges_by_column or series.nunique(dropna=True) > limit):
+        integer = pd.api.types.is_integer_dtype(series)
+        limit = max_levels if integer else MAX_NUMERIC_LEVELS
+        factorized = _factorize(series) if (integer or not numeric) and name not in edges_by_column else None
+        n_unique = len(factorized[1]) if factorized is not None else series.nunique(dropna=True)
+        if numeric and (name in edges_by_column or n_unique > limit):
             x = series.to_numpy(dtype=float, na_value=np.nan)
             if name in edges_by_column:
                 edges = np.asarray(list(edges_by_column[name]), dtype=float)
@@ -148,7 +151,7 @@ def encode_segments(
                 notes.append(f"{name}: {n_quantiles} quantile bins")
             codes, labels = _bin_numeric(name, np.where(missing, 0.0, x), edges)
         else:
-            codes, uniques = _factorize(series)
+            codes, uniques = factorized if factorized is not None else _factorize(series)
             labels = [f"{name} == {_quote(u)}" for u in uniques]
             if len(labels) > max_levels:
                 counts = np.bincount(codes[codes >= 0], minlength=len(labels))

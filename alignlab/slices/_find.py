@@ -28,6 +28,7 @@ from alignlab.results import TableResult
 from alignlab.slices._encode import SegmentEncoding, encode_segments
 from alignlab.slices._stats import (
     GroupSums,
+    RowSums,
     binomial_exact,
     permutation_pvalues,
     standardized_effect,
@@ -437,7 +438,7 @@ def _not_divergent(a: GroupSums, b: GroupSums, p_cut: float, min_effect: float) 
     return small_n | ~(res.p_value <= p_cut) | (np.abs(res.difference) <= min_effect)
 
 
-def _prune(tested: _Tested, significant: np.ndarray, enc: SegmentEncoding, y: np.ndarray, w: np.ndarray | None,
+def _prune(tested: _Tested, significant: np.ndarray, enc: SegmentEncoding, rs: RowSums,
            p_cut: float, *, min_effect: float, min_support: int, top_k: int, max_candidates: int,
            rebar: Any = None, direction: str = "both") -> tuple[list[int], dict[int, str], float]:
     """Redundancy pruning (METHODS.md §4): returns reported slice indices (ranked) and drop reasons."""
@@ -504,8 +505,7 @@ def _prune(tested: _Tested, significant: np.ndarray, enc: SegmentEncoding, y: np
             for d in desc:
                 union |= mask_of(int(d))
             rest = inside & ~union
-            if rest.sum() < 2 or bool(_not_divergent(GroupSums.of_rows(y, w, rest), GroupSums.of_rows(y, w, ~inside),
-                                                     p_cut, min_effect)[0]):
+            if rest.sum() < 2 or bool(_not_divergent(rs.of(rest), rs.outside(inside), p_cut, min_effect)[0]):
                 names = "; ".join(enc.predicate(lat.features[d], lat.levels[d]) for d in desc[:3])
                 reasons[int(i)] = f"explained by its sub-slice(s) {names}"
                 continue
@@ -536,9 +536,7 @@ def _prune(tested: _Tested, significant: np.ndarray, enc: SegmentEncoding, y: np
             if rest.sum() < max(2, min_support // 2):
                 reasons[i] = "contained in higher-ranked slices"
                 continue
-            background = ~(inside | union)
-            if bool(_not_divergent(GroupSums.of_rows(y, w, rest), GroupSums.of_rows(y, w, background),
-                                   p_cut, min_effect)[0]):
+            if bool(_not_divergent(rs.of(rest), rs.outside(inside | union), p_cut, min_effect)[0]):
                 reasons[i] = "explained by higher-ranked overlapping slices"
                 continue
             reported.append(i)
@@ -704,7 +702,8 @@ def find_slices(
         c_m = 1.0 if correction == "bh" else float(np.sum(1.0 / np.arange(1, max(m, 1) + 1)))
         def rebar(r: int) -> float:
             return fdr * r / (max(m, 1) * c_m)
-    reported, reasons, report_bar = _prune(tested, reject, enc_s, y_s, w_s, p_cut, min_effect=min_effect,
+    rows_search = RowSums(y_s, w_s)
+    reported, reasons, report_bar = _prune(tested, reject, enc_s, rows_search, p_cut, min_effect=min_effect,
                                            min_support=support, top_k=top_k, max_candidates=max_candidates,
                                            rebar=rebar, direction=direction)
 
@@ -724,6 +723,7 @@ def find_slices(
 
     rows_out = []
     abs_total = None
+    rows_est = rows_search
     for i in reported:
         f, v = lat.features[i], lat.levels[i]
         if split:
@@ -736,7 +736,8 @@ def find_slices(
             inside_mask = enc_s.mask(f, v)
         if abs_total is None:
             abs_total = float(np.sum(np.abs(y_e) * (1.0 if w_e is None else w_e)))
-        g_in, g_out = GroupSums.of_rows(y_e, w_e, inside_mask), GroupSums.of_rows(y_e, w_e, ~inside_mask)
+            rows_est = RowSums(y_e, w_e) if split else rows_search
+        g_in, g_out = rows_est.of(inside_mask), rows_est.outside(inside_mask)
         res = welch(g_in, g_out)
         if split:
             p_value = float(res.p_value[0])

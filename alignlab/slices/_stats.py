@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["GroupSums", "welch", "binomial_exact", "permutation_pvalues", "standardized_effect"]
+__all__ = ["GroupSums", "RowSums", "welch", "binomial_exact", "permutation_pvalues", "standardized_effect"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,32 @@ class GroupSums:
             return raw * neff / (neff - 1.0)
 
 
+class RowSums:
+    """Group sums of arbitrary row masks: one ``(N, 5)`` matrix of 1, w, w*y, w*y**2, w**2, so a
+    mask costs one gather-and-sum (or one matrix-vector product) and its complement a subtraction."""
+
+    def __init__(self, y: np.ndarray, w: np.ndarray | None) -> None:
+        weights = np.ones_like(y) if w is None else w
+        wy = weights * y
+        self.matrix = np.column_stack([np.ones_like(y), weights, wy, wy * y, weights * weights])
+        self.total = self.matrix.sum(axis=0)
+
+    def _group(self, sums: np.ndarray) -> GroupSums:
+        return GroupSums(*(np.array([v]) for v in sums))
+
+    def of(self, mask: np.ndarray) -> GroupSums:
+        rows = np.flatnonzero(mask)
+        if rows.size * 8 < mask.size:
+            sums = self.matrix[rows].sum(axis=0)
+        else:
+            sums = mask.astype(float) @ self.matrix
+        return self._group(sums)
+
+    def outside(self, mask: np.ndarray) -> GroupSums:
+        inside = self.of(mask)
+        return self._group(self.total) - inside
+
+
 @dataclass(frozen=True)
 class WelchOutcome:
     difference: np.ndarray
@@ -105,9 +131,15 @@ def binomial_exact(count: np.ndarray, positives: np.ndarray, rate: float) -> np.
     rule; it is the rule the lattice's optimistic bound assumes.
     """
     rate = min(max(rate, 1e-300), 1.0 - 1e-16)
-    upper = stats.binom.sf(positives - 1, count, rate)
-    lower = stats.binom.cdf(positives, count, rate)
-    return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+    count = np.asarray(count, dtype=float)
+    positives = np.asarray(positives, dtype=float)
+    # Only the smaller tail is needed: at or above ceil(n p) the count is >= the median, so the lower
+    # tail is >= 1/2 and the doubled p-value is min(1, 2 * upper); at or below floor(n p), symmetrically.
+    high = positives >= np.ceil(count * rate)
+    out = np.empty(count.shape)
+    out[high] = stats.binom.sf(positives[high] - 1, count[high], rate)
+    out[~high] = stats.binom.cdf(positives[~high], count[~high], rate)
+    return np.minimum(1.0, 2.0 * out)
 
 
 def _random_sequences(n_rows: int, size: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
