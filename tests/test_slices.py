@@ -497,3 +497,16 @@ def test_str_and_html(hanna: alignlab.Judgments) -> None:
     assert text.startswith("find_slices[divergence]: 2 slice(s) reported")
     assert re.search(r"1\. Where criterion == 'Coherence'", text)
     assert "<ol><li>" in res._repr_html_()
+
+
+def test_invariant_to_row_order_and_level_names() -> None:
+    df = planted_frame(20_000, 5, {"f0": 1, "f4": 0}, lift=2.5, seed=21)
+    segs = [f"f{i}" for i in range(5)]
+    res = find_slices(df, "y", segments=segs, random_state=0)
+    shuffled = df.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    again = find_slices(shuffled, "y", segments=segs, random_state=0)
+    pd.testing.assert_frame_equal(res.slices.drop(columns="sentence"), again.slices.drop(columns="sentence"))
+    renamed = df.assign(**{c: "L" + df[c].astype(str) for c in segs})
+    named = find_slices(renamed, "y", segments=segs, random_state=0)
+    assert named.slices["predicate"].iloc[0] == "f0 == 'L1' & f4 == 'L0'"
+    np.testing.assert_allclose(named.slices["effect"], res.slices["effect"], rtol=1e-12)
