@@ -176,3 +176,20 @@ def test_bad_input_errors() -> None:
         audit_representativeness(ev, prod, segments="locale", n_min=0)
     with pytest.raises(ValueError, match="repeat a column"):
         audit_representativeness(ev, prod, segments=["locale", "locale"])
+
+
+def test_slices_found_when_the_engine_is_present() -> None:
+    pytest.importorskip("alignlab.slices")
+    ev, prod = _make(7, n_eval=1500, n_prod=30_000)
+    audit = audit_representativeness(ev, prod, segments=["locale", "task"], classifier=False, n_resamples=50,
+                                     random_state=0)
+    slices = audit.slices
+    assert slices is not None and len(slices) > 0
+    # the simulated eval set over-samples en and qa, and under-samples chat
+    top = dict(zip(slices["predicate"], slices["direction"], strict=True))
+    assert top.get("task == 'chat'") == "under-represented in eval"
+    assert all(d == "over-represented in eval" for p, d in top.items() if p in ("locale == 'en'", "task == 'qa'"))
+    assert "locale == 'en'" in top or "task == 'qa'" in top
+    none = audit_representativeness(ev, prod, segments=["locale"], classifier=False, find_slices=False,
+                                    n_resamples=50, random_state=0)
+    assert none.slices is None

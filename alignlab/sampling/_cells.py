@@ -18,9 +18,6 @@ from sklearn.metrics import roc_auc_score
 
 from alignlab.sampling._inputs import JOINT_SEPARATOR, SegmentCodes
 
-# joint-cell indicators are added to the classifier only up to this many cells (Newton steps are cubic)
-MAX_INTERACTION_CELLS = 3000
-
 
 @dataclass
 class Cells:
@@ -56,14 +53,12 @@ class Cells:
         return (np.bincount(d, weights=self.eval_counts, minlength=n_levels),
                 np.bincount(d, weights=self.prod_counts, minlength=n_levels))
 
-    def design(self, *, interactions: bool) -> sp.csr_matrix:
-        """One-hot main effects of every column (+ one indicator per joint cell), one row per cell."""
+    def design(self) -> sp.csr_matrix:
+        """One-hot main effects of every column, one row per cell."""
         blocks = []
         for j, levels in enumerate(self.codes.levels):
             blocks.append(sp.csr_matrix((np.ones(self.n_cells), (np.arange(self.n_cells), self.digits[:, j])),
                                         shape=(self.n_cells, len(levels))))
-        if interactions and len(self.codes.levels) > 1 and self.n_cells <= MAX_INTERACTION_CELLS:
-            blocks.append(sp.identity(self.n_cells, format="csr"))
         return sp.hstack(blocks, format="csr")
 
 
@@ -75,32 +70,46 @@ def build_cells(codes: SegmentCodes, prod_weights: np.ndarray | None) -> Cells:
     return Cells(codes, e_cell, p_cell, digits, eval_counts, prod_counts)
 
 
+# prior strength (in evaluation-sized rows) pulling a joint cell's P(production) towards the
+# main-effects model; the cell's own counts dominate once it holds more rows than this
+CELL_PRIOR_ROWS = 10.0
+
+
 def _fit_predict(
-    x: sp.csr_matrix, eval_w: np.ndarray, prod_w: np.ndarray, regularization: float
+    cells: Cells, eval_w: np.ndarray, prod_w: np.ndarray, regularization: float, *, interactions: bool
 ) -> np.ndarray:
-    """P(production | cell) from a logistic model fitted on weighted cells.
+    """P(production | cell) from a logistic main-effects model fitted on weighted cells, optionally
+    refined per joint cell.
 
     The classes are re-weighted to equal total weight (the sum of the eval weights), so the penalty
     acts on an evaluation-sized problem whatever the production size; the returned probabilities are
-    therefore *balanced* odds, which is all IPW (normalised weights) and AUC (ranks) need.
+    *balanced* odds, which is all IPW (normalised weights) and AUC (ranks) need. With
+    ``interactions``, each joint cell's probability is the beta-binomial posterior mean
+    (P_c + κ m_c)/(P_c + E_c + κ): its own (balanced) counts shrunk towards the main-effects
+    prediction m_c with κ = ``CELL_PRIOR_ROWS`` — a hierarchical estimate that costs one pass, where
+    one indicator per cell in the logistic model would cost a cubic Newton solve in the number of cells.
     """
+    x = cells.design()
     total_e, total_p = eval_w.sum(), prod_w.sum()
     scale = total_e / total_p if total_p > 0 else 0.0
     keep_e, keep_p = eval_w > 0, prod_w > 0
     features = sp.vstack([x[keep_e], x[keep_p]], format="csr")
     y = np.concatenate([np.zeros(keep_e.sum()), np.ones(keep_p.sum())])
     w = np.concatenate([eval_w[keep_e], prod_w[keep_p] * scale])
-    # Newton–Cholesky: a handful of exact Newton steps on a few hundred features; lbfgs needs ~70
+    # Newton–Cholesky: a handful of exact Newton steps on the one-hot main effects; lbfgs needs ~70
     # iterations here and is 20x slower
     model = LogisticRegression(C=regularization, max_iter=200, tol=1e-10, solver="newton-cholesky")
     model.fit(features, y, sample_weight=w)
-    return model.predict_proba(x)[:, 1]
+    main = model.predict_proba(x)[:, 1]
+    if not interactions or len(cells.codes.levels) < 2:
+        return main
+    balanced_p = prod_w * scale
+    return (balanced_p + CELL_PRIOR_ROWS * main) / (balanced_p + eval_w + CELL_PRIOR_ROWS)
 
 
 def fitted_propensity(cells: Cells, *, interactions: bool, regularization: float) -> np.ndarray:
     """Balanced-odds P(production | cell) fitted on all rows (for IPW)."""
-    return _fit_predict(cells.design(interactions=interactions), cells.eval_counts, cells.prod_counts,
-                        regularization)
+    return _fit_predict(cells, cells.eval_counts, cells.prod_counts, regularization, interactions=interactions)
 
 
 def cross_validated_auc(
@@ -111,8 +120,8 @@ def cross_validated_auc(
     Each cell's eval and production counts are split into ``n_folds`` parts by multinomial draws —
     the distribution of a random row-level fold assignment — so this is row-level k-fold CV computed
     on cells. Production counts are rounded to integers for the split (they are request counts).
+    The classifier is the main-effects logistic model refined per joint cell (see ``_fit_predict``).
     """
-    x = cells.design(interactions=True)
     e = np.round(cells.eval_counts).astype(np.int64)
     p = np.round(cells.prod_counts).astype(np.int64)
     share = np.full(n_folds, 1.0 / n_folds)
@@ -120,8 +129,8 @@ def cross_validated_auc(
     p_folds = rng.multinomial(p, share)
     scores, labels, weights = [], [], []
     for f in range(n_folds):
-        prob = _fit_predict(x, (e - e_folds[:, f]).astype(float), (p - p_folds[:, f]).astype(float),
-                            regularization)
+        prob = _fit_predict(cells, (e - e_folds[:, f]).astype(float), (p - p_folds[:, f]).astype(float),
+                            regularization, interactions=True)
         scores += [prob, prob]
         labels += [np.zeros(cells.n_cells), np.ones(cells.n_cells)]
         weights += [e_folds[:, f].astype(float), p_folds[:, f].astype(float)]

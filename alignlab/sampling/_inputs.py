@@ -164,10 +164,6 @@ class SegmentCodes:
         return e_cell, p_cell, digits
 
 
-def _level_strings(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), MISSING_LEVEL).astype(str)
-
-
 def encode_segments(
     eval_table: pd.DataFrame,
     prod_table: pd.DataFrame,
@@ -206,13 +202,20 @@ def encode_segments(
                 e_codes.append(e_bin.astype(np.int64))
                 p_codes.append(p_bin.astype(np.int64))
                 continue
-        e_str, p_str = _level_strings(e_col), _level_strings(p_col)
-        p_fact, p_uniq = pd.factorize(p_str)
-        e_fact, e_uniq = pd.factorize(e_str)
-        union = pd.Index(sorted(set(p_uniq.tolist()) | set(e_uniq.tolist()), key=_sort_key))
+        # factorize the raw column (fast on arrow strings) and stringify only the few unique levels
+        p_fact, p_uniq = pd.factorize(p_col, use_na_sentinel=True)
+        e_fact, e_uniq = pd.factorize(e_col, use_na_sentinel=True)
+        p_names = [str(v) for v in np.asarray(p_uniq, dtype=object)] + [MISSING_LEVEL]
+        e_names = [str(v) for v in np.asarray(e_uniq, dtype=object)] + [MISSING_LEVEL]
+        p_present = set(p_names[:-1]) | ({MISSING_LEVEL} if (p_fact < 0).any() else set())
+        e_present = set(e_names[:-1]) | ({MISSING_LEVEL} if (e_fact < 0).any() else set())
+        union = pd.Index(sorted(p_present | e_present, key=_sort_key))
         levels.append(tuple(union.tolist()))
-        p_codes.append(union.get_indexer(p_uniq)[p_fact].astype(np.int64))
-        e_codes.append(union.get_indexer(e_uniq)[e_fact].astype(np.int64))
+        # code -1 (missing) indexes the last name, MISSING_LEVEL
+        p_map = union.get_indexer(pd.Index(p_names))
+        e_map = union.get_indexer(pd.Index(e_names))
+        p_codes.append(p_map[np.where(p_fact < 0, len(p_names) - 1, p_fact)].astype(np.int64))
+        e_codes.append(e_map[np.where(e_fact < 0, len(e_names) - 1, e_fact)].astype(np.int64))
     return SegmentCodes(tuple(columns), tuple(levels), tuple(e_codes), tuple(p_codes), numeric, tuple(binned))
 
 

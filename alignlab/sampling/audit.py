@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,29 +213,46 @@ def _wasserstein(
     return estimate, max(0.0, estimate - hi_q), max(0.0, estimate - lo_q), sd
 
 
-def _slice_search(cells: Cells, columns: Sequence[str], random_state: int, warnings: list[str]) -> pd.DataFrame | None:
+def _slice_search(
+    cells: Cells, columns: Sequence[str], rng: np.random.Generator, warnings: list[str]
+) -> pd.DataFrame | None:
     """Under/over-represented slices from alignlab.slices (target "is production" on stacked rows).
 
-    Rows are the joint cells of each side with their counts as weights; production weights are scaled
-    to the evaluation size so both sides weigh the same and the search is not swamped by a large log.
+    The stacked rows are every evaluation row plus an equal-sized random sample of production rows
+    (drawn from the production cells, so request counts are honoured): the target's base rate is ½
+    and a slice's mean says which side it leans to, whatever the production size.
     """
     try:
         from alignlab.slices import find_slices
-    except ImportError:
+    except ImportError:  # the slices capability is optional
         return None
+    n_eval = int(round(cells.n_eval))
+    n_sample = int(min(n_eval, round(cells.n_prod)))
+    e_counts = np.round(cells.eval_counts).astype(np.int64)
+    p_counts = rng.multinomial(n_sample, cells.prod_counts / cells.n_prod)
+    row_cells = np.concatenate([np.repeat(np.arange(cells.n_cells), e_counts),
+                                np.repeat(np.arange(cells.n_cells), p_counts)])
     levels = cells.codes.levels
-    frame = pd.DataFrame({c: np.asarray(levels[j], dtype=object)[cells.digits[:, j]] for j, c in enumerate(columns)})
-    scale = cells.n_eval / cells.n_prod
-    stacked = pd.concat([frame.assign(is_production=0.0, weight=cells.eval_counts),
-                         frame.assign(is_production=1.0, weight=cells.prod_counts * scale)], ignore_index=True)
-    stacked = stacked[stacked["weight"] > 0].reset_index(drop=True)
+    stacked = pd.DataFrame({c: pd.Categorical.from_codes(cells.digits[row_cells, j], categories=list(levels[j]))
+                            for j, c in enumerate(columns)})
+    stacked["is_production"] = np.r_[np.zeros(e_counts.sum()), np.ones(p_counts.sum())]
     try:
-        result = find_slices(stacked, target="is_production", segments=list(columns),
-                             weights=stacked["weight"].to_numpy(), random_state=random_state)
+        with _warnings.catch_warnings():
+            # slices 0.1 warns on degenerate (all-production) slices while it handles them as ±inf
+            _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"alignlab\.slices")
+            result = find_slices(stacked, "is_production", segments=list(columns),
+                                 random_state=int(rng.integers(0, 2**31 - 1)))
     except Exception as exc:  # the slice engine is optional here: report, never fail the audit
         warnings.append(f"slice search skipped: {type(exc).__name__}: {exc}")
         return None
-    return getattr(result, "slices", None)
+    frame = getattr(result, "slices", None)
+    if frame is None:
+        return None
+    frame = frame.copy()
+    # mean_in is the production share of the slice's stacked rows (½ = balanced)
+    frame.insert(1, "direction", np.where(frame["effect"] > 0, "under-represented in eval",
+                                          "over-represented in eval"))
+    return frame
 
 
 @validate_params({
@@ -431,8 +449,7 @@ def audit_representativeness(
 
     slices = None
     if find_slices:
-        seed = int(rng.integers(0, 2**31 - 1))
-        slices = _slice_search(cells, columns, seed, warnings)
+        slices = _slice_search(cells, columns, rng, warnings)
 
     return RepresentativenessResult(
         table=table.reset_index(drop=True),

@@ -224,7 +224,8 @@ def reweight(
         ``"poststratify"``: w = p/q per joint cell (matches every joint cell); ``"rake"``: iterative
         proportional fitting to each column's margin (matches margins only, works when joint cells
         are sparse); ``"ipw"``: odds of an L2-regularised logistic P(production | segments)
-        (scikit-learn), main effects unless ``interactions=True``.
+        (scikit-learn) on the one-hot main effects; ``interactions=True`` refines each joint cell
+        by shrinking its own production/eval odds towards the main-effects prediction.
     trim : float, optional
         Cap weights at ``trim`` × the mean weight (then renormalise); trimming trades exact margins
         for a smaller design effect. Reported in ``n_trimmed``.
@@ -233,7 +234,7 @@ def reweight(
     regularization : float
         Inverse L2 strength (scikit-learn ``C``) of the IPW model.
     interactions : bool
-        IPW model with joint-cell indicators as well as main effects.
+        IPW per joint cell: beta-binomial shrinkage of the cell's odds towards the main-effects model.
 
     Returns
     -------
@@ -438,7 +439,7 @@ def reweighted_metric(
     else:
         # GREG residuals: weighted least squares of y on the calibration design (one-hot main effects,
         # or the IPW design); the sandwich variance of the weighted mean uses them.
-        x = cells.design(interactions=(method == "ipw" and interactions)).toarray()
+        x = cells.design().toarray()
         sw = np.sqrt(w)
         xr = x[cells.eval_cell]
         beta, *_ = np.linalg.lstsq(xr * sw[:, None], y * sw, rcond=None)
