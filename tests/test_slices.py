@@ -510,3 +510,25 @@ def test_invariant_to_row_order_and_level_names() -> None:
     named = find_slices(renamed, "y", segments=segs, random_state=0)
     assert named.slices["predicate"].iloc[0] == "f0 == 'L1' & f4 == 'L0'"
     np.testing.assert_allclose(named.slices["effect"], res.slices["effect"], rtol=1e-12)
+
+
+def test_optimistic_bound_skips_only_hopeless_slices_and_counts_them_conservatively() -> None:
+    rng = np.random.default_rng(3)
+    n = 3000
+    cols = [rng.integers(0, 10, n) for _ in range(5)]
+    cards = np.full(5, 10)
+    y = (rng.random(n) < 0.1).astype(float)
+    exact = lattice_sums(cols, cards, y, depth=4, min_support=10)
+    bounded = lattice_sums(cols, cards, y, depth=4, min_support=10, alpha_bound=0.05)
+    assert bounded.n_pruned_bound > 0
+    assert len(bounded) + bounded.n_pruned_bound >= len(exact)  # m never shrinks: BH stays valid
+    key = lambda lat: set(zip(map(tuple, lat.features.tolist()), map(tuple, lat.levels.tolist()), strict=True))  # noqa: E731
+    skipped = key(exact) - key(bounded)
+    assert key(bounded) <= key(exact)
+    rate = y.mean()
+    index = {k: i for i, k in enumerate(zip(map(tuple, exact.features.tolist()), map(tuple, exact.levels.tolist()),
+                                            strict=True))}
+    rows = np.array([index[k] for k in skipped], dtype=np.int64)
+    p = binomial_exact(exact.count[rows], exact.target[rows], rate)  # every skipped slice was hopeless
+    assert (p >= 0.05).all()
+    assert bounded.n_feature_sets_skipped > exact.n_feature_sets_skipped

@@ -614,8 +614,8 @@ def find_slices(
         ``statsmodels.stats.multitest.multipletests``.
     test : {"auto", "welch", "exact"}
         ``auto``: exact binomial test against the overall rate for unweighted 0/1 targets (the rule the
-        lattice's optimistic bound uses to skip hopeless feature sets), else Welch's t test, with a
-        permutation test (``n_resamples``) for slices under 50 rows.
+        lattice's optimistic bound uses to skip hopeless feature sets at ``depth > 3``), else Welch's
+        t test, with a permutation test (``n_resamples``) for slices under 50 rows.
     top_k : int, default 10
         Most slices reported.
     min_effect : float, default 0
@@ -678,7 +678,9 @@ def find_slices(
         w_s = None if prep.w is None else prep.w[search_rows]
         enc_s = prep.encoding.take(search_rows)
     support = _resolve_support(min_support, len(y_s))
-    use_bound = binary and prep.w is None and test in ("auto", "exact")
+    # The optimistic bound only pays off beyond depth 3: up to 3 every slice is enumerated exactly
+    # (one pass per triple, pairs and singles by marginalising), which is cheaper than level-wise search.
+    use_bound = binary and prep.w is None and test in ("auto", "exact") and depth > 3
     lat = lattice_sums(enc_s.columns, enc_s.cardinalities, y_s, weights=w_s, depth=depth, min_support=support,
                        alpha_bound=fdr if use_bound else None)
     tested = _test_lattice(lat, y_s, w_s, binary, test, n_resamples, rng)
