@@ -532,3 +532,16 @@ def test_optimistic_bound_skips_only_hopeless_slices_and_counts_them_conservativ
     p = binomial_exact(exact.count[rows], exact.target[rows], rate)  # every skipped slice was hopeless
     assert (p >= 0.05).all()
     assert bounded.n_feature_sets_skipped > exact.n_feature_sets_skipped
+
+
+def test_welch_degenerate_groups() -> None:
+    # zero variance on both sides (reference: by definition): a difference is certain, none is no evidence
+    same = GroupSums.of_rows(np.ones(5), None, np.ones(5, bool))
+    other = GroupSums.of_rows(np.zeros(5), None, np.ones(5, bool))
+    both = GroupSums(*(np.concatenate([getattr(same, f), getattr(same, f)])
+                       for f in ("count", "weight", "target", "target_sq", "weight_sq")))
+    rest = GroupSums(*(np.concatenate([getattr(same, f), getattr(other, f)])
+                       for f in ("count", "weight", "target", "target_sq", "weight_sq")))
+    out = welch(both, rest)
+    np.testing.assert_array_equal(out.p_value, [1.0, 0.0])
+    np.testing.assert_array_equal(out.statistic, [0.0, np.inf])

@@ -117,7 +117,7 @@ def welch(inside: GroupSums, outside: GroupSums) -> WelchOutcome:
     # zero variance on both sides: any difference is certain, none is no evidence
     degenerate = ~(se > 0)
     p = np.where(degenerate, np.where(np.abs(diff) > 0, 0.0, 1.0), p)
-    t = np.where(degenerate, np.where(np.abs(diff) > 0, np.sign(diff) * np.inf, 0.0), t)
+    t = np.where(degenerate, np.where(diff > 0, np.inf, np.where(diff < 0, -np.inf, 0.0)), t)
     p = np.where(np.isfinite(diff), p, np.nan)
     return WelchOutcome(diff, se, df, t, np.clip(p, 0.0, 1.0))
 
