@@ -198,3 +198,19 @@ def test_errors():
     categorical = pd.DataFrame({"item_id": [0, 0, 1], "rater_id": ["a", "b", "a"], "value": ["x", "y", "x"]})
     with pytest.raises(ValueError, match="continuous, ordinal, binary scales"):
         ContinuousRaters().fit(categorical)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_pymc_recovery_and_coverage():
+    frame, truth = simulate(seed=11, n_items=400, n_raters=20)
+    model = ContinuousRaters(engine="pymc", confidence_level=0.9, random_state=0).fit(frame)
+    raters = model.raters_
+    centred = truth["bias"] - truth["bias"].mean()
+    assert np.corrcoef(raters["bias"], centred)[0, 1] >= 0.95
+    assert np.corrcoef(np.log(raters["noise_sd"]), np.log(truth["noise"]))[0, 1] >= 0.95
+    assert raters.loc[0, "spammer_prob"] > 0.95
+    covered = (raters["bias_low"] <= centred) & (centred <= raters["bias_high"])
+    assert covered.mean() >= 0.8
+    em = ContinuousRaters().fit(frame).raters_
+    assert (np.abs(em["bias"] - raters["bias"]) < 2 * raters["bias_se"] + 0.2).all()
