@@ -80,7 +80,7 @@ def method_matrix(
     --------
     >>> import alignlab
     >>> from alignlab.alignment import method_matrix
-    >>> m = method_matrix(alignlab.datasets.load("pandalm"), n_resamples=100)
+    >>> m = method_matrix(alignlab.datasets.load("pandalm"), n_resamples=20)
     >>> table = m.to_frame()
     >>> row = table[(table.unit_a == "annotator1") & (table.unit_b == "annotator2")
     ...             & (table.statistic == "cohen_kappa")]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from alignlab._array.alignment_rows import rows_statistic
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
@@ -37,29 +38,100 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - np.nanmean(x)) / (sd if sd > 0 else 1.0)
 
 
+class _Generic:
+    """Any statistic(x (b, n), h (n,)) -> (b,), evaluated on the permuted metric arrays."""
+
+    def __init__(self, func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        self.func = func
+
+    def deltas(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray, swap: np.ndarray) -> np.ndarray:
+        return self.func(np.where(swap, z1, z2), h) - self.func(np.where(swap, z2, z1), h)
+
+
+def _row_group_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-row sums by group of a ``(b, n)`` array: ``(b, n_groups)`` by one bincount."""
+    b = values.shape[0]
+    flat = (group[None, :] + np.arange(b, dtype=np.int64)[:, None] * n_groups).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=b * n_groups).reshape(b, n_groups)
+
+
+class _GroupPearson:
+    """Mean over groups of the within-group Pearson r (one group = item level), linear in the swap mask.
+
+    Swapping a cell's two metric scores changes every group sum by ``swap * (z2 - z1)`` terms, so the
+    permuted sums are a few grouped sums per permutation batch instead of re-computed correlations.
+    """
+
+    def __init__(self, group: np.ndarray, n_groups: int) -> None:
+        self.group, self.n_groups = group, n_groups
+
+    def _sums(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.group, weights=values, minlength=self.n_groups)
+
+    def deltas(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray, swap: np.ndarray) -> np.ndarray:
+        n = self._sums(np.ones_like(h))
+        h1, h2 = self._sums(h), self._sums(h * h)
+        d, e = z2 - z1, z2 * z2 - z1 * z1
+        if self.n_groups == 1:  # item level: plain dot products
+            u, v, w = (swap @ d)[:, None], (swap @ e)[:, None], (swap @ (d * h))[:, None]
+        else:
+            sw = swap.astype(float)
+            u = _row_group_sums(sw * d, self.group, self.n_groups)
+            v = _row_group_sums(sw * e, self.group, self.n_groups)
+            w = _row_group_sums(sw * (d * h), self.group, self.n_groups)
+
+        def mean_r(s: np.ndarray, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = (n * p - s * h1) / np.sqrt((n * q - s * s) * (n * h2 - h1 * h1))
+            return np.nanmean(np.where(n >= 2, r, np.nan), axis=1)
+
+        r1 = mean_r(self._sums(z1) + u, self._sums(z1 * z1) + v, self._sums(z1 * h) + w)
+        r2 = mean_r(self._sums(z2) - u, self._sums(z2 * z2) - v, self._sums(z2 * h) - w)
+        return r2 - r1
+
+
+class _SystemMeans:
+    """Any statistic between per-system means; the permuted means are linear in the swap mask."""
+
+    def __init__(self, system: np.ndarray, n_sys: int, statistic: str) -> None:
+        self.system, self.n_sys = system, n_sys
+        self.count = np.bincount(system, minlength=n_sys).astype(float)
+        self.statistic = statistic
+
+    def deltas(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray, swap: np.ndarray) -> np.ndarray:
+        u = _row_group_sums(swap.astype(float) * (z2 - z1), self.system, self.n_sys)
+        base1 = np.bincount(self.system, weights=z1, minlength=self.n_sys)
+        base2 = np.bincount(self.system, weights=z2, minlength=self.n_sys)
+        m1, m2 = (base1 + u) / self.count, (base2 - u) / self.count
+        hs = (np.bincount(self.system, weights=h, minlength=self.n_sys) / self.count)[None]
+        return rows_statistic(m2, hs, self.statistic) - rows_statistic(m1, hs, self.statistic)
+
+
 def perm_both(
-    m1: np.ndarray, m2: np.ndarray, human: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    *, n_permutations: int, rng: np.random.Generator, batch: int = 100,
+    m1: np.ndarray, m2: np.ndarray, human: np.ndarray, statistic: Any,
+    *, n_permutations: int, rng: np.random.Generator, batch: int | None = None,
 ) -> tuple[float, float]:
     """PERM-BOTH (Deutsch, Dror & Roth 2021): p-value that ``statistic(m2, H) > statistic(m1, H)``.
 
-    ``m1``, ``m2``, ``human`` share a shape whose cells are (system, item); each metric is z-scored and,
-    per permutation, every cell's two metric scores are swapped with probability 1/2.
-    ``statistic(x, h)`` maps ``(b, *shape)`` metric arrays to ``(b,)``. Returns ``(delta, p)`` with
-    ``p = (1 + #{delta* >= delta}) / (1 + B)``.
+    ``m1``, ``m2``, ``human`` are 1-D arrays over the common (system, item) cells; each metric is z-scored
+    and, per permutation, every cell's two metric scores are swapped with probability 1/2.
+    ``statistic`` is ``statistic(x (b, n), h (n,)) -> (b,)`` or one of the swap-linear evaluators built by
+    ``_cell_statistic``. Returns ``(delta, p)`` with ``p = (1 + #{delta* >= delta}) / (1 + B)``.
     """
+    evaluator = statistic if hasattr(statistic, "deltas") else _Generic(statistic)
     z1, z2 = _zscore(m1), _zscore(m2)
-    observed = float(statistic(z2[None], human)[0] - statistic(z1[None], human)[0])
-    exceed = 0
-    done = 0
-    while done < n_permutations:
-        size = min(batch, n_permutations - done)
-        swap = rng.random((size, *z1.shape)) < 0.5
-        p1 = np.where(swap, z2, z1)
-        p2 = np.where(swap, z1, z2)
-        delta = statistic(p2, human) - statistic(p1, human)
-        exceed += int((delta >= observed - 1e-12).sum())
-        done += size
+    if batch is None:  # keep a batch of permuted arrays (and their pair arrays) to a few hundred MB
+        batch = max(1, min(100, 1_000_000 // max(z1.size, 1)))
+    with threadpool_limits(1):  # small products: multi-threaded BLAS only oversubscribes
+        observed = float(evaluator.deltas(z1, z2, human, np.zeros((1, z1.size), dtype=bool))[0])
+        exceed = 0
+        done = 0
+        while done < n_permutations:
+            size = min(batch, n_permutations - done)
+            swap = rng.random((size, z1.size)) < 0.5
+            delta = evaluator.deltas(z1, z2, human, swap)
+            exceed += int((delta >= observed - 1e-12).sum())
+            done += size
     return observed, (1 + exceed) / (1 + n_permutations)
 
 
@@ -80,40 +152,31 @@ def significance_clusters(scores: pd.Series, better_p: Callable[[Any, Any], floa
 
 
 def _cell_statistic(level: str, statistic: str, system: np.ndarray | None, group: np.ndarray | None,
-                    n_sys: int, n_groups: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """statistic(x (b, n), h (n,)) at the requested level on the n common cells."""
+                    n_sys: int, n_groups: int, n_cells: int) -> Any:
+    """The PERM-BOTH evaluator of ``statistic`` at ``level`` on the common cells."""
+    if level == "system":
+        return _SystemMeans(system, n_sys, statistic)
+    if statistic == "pearson":
+        if level == "item":
+            return _GroupPearson(np.zeros(n_cells, dtype=np.int64), 1)
+        return _GroupPearson(group, n_groups)
     if level == "item":
-        if statistic in ("pearson", "spearman"):
-            def item_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-                if statistic == "spearman":
-                    x = stats.rankdata(x, axis=1)
-                    h = stats.rankdata(h)
-                return rows_statistic(x, np.broadcast_to(h, x.shape), "pearson")
-            return item_stat
-
-        def item_loop(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-            # Kendall / acc_eq on many cells: scipy per permutation (O(n log n) each)
-            if statistic in ("kendall_b", "kendall_c"):
+        def item_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+            if statistic == "spearman":
+                return rows_statistic(stats.rankdata(x, axis=1), np.broadcast_to(stats.rankdata(h), x.shape),
+                                      "pearson")
+            if statistic in ("kendall_b", "kendall_c"):  # O(n log n) per permutation in scipy
                 return np.array([stats.kendalltau(row, h, variant=statistic[-1]).statistic for row in x])
             raise ValueError("PERM-BOTH at level='item' supports pearson, spearman, kendall_b and kendall_c.")
-        return item_loop
-    if level == "system":
-        onehot = np.zeros((len(system), n_sys))
-        onehot[np.arange(len(system)), system] = 1.0
-        counts = onehot.sum(axis=0)
-
-        def system_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-            return rows_statistic(x @ onehot / counts, (h @ onehot / counts)[None], statistic)
-        return system_stat
+        return _Generic(item_stat)
 
     def grouped_stat(x: np.ndarray, h: np.ndarray) -> np.ndarray:
         dense = np.full((x.shape[0], n_groups, n_sys), np.nan)
         dense[:, group, system] = x
         hd = np.full((n_groups, n_sys), np.nan)
         hd[group, system] = h
-        per_group = rows_statistic(dense, hd[None], statistic)
-        return np.nanmean(per_group, axis=1)
-    return grouped_stat
+        return np.nanmean(rows_statistic(dense, hd[None], statistic), axis=1)
+    return _Generic(grouped_stat)
 
 
 @validate_params({
@@ -207,7 +270,7 @@ def compare_judges(
         group_codes, n_groups = gcodes.astype(np.int64), len(guniq)
     h = human.loc[common].to_numpy(dtype=float)
     values = {name: s.loc[common].to_numpy(dtype=float) for name, s in scores.items()}
-    cell_stat = _cell_statistic(level, statistic, system, group_codes, n_sys, n_groups)
+    cell_stat = _cell_statistic(level, statistic, system, group_codes, n_sys, n_groups, len(common))
 
     rows = []
     for name, spec in zip(names, judges, strict=True):
