@@ -410,9 +410,19 @@ def audit_representativeness(
         ("design_effect", _stats.poststrat_deff, 1.0, "Kish deff of post-stratifying (1 + chi2)"),
     ):
         est = float(func(p, q))
-        low, high = _basic_interval(est, func(p_star, q_star), confidence_level, floor)
-        estimates[name] = (est, low, high)
-        add(name, est, low, high, boot_label, note=note)
+        replicates = func(p_star, q_star)
+        if name == "design_effect":
+            # Σ p²/q is driven by the smallest cells, whose resampled q has a long right tail: the
+            # reflected (basic) interval would fall below the estimate, so use the percentile one
+            good = replicates[np.isfinite(replicates)]
+            alpha = (1 - confidence_level) / 2
+            low, high = (np.quantile(good, [alpha, 1 - alpha]) if good.size > 1 else (math.nan, math.nan))
+            label = boot_label.replace("basic", "percentile")
+        else:
+            low, high = _basic_interval(est, replicates, confidence_level, floor)
+            label = boot_label
+        estimates[name] = (est, float(low), float(high))
+        add(name, est, low, high, label, note=note)
     for column, (e_val, p_val) in codes.numeric.items():
         w1, low, high, sd = _wasserstein(e_val, p_val, weights, n_resamples, rng, confidence_level)
         add(f"wasserstein[{column}]", w1, low, high, f"bootstrap-basic(multinomial, binned, {n_resamples})",
