@@ -29,24 +29,25 @@ PLANTED = {"as_good": "replace", "lenient": "assist", "useless": "do_not_use"}
 
 def decision_accuracy() -> list[str]:
     rows = ["| check | scale | correct / seeds |", "|---|---|---|"]
-    for scale in ("binary", "ordinal", "continuous"):
+    rows[0] = "| check | scale, items | correct / seeds |"
+    for scale, n_items in (("binary", 300), ("ordinal", 300), ("continuous", 300), ("continuous", 1000)):
         hits = dict.fromkeys(PLANTED, 0)
         for seed in range(N_SEEDS):
-            j = simulate_judge_study(n_items=300, scale=scale, random_state=seed)
+            j = simulate_judge_study(n_items=n_items, scale=scale, random_state=seed)
             for judge, verdict in PLANTED.items():
                 got = validate_judge(j, judge=judge, find_segments=False, n_resamples=300, random_state=seed).verdict
                 hits[judge] += got == verdict
         for judge, verdict in PLANTED.items():
-            rows.append(f"| validate_judge: {judge} -> {verdict} | {scale} | {hits[judge]} / {N_SEEDS} |")
+            rows.append(f"| validate_judge: {judge} -> {verdict} | {scale}, {n_items} | {hits[judge]} / {N_SEEDS} |")
     for scale in ("binary", "continuous"):
         worst = sum(audit_vendors(simulate_vendor_study(n_items=300, scale=scale, random_state=s),
                                   random_state=s).worst_vendor == "cheapo" for s in range(N_SEEDS))
-        rows.append(f"| audit_vendors: spammer vendor ranked worst | {scale} | {worst} / {N_SEEDS} |")
+        rows.append(f"| audit_vendors: spammer vendor ranked worst | {scale}, 300 | {worst} / {N_SEEDS} |")
     order = 0
     for s in range(N_SEEDS):
         w = trust_weights(simulate_signal_study(n_items=600, random_state=s), random_state=s).weights
         order += bool(w["judge_strong"] > w["thumbs_up"] > w["judge_weak"])
-    rows.append(f"| trust_weights: order = true reliability order | continuous | {order} / {N_SEEDS} |")
+    rows.append(f"| trust_weights: order = true reliability order | continuous, 600 | {order} / {N_SEEDS} |")
     return rows
 
 

@@ -95,7 +95,8 @@ def test_evidence_has_intervals(validations):
     v = validations["as_good"]
     table = v.to_frame()
     assert list(table.columns) == ["evidence", "subject", "estimate", "ci_low", "ci_high", "ci_method", "n", "detail"]
-    for name in ("judge_agreement", "human_ceiling", "item_correlation", "system_correlation", "reliability"):
+    for name in ("judge_agreement", "human_ceiling", "item_correlation", "system_correlation", "reliability",
+                 "mean_difference"):
         rows = v.evidence(name)
         assert len(rows), name
         assert (rows["ci_low"] <= rows["estimate"]).all() and (rows["estimate"] <= rows["ci_high"]).all(), name
@@ -107,6 +108,11 @@ def test_evidence_has_intervals(validations):
     lenient = validations["lenient"].leniency
     overall = lenient[lenient["bias"] == "leniency"].iloc[0]
     assert overall["ci_low"] > 0
+    diff = validations["lenient"].evidence("mean_difference").iloc[0]
+    assert diff["ci_low"] > 0  # known truth: +1 latent SD before cutting into five levels
+    assert any("more lenient" in r and "beyond" in r for r in validations["lenient"].reasons)
+    same = validations["as_good"].evidence("mean_difference").iloc[0]
+    assert abs(same["estimate"]) < 0.2
     # known truth: the useless judge has no item-level signal
     corr = validations["useless"].evidence("item_correlation").iloc[0]
     assert corr["ci_low"] <= 0 <= corr["ci_high"]
@@ -156,6 +162,17 @@ def test_validate_judge_one_human_cannot_replace():
     assert v.verdict in ("assist", "do_not_use")
     assert v.alt_test is None
     assert any("at least 3 humans" in n for n in v.notes)
+
+
+def test_binary_lenient_judge_is_not_a_replacement():
+    # known truth: on binary labels a lenient judge can pass the item-wise alternative annotator test
+    # (ties count for both sides); its shifted pass rate must still keep it from replacing the humans
+    j = simulate_judge_study(n_items=300, scale="binary", random_state=0)
+    lenient = validate_judge(j, judge="lenient", find_segments=False, n_resamples=200, random_state=0)
+    assert lenient.alt_test.passed
+    assert lenient.verdict == "assist"
+    good = validate_judge(j, judge="as_good", find_segments=False, n_resamples=200, random_state=0)
+    assert good.verdict == "replace"
 
 
 def test_validate_judge_errors(judge_study, pandalm):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._array.bootstrap import bootstrap
 from alignlab._params import (
     CONFIDENCE_LEVEL,
     N_RESAMPLES,
@@ -18,18 +19,20 @@ from alignlab._params import (
     validate_params,
 )
 from alignlab.data import Judgments
-from alignlab.workflows._compose import attempt, fit_joint_model, rater_table
+from alignlab.workflows._compose import attempt, fit_joint_model, numeric_values, rater_table
 from alignlab.workflows._results import EVIDENCE_COLUMNS, JudgeValidation
 
 __all__ = ["validate_judge", "judge_rule"]
 
 
-def judge_rule(epsilon: float, min_system_tau: float, confidence_level: float) -> str:
+def judge_rule(epsilon: float, min_system_tau: float, confidence_level: float, max_leniency: float = 0.2) -> str:
     """The decision rule of :func:`validate_judge`, in words."""
     return (
         f"replace: the alternative annotator test passes (winning rate >= 0.5 at epsilon = {epsilon:g}, "
-        f"Benjamini-Yekutieli over the humans) and, when the data has systems, the judge ranks them like the "
-        f"humans (system-level Kendall tau >= {min_system_tau:g} with its {confidence_level:.0%} interval above 0); "
+        f"Benjamini-Yekutieli over the humans), the judge is not systematically more lenient or severe than the "
+        f"humans (mean signed difference within {max_leniency:g} SD of the human item scores, or its "
+        f"{confidence_level:.0%} interval covering 0) and, when the data has systems, it ranks them like the "
+        f"humans (system-level Kendall tau >= {min_system_tau:g} with its interval above 0); "
         "assist: otherwise, when the judge carries signal about the human judgments (item-level Kendall tau "
         "with the human consensus, or for unordered labels the judge's posterior reliability, with its interval "
         "above 0) - use it with a trust weight and prediction-powered (PPI) estimates; do_not_use: otherwise."
@@ -91,6 +94,7 @@ def _comparison_conclusion(comparison: Any, judge: str, second: str, alpha: floa
     "epsilon": [Interval("real", 0, 1)],
     "second_judge": [str, None],
     "min_system_tau": [Interval("real", -1, 1)],
+    "max_leniency": [Interval("real", 0, None)],
     "find_segments": ["boolean"],
     "confidence_level": CONFIDENCE_LEVEL,
     "n_resamples": N_RESAMPLES,
@@ -104,6 +108,7 @@ def validate_judge(
     epsilon: float = 0.15,
     second_judge: str | None = None,
     min_system_tau: float = 0.6,
+    max_leniency: float = 0.2,
     find_segments: bool = True,
     confidence_level: float = 0.95,
     n_resamples: int = 1000,
@@ -128,6 +133,11 @@ def validate_judge(
         tracking the humans (PERM-BOTH permutation test on item-level correlation)?
     min_system_tau : float, default 0.6
         System-level Kendall tau with the humans required to *replace* them, when the data has systems.
+    max_leniency : float, default 0.2
+        Largest leniency (mean signed difference judge - humans, in standard deviations of the humans'
+        per-item scores: 0.2 is a small effect) compatible with *replace*, unless its interval covers 0.
+        The alternative annotator test scores agreement item by item and can pass a judge that shifts
+        every score by a constant; a metric computed from such a judge would be biased.
     find_segments : bool, default True
         Search the segment columns for where the judge diverges most from the humans.
     confidence_level : float, default 0.95
@@ -232,6 +242,12 @@ def validate_judge(
             rows.append(_row("bias", rec.get("bias", ""), rec.get("estimate", math.nan), rec.get("ci_low", math.nan),
                              rec.get("ci_high", math.nan), str(rec.get("ci_method", "")), rec.get("n", math.nan),
                              _expected(rec.get("expected"))))
+    difference = _mean_difference(judgments, judge_id, human_ids, confidence_level=confidence_level,
+                                  n_resamples=n_resamples, seed=seed, notes=notes)
+    if difference is not None:
+        rows.append(_row("mean_difference", judge_id, difference["estimate"], difference["ci_low"],
+                         difference["ci_high"], difference["ci_method"], difference["n"],
+                         "judge minus human consensus per item (positive = more lenient)"))
     calibration = None
     if judgments.scale.kind == "binary":
         calibration = attempt(notes, "calibration", "alignment", "calibration", judgments, judge=judge_id,
@@ -286,11 +302,13 @@ def validate_judge(
 
     verdict, reasons = _decide(alt=alt, system_corr=system_corr, item_corr=item_corr, reliability=reliability,
                                judge=judge_id, has_system=judgments.has("system"), n_humans=len(human_ids),
-                               min_system_tau=min_system_tau, epsilon=epsilon)
+                               min_system_tau=min_system_tau, epsilon=epsilon,
+                               leniency=_standardised_leniency(judgments, difference, human_ids),
+                               max_leniency=max_leniency)
     table = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
     return JudgeValidation(
         table=table, method=f"validate_judge({judge_id!s} vs {len(human_ids)} humans)",
-        confidence_level=confidence_level, verdict=verdict, rule=judge_rule(epsilon, min_system_tau, confidence_level),
+        confidence_level=confidence_level, verdict=verdict, rule=judge_rule(epsilon, min_system_tau, confidence_level, max_leniency),
         reasons=tuple(reasons), judge=str(judge_id), humans=tuple(human_ids), epsilon=epsilon,
         n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
         ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
@@ -300,8 +318,57 @@ def validate_judge(
     )
 
 
+def _mean_difference(judgments: Judgments, judge: str, human_ids: list[Any], *, confidence_level: float,
+                     n_resamples: int, seed: int, notes: list[str]) -> dict[str, Any] | None:
+    """Mean signed difference judge - human consensus over items, with a percentile bootstrap interval.
+
+    The per-item differences come from :func:`alignlab.slices.divergence` (``kind="signed"``); their mean is
+    bootstrapped over items with the shared engine. Ordered scales only (binary, ordinal, continuous):
+    for binary labels this is the difference in pass rates, the signed counterpart of the
+    ``P(judge pass | human fail)`` leniency probe.
+    """
+    if judgments.scale.kind in ("categorical", "pairwise"):
+        return None
+    div = attempt(notes, "mean difference", "slices", "divergence", judgments, a=judge, b=human_ids, kind="signed")
+    if div is None:
+        return None
+    values = div["divergence"].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 3:
+        return None
+
+    def mean(w: np.ndarray) -> np.ndarray:
+        return (w @ values) / w.sum(axis=1)
+
+    boot = bootstrap(mean, values.size, n_resamples=n_resamples, confidence_level=confidence_level,
+                     method="percentile", random_state=seed)
+    return {"estimate": float(values.mean()), "ci_low": boot.low, "ci_high": boot.high,
+            "ci_method": boot.ci_method, "n": int(values.size)}
+
+
+def _standardised_leniency(judgments: Judgments, row: dict[str, Any] | None, human_ids: list[Any]) -> dict[str, float] | None:
+    """The mean signed difference in SDs of the humans' per-item mean scores."""
+    if row is None:
+        return None
+    try:
+        values = numeric_values(judgments)
+    except ValueError:
+        return None
+    is_human = judgments.frame["rater_id"].isin(human_ids).to_numpy()
+    codes = judgments.item_codes[is_human]
+    count = np.bincount(codes, minlength=judgments.n_items)
+    total = np.bincount(codes, weights=values[is_human], minlength=judgments.n_items)
+    item_means = total[count > 0] / count[count > 0]
+    sd = float(np.std(item_means, ddof=1)) if item_means.size > 1 else math.nan
+    if not sd > 0:
+        return None
+    return {"estimate": float(row["estimate"]), "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
+            "sd": sd}
+
+
 def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataFrame, judge: str, has_system: bool,
-            n_humans: int, min_system_tau: float, epsilon: float) -> tuple[str, list[str]]:
+            n_humans: int, min_system_tau: float, epsilon: float, leniency: dict[str, float] | None = None,
+            max_leniency: float = 0.2) -> tuple[str, list[str]]:
     reasons: list[str] = []
     alt_passed = bool(alt is not None and alt.passed)
     if alt is None:
@@ -320,7 +387,17 @@ def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataF
             reasons.append(f"system-level Kendall tau {system_corr.estimate:.2f} "
                            f"({system_corr.ci_low:.2f} to {system_corr.ci_high:.2f}) "
                            f"{'meets' if system_ok else 'misses'} the bar of {min_system_tau:g} with the interval above 0")
-    if alt_passed and system_ok:
+    level_ok = True
+    if leniency is not None:
+        shift = leniency["estimate"] / leniency["sd"]
+        covers_zero = leniency["ci_low"] <= 0 <= leniency["ci_high"]
+        level_ok = bool(abs(shift) <= max_leniency or covers_zero)
+        direction = "more lenient" if shift > 0 else "more severe"
+        reasons.append(f"the judge scores {direction} than the humans by {abs(leniency['estimate']):.3g} "
+                       f"({abs(shift):.2f} SD of the human item scores; interval {leniency['ci_low']:.3g} to "
+                       f"{leniency['ci_high']:.3g}): {'within' if level_ok else 'beyond'} the {max_leniency:g} SD "
+                       "allowed to replace the humans")
+    if alt_passed and system_ok and level_ok:
         return "replace", reasons
     signal = False
     if item_corr is not None and not math.isnan(item_corr.ci_low):
