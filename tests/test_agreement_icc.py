@@ -105,6 +105,19 @@ def test_icc_incomplete_design_uses_every_judgment() -> None:
     truth = ag.icc(full, form="ICC3").estimate
     assert mixed.n_items == 1056 and dropped.n_items < 1056
     assert any("MixedLM" in w for w in mixed.warnings)
+    # reference: statsmodels MixedLM(y ~ 0 + C(rater), groups=item), REML, same data
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    data = long_data(j, "test")
+    frame_ld = pd.DataFrame({"y": data.values, "item": data.item_codes, "rater": data.rater_codes})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels convergence chatter on this reference fit
+        fit = smf.mixedlm("y ~ 0 + C(rater)", frame_ld, groups="item").fit(reml=True)
+    item_var, _, resid = _mixed_model_components(data, False)
+    assert item_var == pytest.approx(float(fit.cov_re.iloc[0, 0]), rel=1e-3)
+    assert resid == pytest.approx(fit.scale, rel=1e-4)
     assert mixed.ci_method == "analytic(F, approximate: unbalanced design)"
     assert mixed.ci_low < mixed.estimate < mixed.ci_high
     # regression: both stay close to the complete-data value (0.1389, pingouin)

@@ -14,6 +14,7 @@ from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interv
 from alignlab.agreement._core import (
     AgreementResult,
     AgreementTable,
+    LongData,
     bootstrap_interval,
     finish,
     long_data,
@@ -247,23 +248,49 @@ def leave_one_out(
     overall = krippendorff_alpha(sub, level=lvl, ci_method="none").estimate
     info = sub.rater_info.set_index("rater_id")["method"]
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    data = long_data(sub, "leave_one_out")
+    all_counts = None
+    if data.scale.is_discrete:
+        if lvl != "nominal" and data.scale.kind in ("categorical", "pairwise"):
+            raise ValueError(f"level={lvl!r} needs ordered values; the scale is {data.scale.kind}.")
+        all_counts = data.counts()
     rows = []
-    for rater in sub.raters:
-        in_a = (sub.frame["rater_id"] == rater).to_numpy()
+    # one pass over the arrays per rater (no per-rater Judgments): linear in judgments per rater
+    for code, rater in enumerate(data.raters):
+        in_a = data.rater_codes == code
         try:
-            result = _cross_alpha(sub, in_a, lvl, label=f"{rater} vs rest", confidence_level=confidence_level,
-                                  ci_method=ci_method, n_resamples=n_resamples, random_state=rng).to_dict()
+            result = _cross_alpha_arrays(data, in_a, lvl, all_counts, label=f"{rater} vs rest",
+                                         confidence_level=confidence_level, ci_method=ci_method,
+                                         n_resamples=n_resamples, random_state=rng).to_dict()
         except ValueError as exc:
             result = _nan_row("krippendorff_alpha", str(exc), confidence_level)
-        try:
-            without = krippendorff_alpha(_view(sub, np.flatnonzero(~in_a)), level=lvl, ci_method="none").estimate
-        except ValueError:
-            without = math.nan
+        without = _alpha_without(data, in_a, lvl, all_counts)
         rows.append({"rater_id": rater, "method_of_rater": info[rater], **result, "alpha_all": overall,
                      "alpha_without": without, "change_if_removed": without - overall})
     table = pd.DataFrame(rows).sort_values(["estimate", "rater_id"], na_position="last").reset_index(drop=True)
     return AgreementTable(table=table, method=f"leave-one-rater-out krippendorff_alpha[{lvl}]",
                           confidence_level=confidence_level, statistic="krippendorff_alpha", keys=("rater_id",))
+
+
+def _alpha_levels(scale: Any, level: str) -> np.ndarray:
+    return _level_values(scale) if level in ("interval", "ratio") else np.arange(float(scale.n_categories))
+
+
+def _alpha_without(data: LongData, in_a: np.ndarray, level: str, all_counts: np.ndarray | None) -> float:
+    """Alpha of the judgments outside ``in_a`` (NaN when nothing is pairable)."""
+    if all_counts is not None:
+        rest = all_counts - kern.category_counts(data.item_codes[in_a], data.label_codes[in_a], data.n_items,
+                                                 data.scale.n_categories)
+        kernel: Any = kern.discrete_alpha_stats(rest, level, _alpha_levels(data.scale, level))
+    elif level == "interval":
+        kernel = kern.interval_alpha_stats(data.item_codes[~in_a], data.values[~in_a], data.n_items)
+    else:
+        view = _view(data.judgments, data.rows[~in_a])
+        try:
+            return krippendorff_alpha(view, level=level, ci_method="none").estimate
+        except ValueError:
+            return math.nan
+    return float(kernel.statistic(np.ones((1, data.n_items)))[0])
 
 
 def _cross_alpha(
@@ -279,16 +306,34 @@ def _cross_alpha(
 ) -> AgreementResult:
     """Alpha of the pairs that cross group A (rows ``in_a``) and group B (the other rows)."""
     data = long_data(judgments, "cross-group alpha")
-    in_a = in_a[data.rows]
     scale = data.scale
-    if scale.is_discrete:
-        if level != "nominal" and scale.kind in ("categorical", "pairwise"):
-            raise ValueError(f"level={level!r} needs ordered values; the scale is {scale.kind}.")
+    if scale.is_discrete and level != "nominal" and scale.kind in ("categorical", "pairwise"):
+        raise ValueError(f"level={level!r} needs ordered values; the scale is {scale.kind}.")
+    all_counts = data.counts() if scale.is_discrete else None
+    return _cross_alpha_arrays(data, in_a[data.rows], level, all_counts, label=label,
+                               confidence_level=confidence_level, ci_method=ci_method, n_resamples=n_resamples,
+                               random_state=random_state)
+
+
+def _cross_alpha_arrays(
+    data: LongData,
+    in_a: np.ndarray,
+    level: str,
+    all_counts: np.ndarray | None,
+    *,
+    label: str,
+    confidence_level: float,
+    ci_method: str,
+    n_resamples: int,
+    random_state: Any,
+) -> AgreementResult:
+    scale = data.scale
+    if all_counts is not None:
         k = scale.n_categories
         counts_a = kern.category_counts(data.item_codes[in_a], data.label_codes[in_a], data.n_items, k)
-        counts_b = kern.category_counts(data.item_codes[~in_a], data.label_codes[~in_a], data.n_items, k)
-        levels = _level_values(scale) if level in ("interval", "ratio") else np.arange(float(k))
-        kernel: Any = kern.CoincidenceAlphaStats(level, levels, kern.cross_group_coincidence(counts_a, counts_b))
+        counts_b = all_counts - counts_a
+        kernel: Any = kern.CoincidenceAlphaStats(level, _alpha_levels(scale, level),
+                                                 kern.cross_group_coincidence(counts_a, counts_b))
     elif level == "interval":
         kernel = kern.cross_interval_alpha_stats(data.item_codes, data.values, in_a, data.n_items)
     else:
