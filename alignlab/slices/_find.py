@@ -523,29 +523,44 @@ def _prune(tested: _Tested, significant: np.ndarray, enc: SegmentEncoding, rs: R
             p_cut = bar
             break
         kept = still
-    # (c) greedy: a slice must add something beyond the higher-ranked slices it overlaps
-    reported: list[int] = []
-    union = None
-    for i in kept:
-        inside = mask_of(i)
-        if union is None:
-            reported.append(i)
-            union = inside.copy()
-        else:
+    # (c) greedy: a slice must add something beyond the higher-ranked slices it overlaps. The bar is
+    # then recomputed with the number of slices accepted, and (c) repeated until it no longer moves:
+    # slices "significant" only against a complement that holds another effect do not pass.
+    def greedy(candidates: list[int], bar: float) -> tuple[list[int], dict[int, str]]:
+        accepted: list[int] = []
+        why: dict[int, str] = {}
+        union = None
+        for i in candidates:
+            inside = mask_of(i)
+            if union is None:
+                accepted.append(i)
+                union = inside.copy()
+                continue
             rest = inside & ~union
             if rest.sum() < max(2, min_support // 2):
-                reasons[i] = "contained in higher-ranked slices"
+                why[i] = "contained in higher-ranked slices"
                 continue
-            if bool(_not_divergent(rs.of(rest), rs.outside(inside | union), p_cut, min_effect)[0]):
-                reasons[i] = "explained by higher-ranked overlapping slices"
+            if bool(_not_divergent(rs.of(rest), rs.outside(inside | union), bar, min_effect)[0]):
+                why[i] = "explained by higher-ranked overlapping slices"
                 continue
-            reported.append(i)
+            accepted.append(i)
             union |= inside
-        if len(reported) >= top_k:
+        return accepted, why
+
+    while True:
+        accepted, why = greedy(kept, p_cut)
+        bar = p_cut if rebar is None else min(p_cut, rebar(len(accepted)))
+        if bar >= p_cut or not accepted:
             break
-    for i in kept:
-        if i not in reported and i not in reasons:
-            reasons[i] = f"beyond top_k={top_k}"
+        for i in kept:
+            if tested.p_value[i] > bar:
+                reasons[i] = f"p = {tested.p_value[i]:.2g} above the bar {bar:.2g} set by the non-redundant discoveries"
+        kept = [i for i in kept if tested.p_value[i] <= bar]
+        p_cut = bar
+    reasons.update(why)
+    reported = accepted[:top_k]
+    for i in accepted[top_k:]:
+        reasons[i] = f"beyond top_k={top_k}"
     return reported, reasons, p_cut
 
 
