@@ -270,6 +270,7 @@ class AnnotatorModel:
                 f"The 'engine' parameter of {caller} must be one of {', '.join(map(repr, self._engines))}. "
                 f"Got {self.engine!r} instead."
             )
+        validate_sampler(self.sampler, caller)  # unknown keys and bad values fail whatever the engine
 
     def _sampler_settings(self) -> dict[str, Any]:
         return validate_sampler(self.sampler, type(self).__name__)
@@ -390,7 +391,9 @@ class AnnotatorModel:
                     frame.to_parquet(buffer, index=False)
                     archive.writestr(f"{name}.parquet", buffer.getvalue())
                     manifest["state"][name] = {"kind": "frame", "index": index_name,
-                                               "columns": [_json_safe(c) for c in value.columns]}
+                                               "columns": [_json_safe(c) for c in value.columns],
+                                               "object_columns": [str(c) for c in frame.columns
+                                                                  if frame[c].dtype == object]}
                 elif isinstance(value, np.ndarray):
                     buffer = io.BytesIO()
                     np.save(buffer, value, allow_pickle=False)
@@ -467,6 +470,10 @@ class AnnotatorModel:
             for name, meta in manifest["state"].items():
                 if meta["kind"] == "frame":
                     frame = pd.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
+                    for column in meta.get("object_columns", []):
+                        # Parquet narrows object columns of labels (ints, None) to int/float dtypes
+                        values = frame[column].astype(object)
+                        frame[column] = values.where(values.notna(), None)
                     if meta["index"] is not None:
                         frame = frame.set_index(meta["index"])
                     if len(meta["columns"]) == frame.shape[1]:

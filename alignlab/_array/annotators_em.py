@@ -1,0 +1,264 @@
+"""EM / MAP kernels of the categorical annotator models on plain arrays (numpy + scipy.sparse).
+
+The data enter once as a sparse ``items x (raters * K)`` design matrix ``M`` whose entry
+``(i, j*K + l)`` is the weight of rater j's label l on item i. Then, for every confusion-type model
+(Dawid–Skene, one-coin, MACE: all are ``P(y = l | z = k) = theta[j, k, l]`` with different
+parametrisations of ``theta``):
+
+- E-step: ``L = M @ A`` with ``A[(j, l), k] = log theta[j, k, l]`` gives every item's log-likelihood
+  under each class in one sparse product; add ``log pi``, clamp gold items, soft-max.
+- M-step: ``counts = M.T @ T`` (expected (rater, observed, true) counts) in one more product.
+
+An iteration on 1M judgments is two sparse products with K columns (~20 ms), against crowd-kit's
+pandas group-bys (~0.4 s). GLAD's item difficulty needs per-judgment terms; its kernel works on the
+judgment arrays with ``bincount`` and diagonal Newton steps.
+
+Priors are Dirichlet/Beta *pseudo-counts* ``b`` (the MAP update adds ``b``; the PyMC engine uses the
+matching concentration ``b + 1`` so both engines share one posterior mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, log_expit, logsumexp
+
+__all__ = [
+    "Design",
+    "make_design",
+    "class_loglik",
+    "e_step",
+    "expected_counts",
+    "normalise",
+    "pooled_prior",
+    "ds_m_step",
+    "onecoin_theta",
+    "onecoin_m_step",
+    "mace_theta",
+    "mace_m_step",
+    "run_em",
+    "glad_e_step",
+    "glad_m_step",
+    "majority_posterior",
+]
+
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class Design:
+    """The judgments as sparse design matrices (built once per fit)."""
+
+    item: np.ndarray
+    rater: np.ndarray
+    label: np.ndarray
+    weight: np.ndarray
+    n_items: int
+    n_raters: int
+    n_classes: int
+    M: sp.csr_matrix  # items x (raters * K)
+    MT: sp.csr_matrix  # (raters * K) x items
+    gold: np.ndarray  # per item: gold class code or -1
+
+    @property
+    def rater_totals(self) -> np.ndarray:
+        return np.bincount(self.rater, weights=self.weight, minlength=self.n_raters)
+
+
+def make_design(item: np.ndarray, rater: np.ndarray, label: np.ndarray, weight: np.ndarray | None,
+                n_items: int, n_raters: int, n_classes: int, gold: np.ndarray | None = None) -> Design:
+    item = np.asarray(item, dtype=np.int64)
+    rater = np.asarray(rater, dtype=np.int64)
+    label = np.asarray(label, dtype=np.int64)
+    weight = np.ones(len(item)) if weight is None else np.asarray(weight, dtype=float)
+    M = sp.csr_matrix((weight, (item, rater * n_classes + label)), shape=(n_items, n_raters * n_classes))
+    M.sum_duplicates()
+    gold = np.full(n_items, -1, dtype=np.int64) if gold is None else np.asarray(gold, dtype=np.int64)
+    return Design(item, rater, label, weight, n_items, n_raters, n_classes, M, M.T.tocsr(), gold)
+
+
+def class_loglik(design: Design, log_theta: np.ndarray) -> np.ndarray:
+    """``L[i, k] = sum over item i's judgments of log theta[j, k, y]`` (items x K)."""
+    J, K = design.n_raters, design.n_classes
+    A = np.ascontiguousarray(log_theta.transpose(0, 2, 1)).reshape(J * K, K)
+    return np.asarray(design.M @ A)
+
+
+def e_step(L: np.ndarray, log_pi: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, float]:
+    """Posterior class probabilities ``T`` (gold items clamped) and the marginal log-likelihood."""
+    logits = L + log_pi[None, :]
+    has_gold = gold >= 0
+    if has_gold.any():
+        # a gold item keeps only its gold-class term: one-hot posterior, still informs theta
+        clamp = np.full((int(has_gold.sum()), logits.shape[1]), -np.inf)
+        rows = np.flatnonzero(has_gold)
+        clamp[np.arange(len(rows)), gold[has_gold]] = 0.0
+        logits[rows] = logits[rows] + clamp
+    norm = logsumexp(logits, axis=1)
+    T = np.exp(logits - norm[:, None])
+    return T, float(norm.sum())
+
+
+def expected_counts(design: Design, T: np.ndarray, item_weight: np.ndarray | None = None) -> np.ndarray:
+    """``counts[j, k, l]``: expected number of items of true class k that rater j labelled l."""
+    J, K = design.n_raters, design.n_classes
+    weighted = T if item_weight is None else T * item_weight[:, None]
+    C = np.asarray(design.MT @ weighted)  # (J*K_obs, K_true)
+    return C.reshape(J, K, K).transpose(0, 2, 1)
+
+
+def normalise(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    total = x.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total > 0, x / np.where(total > 0, total, 1.0), 1.0 / x.shape[axis])
+    return out
+
+
+def pooled_prior(counts: np.ndarray, base: np.ndarray, group_levels: list[np.ndarray], strength: float) -> np.ndarray:
+    """Rater prior pseudo-counts that shrink each rater toward its group (empirical Bayes).
+
+    ``group_levels`` lists nested group codes per rater, coarsest first (e.g. method, then
+    method x vendor). The population mean confusion comes from all raters' counts plus ``base``;
+    every level's group mean is its pooled counts shrunk toward the parent level's mean with
+    ``strength`` pseudo-counts per row; the rater prior is ``base + strength * (deepest group mean)``.
+    """
+    parent = normalise(counts.sum(axis=0) + base.sum(axis=0) / max(len(counts), 1))[None]  # (1, K, K)
+    parent_codes = np.zeros(len(counts), dtype=np.int64)
+    for codes in group_levels:
+        n_groups = int(codes.max()) + 1
+        K = counts.shape[1]
+        pooled = np.zeros((n_groups, K, K))
+        np.add.at(pooled, codes, counts)
+        # parent of each group: the parent code of any member rater (levels are nested)
+        group_parent = np.zeros(n_groups, dtype=np.int64)
+        group_parent[codes] = parent_codes
+        parent = normalise(pooled + strength * parent[group_parent])
+        parent_codes = codes
+    return base + strength * parent[parent_codes]
+
+
+def ds_m_step(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Dawid–Skene MAP update of the confusion matrices: ``theta ∝ counts + prior``."""
+    return normalise(counts + prior)
+
+
+def onecoin_theta(accuracy: np.ndarray, K: int) -> np.ndarray:
+    """``theta[j, k, l] = a_j`` on the diagonal, ``(1 - a_j)/(K - 1)`` elsewhere."""
+    off = (1.0 - accuracy) / (K - 1)
+    theta = np.broadcast_to(off[:, None, None], (len(accuracy), K, K)).copy()
+    idx = np.arange(K)
+    theta[:, idx, idx] = accuracy[:, None]
+    return theta
+
+
+def onecoin_m_step(counts: np.ndarray, prior_correct: np.ndarray, prior_wrong: np.ndarray) -> np.ndarray:
+    correct = np.trace(counts, axis1=1, axis2=2)
+    total = counts.sum(axis=(1, 2))
+    return (correct + prior_correct) / (total + prior_correct + prior_wrong)
+
+
+def mace_theta(competence: np.ndarray, strategy: np.ndarray) -> np.ndarray:
+    """MACE: ``P(y = l | z = k) = c_j 1[l = k] + (1 - c_j) eps[j, l]``."""
+    K = strategy.shape[1]
+    theta = ((1.0 - competence)[:, None, None] * strategy[:, None, :]).repeat(K, axis=1)
+    idx = np.arange(K)
+    theta[:, idx, idx] += competence[:, None]
+    return theta
+
+
+def mace_m_step(counts: np.ndarray, competence: np.ndarray, strategy: np.ndarray, prior_competent: np.ndarray,
+                prior_spam: np.ndarray, prior_strategy: float) -> tuple[np.ndarray, np.ndarray]:
+    """MAP update of MACE's competence and spamming strategy from the expected counts."""
+    K = strategy.shape[1]
+    idx = np.arange(K)
+    diag = counts[:, idx, idx]  # (J, K): labelled l when the truth was l
+    total_by_label = counts.sum(axis=1)  # (J, K_obs)
+    p_honest = competence[:, None] / np.maximum(competence[:, None] + (1 - competence[:, None]) * strategy, _TINY)
+    honest = (diag * p_honest).sum(axis=1)
+    spam_by_label = total_by_label - diag * p_honest
+    total = total_by_label.sum(axis=1)
+    new_competence = (honest + prior_competent) / (total + prior_competent + prior_spam)
+    new_strategy = normalise(spam_by_label + prior_strategy)
+    return new_competence, new_strategy
+
+
+def majority_posterior(design: Design) -> np.ndarray:
+    """Soft majority vote (share of each label per item; uniform for items with no judgments)."""
+    counts = np.zeros((design.n_items, design.n_classes))
+    np.add.at(counts, (design.item, design.label), design.weight)
+    T = normalise(counts)
+    has_gold = design.gold >= 0
+    T[has_gold] = np.eye(design.n_classes)[design.gold[has_gold]]
+    return T
+
+
+def run_em(step: Callable[[np.ndarray | None], tuple[np.ndarray, float]], T0: np.ndarray, *, max_iter: int,
+           tol: float) -> tuple[np.ndarray, float, int, bool]:
+    """Iterate ``T, loglik = step(T)`` (an M-step from ``T`` then an E-step) to convergence.
+
+    Converged when the log-posterior changes by less than ``tol`` relative (or the item posteriors
+    by less than ``tol`` absolute).
+    """
+    T, previous = T0, -np.inf
+    for iteration in range(1, max_iter + 1):
+        T_new, objective = step(T)
+        delta_T = float(np.max(np.abs(T_new - T))) if T_new.shape == T.shape else np.inf
+        T = T_new
+        if np.isfinite(previous) and (abs(objective - previous) <= tol * max(1.0, abs(objective)) or delta_T < tol):
+            return T, objective, iteration, True
+        previous = objective
+    return T, previous, max_iter, False
+
+
+# -- GLAD ------------------------------------------------------------------------------------------
+def glad_e_step(design: Design, ability: np.ndarray, log_inv_difficulty: np.ndarray,
+                log_pi: np.ndarray) -> tuple[np.ndarray, float]:
+    """GLAD E-step: ``P(y = z) = sigmoid(ability_j * exp(log_inv_difficulty_i))``, errors uniform."""
+    K = design.n_classes
+    x = ability[design.rater] * np.exp(log_inv_difficulty[design.item])
+    w = design.weight
+    log_wrong = log_expit(-x) - np.log(K - 1)
+    base = np.bincount(design.item, weights=w * log_wrong, minlength=design.n_items)
+    bump = np.bincount(design.item * K + design.label, weights=w * (x + np.log(K - 1)),
+                       minlength=design.n_items * K).reshape(design.n_items, K)
+    return e_step(base[:, None] + bump, log_pi, design.gold)
+
+
+def glad_m_step(design: Design, T: np.ndarray, ability: np.ndarray, log_inv_difficulty: np.ndarray, *,
+                item_weight: np.ndarray | None = None, ability_prior: tuple[float, float] = (1.0, 1.0),
+                difficulty_prior: tuple[float, float] = (0.0, 1.0), n_newton: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Diagonal Newton (Fisher scoring) steps on abilities, then on log inverse difficulties.
+
+    Maximises ``sum w [p log s(x) + (1 - p) log(1 - s(x))]`` + normal priors, ``x = a_j exp(g_i)``,
+    ``p`` = posterior probability that the judgment is correct.
+    """
+    w = design.weight if item_weight is None else design.weight * item_weight[design.item]
+    p = T[design.item, design.label]
+    mu_a, sd_a = ability_prior
+    mu_g, sd_g = difficulty_prior
+    a, g = ability.copy(), log_inv_difficulty.copy()
+    for _ in range(n_newton):
+        beta = np.exp(g)[design.item]
+        x = a[design.rater] * beta
+        s = expit(x)
+        grad = np.bincount(design.rater, weights=w * (p - s) * beta, minlength=design.n_raters) - (a - mu_a) / sd_a**2
+        info = np.bincount(design.rater, weights=w * s * (1 - s) * beta**2, minlength=design.n_raters) + 1 / sd_a**2
+        a = a + np.clip(grad / info, -2.0, 2.0)
+        x = a[design.rater] * beta
+        s = expit(x)
+        grad = np.bincount(design.item, weights=w * (p - s) * x, minlength=design.n_items) - (g - mu_g) / sd_g**2
+        info = np.bincount(design.item, weights=w * s * (1 - s) * x**2, minlength=design.n_items) + 1 / sd_g**2
+        g = g + np.clip(grad / info, -1.0, 1.0)
+    return a, g
+
+
+def glad_ability_information(design: Design, T: np.ndarray, ability: np.ndarray, log_inv_difficulty: np.ndarray,
+                             ability_prior_sd: float = 1.0) -> np.ndarray:
+    """Observed (Fisher) information of each ability given the item posteriors and difficulties."""
+    beta = np.exp(log_inv_difficulty)[design.item]
+    s = expit(ability[design.rater] * beta)
+    return np.bincount(design.rater, weights=design.weight * s * (1 - s) * beta**2,
+                       minlength=design.n_raters) + 1 / ability_prior_sd**2
