@@ -29,7 +29,7 @@ class AgreementHeatmapDisplay(Display):
     >>> import pandas as pd
     >>> from alignlab.plot.agreement import AgreementHeatmapDisplay
     >>> m = pd.DataFrame([[float("nan"), 0.6], [0.6, float("nan")]], index=["a", "b"], columns=["a", "b"])
-    >>> AgreementHeatmapDisplay(m).plot().ax_.get_title()
+    >>> AgreementHeatmapDisplay(m).plot().ax_.get_title(loc="left")
     'Pairwise agreement'
     """
 
