@@ -23,6 +23,9 @@ __all__ = ["OrdinalFit", "ordinal_map", "GRID"]
 
 #: quadrature grid of the latent quality (standard normal prior)
 GRID = np.linspace(-6.0, 6.0, 41)
+#: relative objective change at which one L-BFGS run stops (0.01 log-posterior units per 1e6 judgments)
+_FTOL = 1e-8
+_WARM_START_ROWS = 200_000
 _LOG_PRIOR = stats.norm.logpdf(GRID) - special.logsumexp(stats.norm.logpdf(GRID))
 
 
@@ -215,8 +218,9 @@ def ordinal_map(
     prior_severity_mean: np.ndarray | None = None,
     prior_severity_sd: np.ndarray | None = None,
     design=None,
-    max_rounds: int = 6,
+    max_rounds: int = 4,
     tol: float = 1e-6,
+    warm_start: bool = True,
 ) -> OrdinalFit:
     """Fit the ordinal rater model by marginal MAP (see the module docstring).
 
@@ -240,8 +244,20 @@ def ordinal_map(
         ``N(design @ theta, 1)`` with ``+1`` for the item's first system and ``-1`` for its second;
         ``theta`` (system scores, centred) is estimated too and the thresholds are kept symmetric,
         so a rater's severity is its position bias.
+    warm_start : bool
+        On more than 200,000 judgments (plain ratings), start from a fit on a fixed 10% sample of the
+        items: the full fit then needs a few dozen gradient evaluations instead of a few hundred.
     """
     weight = np.ones(len(item)) if weight is None else np.asarray(weight, float)
+    start = None
+    plain = signals is None and gold_item is None and design is None and prior_severity_mean is None
+    if warm_start and plain and len(item) > _WARM_START_ROWS:
+        chosen = np.random.default_rng(0).random(n_items) < 0.1
+        rows = chosen[item]
+        new_code = np.cumsum(chosen) - 1
+        start = ordinal_map(new_code[item[rows]], rater[rows], label[rows], n_items=int(chosen.sum()),
+                            n_raters=n_raters, n_categories=n_categories, group=group, weight=weight[rows],
+                            link=link, max_rounds=2, warm_start=False)
     sig = signals or {}
     n_signals = int(sig.get("n_signals", 0))
     prob = _Problem(
@@ -272,6 +288,12 @@ def ordinal_map(
     g_sev = np.zeros(n_groups)
     g_ld = np.zeros(n_groups)
     sd_sev, sd_ld = 1.0, 0.5
+    if start is not None:
+        x[:R], x[R:2 * R] = start.severity, start.log_discrimination
+        x[2 * R] = start.thresholds[0]
+        x[2 * R + 1:2 * R + C - 1] = np.log(np.maximum(np.diff(start.thresholds), 1e-3))
+        g_sev, g_ld = start.group_severity, start.group_log_discrimination
+        sd_sev, sd_ld = start.severity_prior_sd, start.log_discrimination_prior_sd
     lam_prior_sd = 10.0
     n_per = np.bincount(rater, minlength=R)
     converged = False
@@ -300,7 +322,7 @@ def ordinal_map(
         # L-BFGS-B's small dense updates are slowed down, not sped up, by a threaded BLAS
         with threadpool_limits(limits=1, user_api="blas"):
             res = optimize.minimize(objective, x, jac=True, method="L-BFGS-B",
-                                    options={"maxiter": 1000, "ftol": 1e-10, "gtol": 1e-5})
+                                    options={"maxiter": 1000, "ftol": _FTOL, "gtol": 1e-5})
         x = res.x
         total_iter += int(res.nit)
         value = -float(res.fun)
