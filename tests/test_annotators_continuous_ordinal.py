@@ -140,3 +140,12 @@ def test_errors():
     continuous = pd.DataFrame({"item_id": [0, 0, 1], "rater_id": ["a", "b", "a"], "value": [0.5, 1.5, 2.25]})
     with pytest.raises(ValueError, match="ordinal, binary scales"):
         OrdinalRaters().fit(continuous)
+
+
+def test_save_load_roundtrip(tmp_path):
+    frame, _ = simulate(seed=8, n_items=100, n_raters=5, per_item=3, spammer=False)
+    model = OrdinalRaters().fit(frame)
+    loaded = OrdinalRaters.load(model.save(tmp_path / "ordinal.zip"))
+    pd.testing.assert_frame_equal(loaded.raters_, model.raters_, check_dtype=False)
+    np.testing.assert_allclose(loaded.thresholds_, model.thresholds_)
+    pd.testing.assert_frame_equal(loaded.predict_proba(), model.predict_proba(), check_dtype=False)

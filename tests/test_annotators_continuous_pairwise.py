@@ -110,3 +110,10 @@ def test_errors():
     ordinal = pd.DataFrame({"item_id": [0, 0, 1], "rater_id": ["a", "b", "a"], "value": [1, 2, 3]})
     with pytest.raises(ValueError, match="pairwise scales"):
         BradleyTerry().fit(ordinal)
+
+
+def test_save_load_roundtrip(tmp_path):
+    frame, _ = simulate(seed=2, n_items=200)
+    model = BradleyTerry().fit(frame)
+    loaded = BradleyTerry.load(model.save(tmp_path / "bt.zip"))
+    pd.testing.assert_frame_equal(loaded.systems_, model.systems_, check_dtype=False)

@@ -8,9 +8,10 @@ and, for the PyMC engine, ``idata_`` hold the results. Each family module adds o
 
 from alignlab.annotators._base import AnnotatorModel, NotFittedError, ProvenanceError
 from alignlab.annotators.categorical import GLAD, MACE, DawidSkene, OneCoin
-from alignlab.annotators.continuous import ContinuousRaters  # noqa: F401
-from alignlab.annotators.ordinal import OrdinalRaters  # noqa: F401
-from alignlab.annotators.pairwise import BradleyTerry  # noqa: F401
+from alignlab.annotators.continuous import ContinuousRaters
+from alignlab.annotators.ordinal import OrdinalRaters
+from alignlab.annotators.pairwise import BradleyTerry
 
 __all__ = ["AnnotatorModel", "NotFittedError", "ProvenanceError"]
 __all__ += ["DawidSkene", "GLAD", "MACE", "OneCoin"]
+__all__ += ["BradleyTerry", "ContinuousRaters", "OrdinalRaters"]

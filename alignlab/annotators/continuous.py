@@ -121,7 +121,7 @@ class ContinuousRaters(AnnotatorModel):
         "noise_pooling": [Interval("real", 0, None, closed="both")],
         "rater_priors": [pd.DataFrame, None],
     }
-    _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "groups_", "idata_")
+    _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "groups_", "signals_", "idata_")
 
     def __init__(
         self,

@@ -118,7 +118,7 @@ class OrdinalRaters(AnnotatorModel):
         "rater_priors": [pd.DataFrame, None],
     }
     _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "groups_", "proba_", "thresholds_",
-                                                    "idata_")
+                                                    "signals_", "idata_")
 
     def __init__(
         self,
