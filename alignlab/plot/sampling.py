@@ -47,13 +47,22 @@ class ShiftDisplay(Display):
         colours = np.where(status == "missing", "#c5221f",
                            np.where(status == "under-represented", "#e8710a",
                                     np.where(status == "over-represented", "#1a73e8", "#5f6368")))
-        ax.hlines(y, low, high, colors=colours, linewidth=2, **kwargs)
-        ax.scatter(est, y, c=colours, s=22, zorder=3,
-                   marker="o")
+        # a level with no evaluation item has an unbounded ratio: draw it as an arrow at the edge
+        missing = frame["eval_n"].to_numpy() == 0 if "eval_n" in frame else np.zeros(len(frame), dtype=bool)
+        finite = ~missing
+        span = np.nanmax(np.abs(np.r_[low[finite], high[finite], 0.5])) * 1.15 if finite.any() else 1.0
+        ax.hlines(y[finite], low[finite], high[finite], colors=colours[finite], linewidth=2, **kwargs)
+        ax.scatter(est[finite], y[finite], c=colours[finite], s=22, zorder=3, marker="o")
+        if missing.any():
+            ax.scatter(np.full(missing.sum(), span), y[missing], c=colours[missing], s=60, zorder=3, marker=">")
+            for yy in y[missing]:
+                ax.annotate("no items", (span, yy), xytext=(-8, 0), textcoords="offset points", ha="right",
+                            va="center", fontsize=7, color="#c5221f")
+        ax.set_xlim(-span * 1.05, span * 1.05)
         ax.axvline(0.0, color="#9aa0a6", linewidth=1)
         labels = (frame["segment"].astype(str) + " = " + frame["level"].astype(str)).tolist()
         ax.set_yticks(y, labels, fontsize=8)
-        ax.set_xlabel("log(production share / evaluation share)   > 0: under-represented in evaluation")
+        ax.set_xlabel("log(production share / eval share); > 0: under-represented in eval", fontsize=9)
         if self.title:
             ax.set_title(self.title, fontsize=10, loc="left")
         from matplotlib.lines import Line2D
