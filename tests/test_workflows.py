@@ -266,6 +266,20 @@ def test_weights_follow_true_reliability():
     assert "PPI++" in est.method
 
 
+def test_online_aggregate_signal_is_a_source():
+    # per-item successes/trials (Judgments.aggregates) enter through the continuous model's signals_
+    j = simulate_signal_study(n_items=600, aggregate_signals={"ctr": 0.5}, random_state=0)
+    tw = trust_weights(j, random_state=0)
+    table = tw.to_frame().set_index("source")
+    assert table.loc["ctr", "kind"] == "signal"
+    assert table.loc["ctr", "reliability_low"] < table.loc["ctr", "reliability"] < table.loc["ctr", "reliability_high"]
+    # known truth: logit noise sd 0.5 (+ binomial noise of 50 trials) tracks the quality better than
+    # judge_weak (r = 0.31) and worse than judge_strong (r = 0.8)
+    assert table.loc["judge_strong", "weight"] > table.loc["ctr", "weight"] > table.loc["judge_weak", "weight"]
+    assert table["weight"].sum() == pytest.approx(1.0)
+    assert tw.estimate.ci_low < 0 < tw.estimate.ci_high  # known truth: the latent mean is 0
+
+
 def test_trust_weights_hanna_by_segment():
     hanna = alignlab.datasets.load("hanna")
     tw = trust_weights(hanna, random_state=0)

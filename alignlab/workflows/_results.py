@@ -210,7 +210,8 @@ class TrustWeights(TableResult):
     ----------
     table : DataFrame
         One row per source (``to_frame()``): ``source`` (a judge or online signal's rater id, or a
-        human panel's method), ``kind`` (``rater`` or ``panel``), ``method``, ``n_raters``, ``n``,
+        human panel's method), ``kind`` (``rater``, ``signal`` for per-item online aggregates
+        (successes/trials), or ``panel``), ``method``, ``n_raters``, ``n``,
         ``reliability`` (+ interval), ``precision`` (inverse error variance relative to the latent
         quality's variance, ``r / (1 - r)``) and ``weight`` (+ ``weight_low``, ``weight_high``),
         summing to 1.

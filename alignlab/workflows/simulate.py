@@ -120,6 +120,8 @@ def _build(
     timestamps: bool,
     costs: Mapping[str, float] | None,
     rng: np.random.Generator,
+    aggregate_signals: Mapping[str, float] | None = None,
+    n_trials: int = 50,
 ) -> Judgments:
     system_codes = rng.integers(0, n_systems, n_items) if n_systems else None
     truth = rng.standard_normal(n_items)
@@ -148,6 +150,12 @@ def _build(
             block["cost"] = float(costs.get(vendor, np.nan))
         block["_item"] = items[keep]
         blocks.append(block)
+    for name, sd in (aggregate_signals or {}).items():
+        # per-item online counts: successes ~ Binomial(n_trials, sigmoid(T_i + sd * e_i))
+        rate = 1.0 / (1.0 + np.exp(-(truth + float(sd) * rng.standard_normal(n_items))))
+        blocks.append(pd.DataFrame({"item_id": [f"item{i:05d}" for i in items], "rater_id": str(name),
+                                    "method": "online", "value": np.nan, "trials": n_trials,
+                                    "successes": rng.binomial(n_trials, rate), "_item": items}))
     frame = pd.concat(blocks, ignore_index=True)
     item = frame.pop("_item").to_numpy()
     if system_codes is not None:
@@ -325,6 +333,7 @@ def simulate_vendor_study(
     "n_humans": [Interval("integral", 1, None)],
     "human_noise_sd": [Interval("real", 0, None)],
     "human_coverage": [Interval("real", 0, 1, closed="right")],
+    "aggregate_signals": ["mapping", None],
 })
 def simulate_signal_study(
     *,
@@ -333,6 +342,7 @@ def simulate_signal_study(
     n_humans: int = 3,
     human_noise_sd: float = 0.8,
     human_coverage: float = 0.3,
+    aggregate_signals: Mapping[str, float] | None = None,
     scale: str = "continuous",
     random_state: int | np.random.Generator | None = None,
 ) -> Judgments:
@@ -348,6 +358,9 @@ def simulate_signal_study(
     human_noise_sd : float
     human_coverage : float
         Share of items with human judgments (every human judges the same items).
+    aggregate_signals : mapping of signal name to noise sd, optional
+        Per-item online counts (``successes`` of 50 ``trials``, method ``online``) with success
+        probability ``sigmoid(T_i + sd * e_i)``; kept in ``Judgments.aggregates``.
     scale : {"binary", "ordinal", "continuous"}
     random_state : int or numpy.random.Generator, optional
 
@@ -370,9 +383,14 @@ def simulate_signal_study(
     }
     human_raters = {f"human{h + 1}": ("human", None, RaterSpec(noise_sd=human_noise_sd)) for h in range(n_humans)}
     both = _build({**raters, **human_raters}, n_items=n_items, scale=scale, n_systems=0, coverage=1.0,
-                  segment_levels=("all",), gold_fraction=0.0, timestamps=False, costs=None, rng=rng)
+                  segment_levels=("all",), gold_fraction=0.0, timestamps=False, costs=None, rng=rng,
+                  aggregate_signals=aggregate_signals)
     frame = both.frame
     labelled = rng.uniform(size=n_items) < human_coverage
     item_index = frame["item_id"].str.slice(4).astype(int).to_numpy()
     keep = (frame["method"] != "human").to_numpy() | labelled[item_index]
-    return load_judgments(frame.loc[keep].drop(columns=["source_row"]), scale=both.scale, segments=[])
+    kept = frame.loc[keep].drop(columns=["source_row", "weight"])
+    if both.aggregates is not None:
+        agg = both.aggregates.drop(columns=["source_row", "weight"], errors="ignore")
+        kept = pd.concat([kept, agg], ignore_index=True)
+    return load_judgments(kept, scale=both.scale, segments=[])

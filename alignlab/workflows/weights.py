@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Options, check_random_state, validate_params
 from alignlab.data import Judgments
@@ -26,9 +27,36 @@ def _precision(reliability: np.ndarray) -> np.ndarray:
     return r / (1.0 - r)
 
 
-def _source_table(judgments: Judgments, raters: pd.DataFrame, human_ids: list[Any]) -> pd.DataFrame:
-    """One row per source: each non-human rater, and one panel per human method."""
-    rows: list[dict[str, Any]] = []
+def _signal_rows(model: Any, level: float) -> list[dict[str, Any]]:
+    """Online aggregate signals (successes/trials) measured by the continuous model (``signals_``).
+
+    The model gives a signal's reliability ``r`` and its slope ``s`` (with standard error) on the latent
+    quality; with its noise fixed, ``r(s') = s'^2 / (s'^2 + s^2 (1 - r) / r)``, so the slope's normal
+    interval carries over to a reliability interval.
+    """
+    signals = getattr(model, "signals_", None)
+    if not isinstance(signals, pd.DataFrame) or signals.empty:
+        return []
+    z = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for rec in signals.to_dict(orient="records"):
+        r, slope, se = float(rec["reliability"]), float(rec["slope"]), float(rec.get("slope_se", np.nan))
+        noise = slope**2 * (1 - r) / r if 0 < r < 1 else np.nan
+
+        def rel(s: float, noise: float = noise) -> float:
+            return s**2 / (s**2 + noise) if np.isfinite(noise) else np.nan
+
+        ends = sorted([rel(slope - z * se), rel(slope + z * se)]) if abs(slope) > z * se else [0.0, rel(abs(slope) + z * se)]
+        rows.append({"source": str(rec["signal"]), "kind": "signal", "method": "online", "n_raters": 1,
+                     "n": int(rec.get("n_items", 0)), "reliability": r, "reliability_low": min(ends[0], r),
+                     "reliability_high": max(ends[1], r), "members": (rec["signal"],)})
+    return rows
+
+
+def _source_table(judgments: Judgments, raters: pd.DataFrame, human_ids: list[Any],
+                  model: Any = None, level: float = 0.95) -> pd.DataFrame:
+    """One row per source: each non-human rater, each online aggregate signal, one panel per human method."""
+    rows: list[dict[str, Any]] = _signal_rows(model, level)
     human_set = set(human_ids)
     others = raters[~raters["rater_id"].isin(human_set)]
     for rec in others.to_dict(orient="records"):
@@ -73,8 +101,14 @@ def _weights(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: list[Any], target: str,
-                       confidence_level: float, seed: int, notes: list[str]) -> EstimateResult | None:
-    """PPI++ estimate of the human-scale mean from the weighted combination of the non-human sources."""
+                       confidence_level: float, seed: int, notes: list[str], model: Any = None,
+                       calibration: pd.DataFrame | None = None) -> EstimateResult | None:
+    """PPI++ estimate of the human-scale mean from the weighted combination of the non-human sources.
+
+    With the continuous model each source is first put on the latent quality's scale with its fitted
+    bias and scale (and online rates through their logit intercept and slope), so the combination is
+    the precision-weighted estimate of the item's quality; PPI++ then maps it to the human scale.
+    """
     ppi_arrays = public("alignment", "ppi_arrays")
     if ppi_arrays is None:
         try:
@@ -82,7 +116,7 @@ def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: lis
         except ImportError:
             notes.append("corrected estimate: alignlab.alignment.ppi is not available in this installation.")
             return None
-    raters = table[table["kind"] == "rater"]
+    raters = table[table["kind"] != "panel"]
     if raters.empty:
         notes.append("corrected estimate: no judge or online signal besides the humans.")
         return None
@@ -94,11 +128,31 @@ def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: lis
     frame = judgments.frame
     weight_of = dict(zip(raters["source"], raters["precision"], strict=True))
     source_weight = frame["rater_id"].astype(str).map(weight_of).fillna(0.0).to_numpy()
+    if calibration is not None:
+        # each source on the latent quality's scale, (y - bias) / scale, before they are averaged
+        bias = frame["rater_id"].astype(str).map(calibration["bias"]).fillna(0.0).to_numpy()
+        slope = frame["rater_id"].astype(str).map(calibration["scale"]).fillna(1.0).to_numpy()
+        values = (values - bias) / np.where(slope != 0, slope, 1.0)
     is_source = source_weight > 0
     codes = judgments.item_codes
     n_items = judgments.n_items
     w_sum = np.bincount(codes[is_source], weights=source_weight[is_source], minlength=n_items)
     f_sum = np.bincount(codes[is_source], weights=(source_weight * values)[is_source], minlength=n_items)
+    signals = None if model is None else getattr(model, "signals_", None)
+    if isinstance(signals, pd.DataFrame) and not signals.empty and judgments.aggregates is not None:
+        # online rates: the empirical logit on the latent scale, (logit - intercept) / slope
+        agg = judgments.aggregates
+        item_index = pd.Index(judgments.items).get_indexer(agg["item_id"])
+        params = signals.set_index(signals["signal"].astype(str))
+        name = agg["rater_id"].astype(str)
+        known = (item_index >= 0) & name.isin(params.index).to_numpy() & name.isin(list(weight_of)).to_numpy()
+        succ, trials = agg["successes"].to_numpy(float)[known], agg["trials"].to_numpy(float)[known]
+        logit = np.log((succ + 0.5) / (trials - succ + 0.5))
+        sig = name[known]
+        latent = (logit - params.loc[sig, "intercept"].to_numpy(float)) / params.loc[sig, "slope"].to_numpy(float)
+        w = sig.map(weight_of).to_numpy(float)
+        w_sum += np.bincount(item_index[known], weights=w, minlength=n_items)
+        f_sum += np.bincount(item_index[known], weights=w * latent, minlength=n_items)
     is_human = frame["rater_id"].isin(human_ids).to_numpy()
     h_n = np.bincount(codes[is_human], minlength=n_items)
     h_sum = np.bincount(codes[is_human], weights=values[is_human], minlength=n_items)
@@ -145,7 +199,8 @@ def _segment_weights(judgments: Judgments, overall: pd.DataFrame, human_ids: lis
             except ValueError as exc:
                 notes.append(f"weights by {column}={level}: not fitted ({exc})")
                 continue
-            table = _weights(_source_table(sub, rater_table(model), [h for h in human_ids if h in set(sub.raters)]))
+            table = _weights(_source_table(sub, rater_table(model), [h for h in human_ids if h in set(sub.raters)],
+                                           model, confidence_level))
             table.insert(0, "level", str(level))
             table.insert(0, "segment", column)
             parts.append(table)
@@ -232,11 +287,15 @@ def trust_weights(
     notes: list[str] = []
     model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
     raters = rater_table(model)
-    table = _weights(_source_table(judgments, raters, human_ids))
+    table = _weights(_source_table(judgments, raters, human_ids, model, confidence_level))
     if len(table) < 2:
         raise ValueError("trust_weights needs at least two sources (e.g. a judge and a human panel); "
                          f"this table has {list(table['source'])}.")
-    estimate = _combined_estimate(judgments, table, human_ids, target, confidence_level, seed, notes)
+    calibration = None
+    if {"bias", "scale"} <= set(raters.columns) and judgments.scale.kind in ("ordinal", "continuous"):
+        calibration = raters.set_index(raters["rater_id"].astype(str))[["bias", "scale"]]
+    estimate = _combined_estimate(judgments, table, human_ids, target, confidence_level, seed, notes, model=model,
+                                  calibration=calibration)
     segment_columns = list(judgments.segments) if segments is None else (
         [segments] if isinstance(segments, str) else list(segments))
     unknown = [c for c in segment_columns if c not in judgments.item_info.columns]
