@@ -593,3 +593,20 @@ def test_online_alignment_attenuation_correction() -> None:
     assert res.corrected_low < true_r < res.corrected_high
     with pytest.raises(ValueError, match="No online aggregates"):
         online_alignment(_two_methods(np.arange(10.0), np.arange(10.0)))
+
+
+def test_scale_mapping_ordinal_judge() -> None:
+    from sklearn.isotonic import IsotonicRegression
+
+    from alignlab.alignment import scale_mapping
+
+    rng = np.random.default_rng(6)
+    human = rng.integers(1, 6, 400).astype(float)
+    judge = np.clip(np.round(human * 2 + rng.normal(0, 1.5, 400)), 1, 10)  # a 1-10 judge of 1-5 humans
+    j = _two_methods(judge, human, scale=Scale.ordinal(list(range(1, 11))))
+    table = scale_mapping(j, judge="judge").to_frame()
+    means = pd.Series(human).groupby(judge).mean()
+    np.testing.assert_allclose(table["human_mean"], means.to_numpy())  # reference: pandas groupby
+    iso = IsotonicRegression(out_of_bounds="clip").fit(judge, human)  # reference: scikit-learn
+    np.testing.assert_allclose(table["isotonic_human_score"], iso.predict(means.index.to_numpy(float)))
+    assert table["n"].sum() == 400 and (table["ci_low"] <= table["human_mean"]).all()

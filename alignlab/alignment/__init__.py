@@ -15,7 +15,7 @@ from alignlab.alignment._results import (
     RoganGladenResult,
 )
 from alignlab.alignment.biases import judge_biases
-from alignlab.alignment.calibration import Recalibrator, calibration, recalibrate
+from alignlab.alignment.calibration import Recalibrator, calibration, recalibrate, scale_mapping
 from alignlab.alignment.ceiling import alt_test, human_ceiling
 from alignlab.alignment.correlation import correlate
 from alignlab.alignment.matrix import method_matrix
@@ -50,5 +50,6 @@ __all__ = [
     "ppi_mean",
     "recalibrate",
     "rogan_gladen",
+    "scale_mapping",
     "williams_test",
 ]

@@ -19,8 +19,9 @@ from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interv
 from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
 from alignlab.alignment._results import CalibrationResult
 from alignlab.data.judgments import Judgments
+from alignlab.results import TableResult
 
-__all__ = ["calibration", "recalibrate", "Recalibrator", "calibration_arrays"]
+__all__ = ["calibration", "recalibrate", "Recalibrator", "calibration_arrays", "scale_mapping"]
 
 _EPS = 1e-6
 
@@ -360,3 +361,64 @@ def recalibrate(
         bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
         setattr(model, name, float(_metrics(values, y, bins, n_bins, ones)["ece"][0]))
     return model
+
+
+@validate_params({
+    "j": [Judgments],
+    "judge": ["str-or-list"],
+    "humans": ["str-or-list"],
+    "confidence_level": CONFIDENCE_LEVEL,
+})
+def scale_mapping(
+    j: Judgments,
+    *,
+    judge: str | Sequence[str],
+    humans: str | Sequence[str] = "human",
+    confidence_level: float = 0.95,
+) -> TableResult:
+    """How an ordinal (or discrete-valued) judge's scale maps onto the human scale.
+
+    For every value the judge uses: the number of items, the humans' mean score on them with a t interval,
+    the isotonic (monotone) mapping judge value -> human score fitted by scikit-learn, and the signed
+    error judge - human. Leniency overall and per segment is in :func:`judge_biases`.
+
+    Examples
+    --------
+    >>> import alignlab
+    >>> from alignlab.alignment import scale_mapping
+    >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(1056)])
+    >>> table = scale_mapping(j, judge="ChatGPT").to_frame()
+    >>> bool(table["isotonic_human_score"].is_monotonic_increasing)
+    True
+    """
+    from scipy import stats
+
+    judge_scores = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
+    human_scores = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
+    common = judge_scores.index.intersection(human_scores.index)
+    if len(common) < 5:
+        raise ValueError(f"Only {len(common)} items are scored by both the judge and the humans; need >= 5.")
+    x, y = judge_scores.loc[common].to_numpy(float), human_scores.loc[common].to_numpy(float)
+    levels = np.unique(x)
+    if len(levels) > 50:  # continuous judge: map deciles instead of every distinct value
+        edges = np.unique(np.quantile(x, np.linspace(0, 1, 11)))
+        x_binned = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+        labels = [f"[{edges[k]:.3g}, {edges[k + 1]:.3g}]" for k in range(len(edges) - 1)]
+    else:
+        x_binned = np.searchsorted(levels, x)
+        labels = [float(v) for v in levels]
+    fitted = IsotonicRegression(out_of_bounds="clip").fit(x, y).predict(x)
+    rows = []
+    for k, label in enumerate(labels):
+        mask = x_binned == k
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        mean = float(y[mask].mean())
+        half = (stats.t.ppf(0.5 + confidence_level / 2, n - 1) * y[mask].std(ddof=1) / np.sqrt(n)) if n > 1 \
+            else np.nan
+        rows.append({"judge_value": label, "n": n, "human_mean": mean, "ci_low": mean - half, "ci_high": mean + half,
+                     "isotonic_human_score": float(fitted[mask].mean()),
+                     "mean_signed_error": float((x[mask] - y[mask]).mean())})
+    return TableResult(table=pd.DataFrame(rows), confidence_level=confidence_level,
+                       method=f"scale_mapping[{judge} -> humans; t intervals, isotonic fit]")
