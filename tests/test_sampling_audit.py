@@ -193,3 +193,13 @@ def test_slices_found_when_the_engine_is_present() -> None:
     none = audit_representativeness(ev, prod, segments=["locale"], classifier=False, find_slices=False,
                                     n_resamples=50, random_state=0)
     assert none.slices is None
+
+
+def test_integer_and_float_levels_are_the_same_segment() -> None:
+    ev = pd.DataFrame({"turns": [1, 2, 3, 1, 2] * 20})
+    prod = pd.DataFrame({"turns": [1.0, 2.0, 3.0, np.nan], "n": [400, 400, 150, 50]})
+    audit = audit_representativeness(ev, prod, segments="turns", production_weights="n", classifier=False,
+                                     n_resamples=50, random_state=0)
+    levels = audit.to_frame()["level"].tolist()
+    assert levels == ["1", "2", "3", "(missing)"]
+    assert audit.uncovered_mass == pytest.approx(0.05)

@@ -202,11 +202,15 @@ def encode_segments(
                 e_codes.append(e_bin.astype(np.int64))
                 p_codes.append(p_bin.astype(np.int64))
                 continue
+        if is_numeric:
+            # few distinct numbers: compare as floats so 1 (int) and 1.0 (float) are one level
+            e_col = pd.Series(numeric[column][0])
+            p_col = pd.Series(numeric[column][1])
         # factorize the raw column (fast on arrow strings) and stringify only the few unique levels
         p_fact, p_uniq = pd.factorize(p_col, use_na_sentinel=True)
         e_fact, e_uniq = pd.factorize(e_col, use_na_sentinel=True)
-        p_names = [str(v) for v in np.asarray(p_uniq, dtype=object)] + [MISSING_LEVEL]
-        e_names = [str(v) for v in np.asarray(e_uniq, dtype=object)] + [MISSING_LEVEL]
+        p_names = [_label(v) for v in np.asarray(p_uniq, dtype=object)] + [MISSING_LEVEL]
+        e_names = [_label(v) for v in np.asarray(e_uniq, dtype=object)] + [MISSING_LEVEL]
         p_present = set(p_names[:-1]) | ({MISSING_LEVEL} if (p_fact < 0).any() else set())
         e_present = set(e_names[:-1]) | ({MISSING_LEVEL} if (e_fact < 0).any() else set())
         union = pd.Index(sorted(p_present | e_present, key=_sort_key))
@@ -217,6 +221,12 @@ def encode_segments(
         p_codes.append(p_map[np.where(p_fact < 0, len(p_names) - 1, p_fact)].astype(np.int64))
         e_codes.append(e_map[np.where(e_fact < 0, len(e_names) - 1, e_fact)].astype(np.int64))
     return SegmentCodes(tuple(columns), tuple(levels), tuple(e_codes), tuple(p_codes), numeric, tuple(binned))
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)
 
 
 def _sort_key(text: str) -> tuple[int, float, str]:
