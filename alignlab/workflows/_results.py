@@ -150,8 +150,8 @@ class VendorAudit(TableResult):
         ``gold_n``), ``drift_change`` (+ interval, ``drift_p_value``), ``cost_per_judgment``,
         ``quality_per_cost``; then ``rank`` (1 = worst) and ``action``.
     vendors : DataFrame
-        One row per vendor: ``vendor, n_raters, n, reliability`` (+ interval, from the model's vendor
-        level), ``agreement``, ``spammer_share``, ``gold_accuracy``, ``cost_per_judgment``,
+        One row per vendor: ``vendor, n_raters, n, reliability`` and ``bias`` (+ intervals, from the
+        model's vendor level), ``agreement``, ``spammer_share``, ``gold_accuracy``, ``cost_per_judgment``,
         ``quality_per_cost``, ``rank`` (1 = worst).
     actions : DataFrame
         Raters to ``remove`` or ``retrain``, worst first, with the evidence for each.

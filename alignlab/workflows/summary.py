@@ -67,6 +67,12 @@ def _vendor_paragraph(result: Any) -> str:
                      f"{_ci(worst['reliability'], worst['reliability_low'], worst['reliability_high'], level)}, "
                      f"against {_ci(best['reliability'], best['reliability_low'], best['reliability_high'], level)} "
                      f"for the best, {best['vendor']!s}.")
+        ranked = vendors.sort_values("rank")
+        if len(ranked) >= 2:
+            runner_up = ranked.iloc[1]
+            if worst["reliability_high"] >= runner_up["reliability_low"]:
+                parts.append(f"Its interval overlaps that of {runner_up['vendor']!s} "
+                             f"({runner_up['reliability']:.3f}), so the two are not clearly separated.")
     n_spam = int(table["spammer"].sum()) if "spammer" in table.columns else 0
     if n_spam:
         parts.append(f"{n_spam} rater{'s are' if n_spam != 1 else ' is'} likely spammers (answers unrelated to "

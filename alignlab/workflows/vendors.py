@@ -340,15 +340,16 @@ def _vendor_table(table: pd.DataFrame, model: Any, vendor: str, level: float, ha
                                                                     .astype(str))
     if vendor_rows is not None and {"reliability", "reliability_low", "reliability_high"} <= set(vendor_rows.columns) \
             and set(out["vendor"]) <= set(vendor_rows.index):
-        for column in ("reliability", "reliability_low", "reliability_high"):
-            out[column] = vendor_rows.loc[out["vendor"], column].to_numpy(dtype=float)
+        for column in ("reliability", "reliability_low", "reliability_high", "bias", "bias_low", "bias_high"):
+            if column in vendor_rows.columns:
+                out[column] = vendor_rows.loc[out["vendor"], column].to_numpy(dtype=float)
         out["reliability_source"] = "model vendor level"
     else:
         # judgment-weighted mean of the raters' reliability; the interval averages the raters' bounds
         # (conservative: it ignores that independent errors partly cancel)
-        for column in ("reliability", "reliability_low", "reliability_high"):
-            out[column] = grouped.apply(lambda g, c=column: np.average(g[c], weights=g["n"]),
-                                        include_groups=False).to_numpy()
+        for column in ("reliability", "reliability_low", "reliability_high", "bias", "bias_low", "bias_high"):
+            out[column] = grouped.apply(lambda g, c=column: np.average(g[c].fillna(0), weights=g["n"])
+                                        if g[c].notna().any() else np.nan, include_groups=False).to_numpy()
         out["reliability_source"] = "weighted mean of raters"
     if "agreement" in table.columns:
         out["agreement"] = grouped.apply(lambda g: np.average(g["agreement"].fillna(0), weights=g["agreement_n"].fillna(0))

@@ -204,7 +204,10 @@ def decision_section(ctx: ReportContext) -> SectionContent | None:
         parts += [judge_body(v) for v in validations]
     if audit is not None and len(audit.vendors):
         worst = audit.vendors.iloc[0]
-        verdicts.append(f"worst vendor: {worst['vendor']}")
+        tie = ""
+        if len(audit.vendors) >= 2 and worst["reliability_high"] >= audit.vendors.iloc[1]["reliability_low"]:
+            tie = f" (not clearly separated from {audit.vendors.iloc[1]['vendor']})"
+        verdicts.append(f"worst vendor: {worst['vendor']}{tie}")
         n_remove = int((audit.table["action"] == "remove").sum())
         n_retrain = int((audit.table["action"] == "retrain").sum())
         bullets.append(f"Worst vendor {worst['vendor']}: reliability {worst['reliability']:.2f} "
