@@ -184,6 +184,11 @@ def test_validate_judge_errors(judge_study, pandalm):
         validate_judge(judge_study, judge="as_good", humans=["as_good"])
     with pytest.raises(ValueError, match="must differ from the 'judge'"):
         validate_judge(judge_study, judge="as_good", second_judge="as_good")
+    apart = judge_study.frame.drop(columns=["source_row"]).copy()
+    is_judge = apart["rater_id"] == "as_good"
+    apart.loc[is_judge, "item_id"] = "other-" + apart.loc[is_judge, "item_id"]
+    with pytest.raises(ValueError, match="share 0 items"):
+        validate_judge(alignlab.load_judgments(apart, scale=judge_study.scale), judge="as_good")
     with pytest.raises(InvalidParameterError, match="'epsilon' parameter of validate_judge"):
         validate_judge(judge_study, judge="as_good", epsilon=2.0)
 

@@ -179,6 +179,14 @@ def validate_judge(
     second_id = _one_rater(judgments, second_judge, "second_judge") if second_judge is not None else None
     if second_id == judge_id:
         raise ValueError("The 'second_judge' must differ from the 'judge'.")
+    frame = judgments.frame
+    judged = set(frame.loc[frame["rater_id"] == judge_id, "item_id"])
+    shared = judged & set(frame.loc[frame["rater_id"].isin(human_ids), "item_id"])
+    if len(shared) < 10:
+        raise ValueError(
+            f"The judge {judge_id!r} and the humans share {len(shared)} items; validating a judge needs at least "
+            "10 items judged by both. Check that the judge rated the same item ids as the humans."
+        )
     notes: list[str] = []
     rows: list[dict[str, Any]] = []
     seed = int(rng.integers(0, 2**31 - 1))
