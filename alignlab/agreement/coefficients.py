@@ -120,13 +120,13 @@ def _gwet_family(
     random_state: Any,
     clusters: str | None,
     alternative: str,
-    require_pairs_of: int | None = None,
+    extra_warnings: Sequence[str] = (),
 ) -> AgreementResult:
     data = long_data(select(judgments, raters, methods), caller)
     _require_discrete(data, caller, alternative)
     matrix, weight_name = _weight_matrix(weights, data.scale, caller)
     counts = data.counts()
-    warnings = _count_warnings(data)
+    warnings = _count_warnings(data) + list(extra_warnings)
     if data.scale.n_categories < 2:  # pragma: no cover - Scale enforces two categories
         raise ValueError(f"{caller} needs at least two categories")
     stats = kern.gwet_family_stats(counts, matrix, chance)
@@ -575,19 +575,14 @@ def scott_pi(
     caller = "scott_pi"
     data = long_data(select(judgments, raters, methods), caller)
     _require_discrete(data, caller, "icc or krippendorff_alpha(level='interval')")
-    items, _, _, _ = _two_raters(data, caller)
-    keep_items = data.items[items]
-    paired = select(judgments, raters, methods).subset(items=list(keep_items))
-    result = _gwet_family(
+    items, _, _, notes = _two_raters(data, caller)
+    paired = data.judgments.subset(items=list(data.items[items]))
+    return _gwet_family(
         paired, caller=caller, statistic="scott_pi", label="scott_pi", chance="fleiss", weights=weights,
         raters=None, methods=None, confidence_level=confidence_level, ci_method=ci_method,
         n_resamples=n_resamples, random_state=random_state, clusters=clusters,
-        alternative="icc or krippendorff_alpha(level='interval')",
+        alternative="icc or krippendorff_alpha(level='interval')", extra_warnings=notes,
     )
-    if items.size < data.n_items:
-        note = f"{data.n_items - items.size} items judged by only one of the two raters were left out"
-        object.__setattr__(result, "warnings", (*result.warnings, note))
-    return result
 
 
 # --------------------------------------------------------------------------------------------------
