@@ -16,6 +16,7 @@ from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
     online_signals,
+    posterior,
     rater_groups,
     z_value,
 )
@@ -41,6 +42,8 @@ class ContinuousRaters(AnnotatorModel):
         ``"em"``: vectorised MAP/EM with empirical-Bayes hyperparameters, intervals from the observed
         information (seconds on millions of judgments). ``"pymc"``: full posterior (nutpie+JAX when
         installed), intervals are posterior quantiles.
+    inference : {"nuts", "advi"}
+        PyMC engine only: NUTS, or mean-field ADVI for very large inputs (faster, intervals too narrow).
     scale : {"fixed", "rater"}
         ``"fixed"`` keeps ``a_j = 1`` (bias and noise only); ``"rater"`` estimates every rater's scale
         (prior N(1, 0.5^2)); the raters' average scale is 1.
@@ -114,6 +117,7 @@ class ContinuousRaters(AnnotatorModel):
     _model_name: ClassVar[str] = "continuous rater model"
     _supported_scales: ClassVar[tuple[str, ...]] = ("continuous", "ordinal", "binary")
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "inference": [Options(("nuts", "advi"))],
         "scale": [Options(("fixed", "rater"))],
         "noise": [Options(("normal", "student_t"))],
         "noise_df": [Interval("real", 1, None, closed="both")],
@@ -127,6 +131,7 @@ class ContinuousRaters(AnnotatorModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         scale: str = "fixed",
         noise: str = "normal",
         noise_df: float = 10.0,
@@ -140,6 +145,7 @@ class ContinuousRaters(AnnotatorModel):
     ) -> None:
         super().__init__(engine=engine, confidence_level=confidence_level, n_resamples=n_resamples,
                          sampler=sampler, random_state=random_state)
+        self.inference = inference
         self.scale = scale
         self.noise = noise
         self.noise_df = noise_df
@@ -262,7 +268,7 @@ class ContinuousRaters(AnnotatorModel):
         import pytensor.tensor as pt
 
         from alignlab.annotators import _arviz
-        from alignlab.annotators._sampling import posterior_interval, sample_model
+        from alignlab.annotators._sampling import posterior_interval
 
         a = self._arrays(judgments)
         settings = self._sampler_settings()
@@ -328,7 +334,7 @@ class ContinuousRaters(AnnotatorModel):
         keep = ["mu", "tau", "quality", "bias", "noise_sd", "reliability", "group_bias", "bias_sd"]
         if self.scale == "rater":
             keep.append("scale")
-        outcome = sample_model(model, settings, random_state=self.random_state_, var_names=keep,
+        outcome = posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
                                check_names=["mu", "tau", "bias", "noise_sd"])
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)

@@ -11,9 +11,9 @@ import scipy.sparse as sp
 from scipy import special, stats
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
-from alignlab._params import Interval
+from alignlab._params import Interval, Options
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
-from alignlab.annotators._continuous_common import group_summary, rater_groups, z_value
+from alignlab.annotators._continuous_common import group_summary, posterior, rater_groups, z_value
 from alignlab.annotators.ordinal import SPAMMER_RELIABILITY, _latent_reliability
 from alignlab.data import Judgments
 
@@ -39,6 +39,8 @@ class BradleyTerry(AnnotatorModel):
     engine : {"em", "pymc"}
         ``"em"``: marginal MAP (item preferences integrated out on a grid), intervals from the observed
         information. ``"pymc"``: full posterior.
+    inference : {"nuts", "advi"}
+        PyMC engine only: NUTS, or mean-field ADVI for very large inputs (faster, intervals too narrow).
     prior_scale : float
         Prior sd of the system scores (units of the item-level preference sd).
     confidence_level, n_resamples, sampler, random_state
@@ -78,6 +80,7 @@ class BradleyTerry(AnnotatorModel):
     _model_name: ClassVar[str] = "noisy Bradley-Terry model"
     _supported_scales: ClassVar[tuple[str, ...]] = ("pairwise",)
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "inference": [Options(("nuts", "advi"))],
         "prior_scale": [Interval("real", 0, None, closed="neither")],
     }
     _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "systems_", "groups_", "proba_", "idata_")
@@ -86,6 +89,7 @@ class BradleyTerry(AnnotatorModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         prior_scale: float = 5.0,
         confidence_level: float = 0.95,
         n_resamples: int = 200,
@@ -94,6 +98,7 @@ class BradleyTerry(AnnotatorModel):
     ) -> None:
         super().__init__(engine=engine, confidence_level=confidence_level, n_resamples=n_resamples,
                          sampler=sampler, random_state=random_state)
+        self.inference = inference
         self.prior_scale = prior_scale
 
     def _check_data(self, judgments: Judgments) -> None:
@@ -217,7 +222,7 @@ class BradleyTerry(AnnotatorModel):
         import pytensor.tensor as pt
 
         from alignlab.annotators import _arviz
-        from alignlab.annotators._sampling import posterior_interval, sample_model
+        from alignlab.annotators._sampling import posterior_interval
 
         design, systems, ia, ib = self._design(judgments)
         group, _ = rater_groups(judgments.rater_info)
@@ -244,7 +249,7 @@ class BradleyTerry(AnnotatorModel):
             lo = pm.math.sigmoid(disc[rater] * (ext[label] + base))
             pm.Potential("labels", pt.sum(weight * pt.log(pt.clip(hi - lo, 1e-12, 1.0))))
         keep = ["score", "preference", "tie_band", "position_bias", "discrimination"]
-        outcome = sample_model(model, self._sampler_settings(), random_state=self.random_state_, var_names=keep,
+        outcome = posterior(model, self._sampler_settings(), inference=self.inference, random_state=self.random_state_, var_names=keep,
                                check_names=["score", "position_bias", "discrimination"])
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)
