@@ -109,9 +109,14 @@ def test_sections_skip_unsupported_data():
 
 def test_report_is_deterministic():
     j = simulate_vendor_study(n_items=80, random_state=0)
-    first, _ = build_report(j, sections=["decision", "vendors"], random_state=0, strict=True)
+    first, built = build_report(j, sections=["decision", "vendors"], random_state=0, strict=True)
     second, _ = build_report(j, sections=["decision", "vendors"], random_state=0, strict=True)
     assert first == second
+    # no judge: the decision is the vendor audit's (known truth: cheapo is the spammer vendor)
+    decision = next(b for b in built if b.spec.key == "decision").content
+    assert decision.verdict.startswith("worst vendor: cheapo")
+    assert 3 <= len(decision.bullets) <= 5
+    assert decision.status == "fail"  # spammers to remove
 
 
 @pytest.fixture(scope="module")

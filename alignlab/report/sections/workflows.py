@@ -181,6 +181,27 @@ def judge_body(v: JudgeValidation) -> str:
     return "\n".join(parts)
 
 
+def _vendor_bullets(audit: VendorAudit) -> list[str]:
+    """Extra findings of a vendor audit for the decision summary (when no judge is validated)."""
+    out = []
+    table = audit.to_frame()
+    spammers = table.loc[table["spammer"], "rater_id"].astype(str).tolist()
+    if spammers:
+        out.append(f"{len(spammers)} likely spammer(s): {', '.join(spammers[:5])}"
+                   f"{' ...' if len(spammers) > 5 else ''}.")
+    best = audit.vendors.iloc[-1]
+    out.append(f"Most reliable vendor: {best['vendor']}, {best['reliability']:.2f} "
+               f"({best['reliability_low']:.2f} to {best['reliability_high']:.2f}).")
+    if "quality_per_cost" in audit.vendors.columns and audit.vendors["quality_per_cost"].notna().any():
+        value = audit.vendors.sort_values("quality_per_cost").iloc[-1]
+        out.append(f"Best reliability per unit of cost: {value['vendor']} ({value['quality_per_cost']:.2f}).")
+    if audit.drift_tests is not None:
+        fell = audit.drift_tests[(audit.drift_tests["drift_q_value"] < 0.05) & (audit.drift_tests["drift_change"] < 0)]
+        if len(fell):
+            out.append(f"Agreement fell over time at {', '.join(map(str, fell['vendor']))}.")
+    return out
+
+
 @register_section("decision", title="Decision", order=5)
 def decision_section(ctx: ReportContext) -> SectionContent | None:
     validations, warnings = judge_validations(ctx)
@@ -215,6 +236,7 @@ def decision_section(ctx: ReportContext) -> SectionContent | None:
                        f"{n_remove} rater(s) to remove, {n_retrain} to retrain.")
         if not validations:
             status = audit.status
+            bullets += _vendor_bullets(audit)
             parts.append(h.paragraph(metric_summary(audit)))
     if weights is not None and len(weights.table):
         top = weights.table.iloc[0]
