@@ -194,7 +194,8 @@ class CategoricalModel(AnnotatorModel):
                               judgments.n_raters, K, gold)
 
     def _run(self, design: em.Design, T0: np.ndarray, params: dict[str, np.ndarray] | None,
-             item_weight: np.ndarray | None, max_iter: int) -> tuple[dict[str, np.ndarray], np.ndarray, float, int, bool]:
+             item_weight: np.ndarray | None, max_iter: int,
+             tol: float | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, float, int, bool]:
         state: dict[str, Any] = {"params": params}
 
         def step(T: np.ndarray) -> tuple[np.ndarray, float]:
@@ -203,7 +204,7 @@ class CategoricalModel(AnnotatorModel):
             T_new, loglik = self._e_step(design, state["params"])
             return T_new, loglik + self._log_prior(state["params"])
 
-        T, objective, n_iter, converged = em.run_em(step, T0, max_iter=max_iter, tol=self.tol)
+        T, objective, n_iter, converged = em.run_em(step, T0, max_iter=max_iter, tol=tol or self.tol)
         return state["params"], T, objective, n_iter, converged
 
     def _fit_em(self, judgments: Judgments) -> None:
@@ -227,8 +228,9 @@ class CategoricalModel(AnnotatorModel):
             for _ in range(self.n_resamples):
                 weight = np.bincount(rng.integers(0, design.n_items, design.n_items),
                                      minlength=design.n_items).astype(float)
+                # replicates stop at 1e-5: their spread, not the last digits, sets the interval
                 p_b, _, _, _, _ = self._run(design, T, {k: v.copy() for k, v in params.items()}, weight,
-                                            min(self.max_iter, 100))
+                                            min(self.max_iter, 100), tol=max(self.tol, 1e-5))
                 draws.append(p_b)
             self.ci_method_ = f"bootstrap-percentile(items, {self.n_resamples}, warm-started EM)"
         elif method == "conditional":
@@ -857,9 +859,10 @@ class MACE(CategoricalModel):
         super()._fit_em(judgments)
 
     def _run(self, design: em.Design, T0: np.ndarray, params: dict[str, np.ndarray] | None,
-             item_weight: np.ndarray | None, max_iter: int) -> tuple[dict[str, np.ndarray], np.ndarray, float, int, bool]:
+             item_weight: np.ndarray | None, max_iter: int,
+             tol: float | None = None) -> tuple[dict[str, np.ndarray], np.ndarray, float, int, bool]:
         if params is not None or self.n_restarts == 1:
-            return super()._run(design, T0, params, item_weight, max_iter)
+            return super()._run(design, T0, params, item_weight, max_iter, tol)
         rng = np.random.default_rng(self.random_state_.integers(2**31))
         best = super()._run(design, T0, None, item_weight, max_iter)
         for _ in range(self.n_restarts - 1):

@@ -71,11 +71,10 @@ class RaterForestDisplay(Display):
         y = np.arange(len(table))
         for g, colour in colours.items():
             sel = (groups == g).to_numpy()
-            low = (table["estimate"] - table["low"]).to_numpy()[sel]
-            high = (table["high"] - table["estimate"]).to_numpy()[sel]
-            err = np.vstack([np.nan_to_num(low), np.nan_to_num(high)])
-            ax.errorbar(table["estimate"].to_numpy()[sel], y[sel], xerr=err, fmt="o", color=colour, ms=4,
-                        capsize=2, lw=1, label=g, **kwargs)
+            # hlines rather than errorbar: a percentile interval need not contain the point estimate
+            ax.hlines(y[sel], table["low"].to_numpy(dtype=float)[sel], table["high"].to_numpy(dtype=float)[sel],
+                      color=colour, lw=1.2)
+            ax.plot(table["estimate"].to_numpy(dtype=float)[sel], y[sel], "o", color=colour, ms=4, label=g, **kwargs)
         if "flagged" in table and table["flagged"].any():
             sel = table["flagged"].to_numpy(dtype=bool)
             ax.plot(table["estimate"].to_numpy()[sel], y[sel], "x", color="#c5221f", ms=9, mew=2)

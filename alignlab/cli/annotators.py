@@ -1,0 +1,100 @@
+"""``alignlab raters FILE``: fit an annotator model; write the per-rater table and print the findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, progress, with_judgments
+from alignlab.data import Judgments
+
+# CLI model name -> class name in alignlab.annotators (resolved at call time, so models added by other
+# modules are picked up without editing this file)
+_MODELS = {
+    "auto": None,
+    "dawid-skene": "DawidSkene",
+    "one-coin": "OneCoin",
+    "mace": "MACE",
+    "glad": "GLAD",
+    "ordinal": "OrdinalRaters",
+    "continuous": "ContinuousRaters",
+    "bradley-terry": "BradleyTerry",
+}
+_AUTO = {"binary": "DawidSkene", "categorical": "DawidSkene", "ordinal": "OrdinalRaters",
+         "continuous": "ContinuousRaters", "pairwise": "BradleyTerry"}
+_SHOWN = ["rater_id", "method", "n", "reliability", "reliability_low", "reliability_high", "bias", "spammer_prob"]
+
+
+def _model_class(name: str, judgments: Judgments) -> type:
+    from alignlab import annotators
+
+    if name not in _MODELS:
+        raise ValueError(f"Unknown --model {name!r}; choose one of {', '.join(_MODELS)}.")
+    class_name = _MODELS[name] or _AUTO[judgments.scale.kind]
+    model_class = getattr(annotators, class_name, None)
+    if model_class is None:
+        raise ValueError(f"--model {name} needs alignlab.annotators.{class_name}, which this installation lacks.")
+    return model_class
+
+
+@app.command("raters")
+@with_judgments
+def raters_command(
+    judgments: Judgments,
+    model: str = typer.Option("auto", "--model", help=f"One of {', '.join(_MODELS)} (auto: by the scale)."),
+    engine: str = typer.Option("em", "--engine", help="em (fast MAP + intervals) or pymc (full posterior)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the per-rater table to this .csv or .json file."),
+    items_out: Path | None = typer.Option(None, "--items-out", help="Write the per-item table (.csv or .json)."),
+    confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (bootstrap / sampler)."),
+    draws: int = typer.Option(1000, "--draws", help="Posterior draws per chain (pymc engine)."),
+    use_gold: bool = typer.Option(True, "--use-gold/--no-gold", help="Clamp items with a gold label to it."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Rater reliability and bias with intervals, likely spammers, and per-method/vendor summaries."""
+    model_class = _model_class(model, judgments)
+    settings: dict = {"engine": engine, "confidence_level": confidence_level, "random_state": seed}
+    if engine == "pymc":
+        settings["sampler"] = {"draws": draws, "tune": draws}
+    if "use_gold" in model_class._param_names():
+        settings["use_gold"] = use_gold
+    for path in (out, items_out):
+        if path is not None and path.suffix.lower() not in (".csv", ".json"):
+            raise ValueError(f"--out/--items-out must end in .csv or .json; got {str(path)!r}.")
+    with progress(f"fitting {model_class.__name__} ({engine})"):
+        fitted = model_class(**settings).fit(judgments)
+    raters = fitted.raters_
+    for path, frame in ((out, raters), (items_out, fitted.items_)):
+        if path is None:
+            continue
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_json(path, orient="records", indent=1)
+    flagged = raters[raters["spammer_prob"] > 0.5].sort_values("spammer_prob", ascending=False)
+    groups = getattr(fitted, "groups_", None)
+    if json_output:
+        emit_json(clean_for_json({
+            "model": model_class.__name__, "engine": engine, "ci_method": getattr(fitted, "ci_method_", None),
+            "confidence_level": confidence_level, "raters": raters.to_dict(orient="records"),
+            "groups": None if groups is None else groups.to_dict(orient="records"),
+            "likely_spammers": flagged["rater_id"].tolist(), "warnings": list(fitted.warnings_),
+        }))
+        return
+    console.print(f"[bold]{model_class.__name__}[/] ({engine}): {len(judgments):,} judgments, {judgments.n_items:,} "
+                  f"items, {judgments.n_raters:,} raters; {confidence_level:.0%} intervals: "
+                  f"{getattr(fitted, 'ci_method_', 'n/a')}", markup=True)
+    shown = [c for c in _SHOWN if c in raters.columns]
+    console.print(frame_table(raters.sort_values("reliability")[shown], title="Least reliable raters", max_rows=15))
+    if groups is not None and len(groups) > 1:
+        console.print(frame_table(groups, title="By method and vendor"))
+    if len(flagged):
+        console.print(f"[yellow]likely spammers[/] (spammer_prob > 0.5): "
+                      f"{', '.join(map(str, flagged['rater_id'].head(20)))}")
+    else:
+        console.print("likely spammers: none")
+    for warning in fitted.warnings_:
+        console.print(f"warning: {warning}", markup=False)
+    if out is not None:
+        console.print(f"per-rater table written to {out}")

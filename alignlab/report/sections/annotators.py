@@ -1,0 +1,105 @@
+"""Section "Raters": reliability and bias of every rater, per method and vendor, flagged spammers.
+
+Fits the annotator model that suits the scale with its fast EM engine (the PyMC engine is for
+interactive use; a report must stay fast): Dawid–Skene for binary/categorical scales, and the
+ordinal / continuous / pairwise models when :mod:`alignlab.annotators` exports them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignlab.data import Judgments
+from alignlab.plot.annotators import ConfusionMatrixDisplay, RaterForestDisplay
+from alignlab.report import html as h
+from alignlab.report.core import ReportContext, SectionContent, register_section
+
+# above this many judgments the report uses the conditional posterior instead of the bootstrap
+_BOOTSTRAP_MAX_JUDGMENTS = 50_000
+_MODEL_FOR_SCALE = {"binary": "DawidSkene", "categorical": "DawidSkene", "ordinal": "OrdinalRaters",
+                    "continuous": "ContinuousRaters", "pairwise": "BradleyTerry"}
+
+
+def report_model(judgments: Judgments, *, random_state: int | None = 0) -> Any | None:
+    """The fitted EM-engine model the report shows for this scale, or None when none applies."""
+    from alignlab import annotators
+
+    name = _MODEL_FOR_SCALE.get(judgments.scale.kind)
+    model_class = getattr(annotators, name, None) if name else None
+    if model_class is None or judgments.n_raters < 2:
+        return None
+    if name == "DawidSkene":
+        ci_method = "bootstrap" if len(judgments) <= _BOOTSTRAP_MAX_JUDGMENTS else "conditional"
+        model = model_class(engine="em", ci_method=ci_method, n_resamples=100, random_state=random_state)
+    else:
+        model = model_class(engine="em", random_state=random_state)
+    return model.fit(judgments)
+
+
+def _rater_table(raters: pd.DataFrame) -> pd.DataFrame:
+    columns = [c for c in ("rater_id", "method", "vendor", "n", "reliability", "reliability_low", "reliability_high",
+                           "bias", "bias_low", "bias_high", "accuracy", "spammer_prob") if c in raters.columns]
+    table = raters[columns].sort_values("reliability")
+    if "vendor" in table and table["vendor"].isna().all():
+        table = table.drop(columns="vendor")
+    return table
+
+
+@register_section("raters", title="Raters", order=40)
+def raters_section(ctx: ReportContext) -> SectionContent | None:
+    j = ctx.judgments
+    if len(j) == 0 or j.n_raters < 2:
+        return None
+    model = ctx.cached("annotators.report_model", lambda: report_model(j, random_state=ctx.random_state))
+    if model is None:
+        return None
+    raters = model.raters_
+    level = getattr(model, "interval_level_", 0.95)
+    flagged = raters[raters["spammer_prob"] > 0.5].sort_values("spammer_prob", ascending=False)
+    worst = raters.sort_values("reliability").iloc[0]
+    cards = h.metric_cards([
+        ("model", type(model).__name__, f"engine em; intervals {getattr(model, 'ci_method_', '')[:40]}"),
+        ("raters", f"{len(raters):,}", f"{int(raters['n'].sum()):,} judgments"),
+        ("median reliability", h.fmt(float(raters["reliability"].median())), "0 = spammer, 1 = perfect"),
+        ("likely spammers", f"{len(flagged):,}", "spammer probability > 0.5"),
+        ("least reliable", str(worst["rater_id"]), f"reliability {h.fmt(float(worst['reliability']))}"),
+    ])
+    parts = [cards, h.paragraph(
+        f"Each rater's reliability (how much their labels depend on the truth; 0 = labels independent of the "
+        f"truth) and bias (systematic shift) from {type(model).__name__}, with {level:.0%} intervals "
+        f"({getattr(model, 'ci_method_', 'n/a')}).")]
+    parts.append(h.figure(RaterForestDisplay.from_model(model).plot().to_svg(),
+                          caption="Reliability per rater (most active 40), coloured by method"))
+    if raters["bias"].notna().any() and raters["bias_low"].notna().any():
+        parts.append(h.figure(RaterForestDisplay.from_model(model, quantity="bias").plot().to_svg(),
+                              caption="Bias per rater (0 = none)"))
+    groups = getattr(model, "groups_", None)
+    if groups is not None and len(groups) > 1:
+        parts.append(h.figure(RaterForestDisplay.from_groups(model).plot().to_svg(),
+                              caption="Reliability per method and vendor (judgment-weighted means of the raters)"))
+        parts.append(h.table(groups, caption="By method and vendor"))
+    if len(flagged):
+        names = ", ".join(map(str, flagged["rater_id"].head(10)))
+        parts.append(h.callout(f"{len(flagged)} rater(s) look like spammers (labels nearly independent of the "
+                               f"truth): {names}{' ...' if len(flagged) > 10 else ''}. Review or down-weight them.",
+                               kind="warn"))
+    if hasattr(model, "confusion_") and "confusion_" in vars(model):
+        parts.append(h.figure(ConfusionMatrixDisplay.from_model(model).plot().to_svg(),
+                              caption="Estimated P(label given | true class) of the least reliable raters"))
+    parts.append(h.table(_rater_table(raters), caption="Raters, least reliable first", max_rows=60))
+    bullets = [f"{type(model).__name__}: median rater reliability {h.fmt(float(raters['reliability'].median()))}; "
+               f"least reliable rater {worst['rater_id']} ({h.fmt(float(worst['reliability']))})."]
+    if len(flagged):
+        bullets.append(f"{len(flagged)} likely spammer(s): {', '.join(map(str, flagged['rater_id'].head(5)))}.")
+    if groups is not None and len(groups) > 1:
+        by_method = groups[groups["level"] == "method"].sort_values("reliability")
+        if len(by_method) > 1:
+            low, high = by_method.iloc[0], by_method.iloc[-1]
+            bullets.append(f"Most reliable method {high['group']} ({h.fmt(float(high['reliability']))}), least "
+                           f"{low['group']} ({h.fmt(float(low['reliability']))}).")
+    status = "warn" if len(flagged) or np.any(raters["reliability"] < 0.2) else "pass"
+    return SectionContent(body="\n".join(parts), bullets=tuple(bullets), status=status,
+                          warnings=tuple(getattr(model, "warnings_", ())))
