@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.power import NormalIndPower, TTestPower
 from statsmodels.stats.proportion import (
@@ -225,3 +227,22 @@ def test_errors_name_the_column_and_fix(worked) -> None:
         plan_sample(worked, budget=100, allocation="optimal")
     with pytest.raises(ValueError, match="exactly one of rate="):
         sample_size_difference(0.1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shares=st.lists(st.floats(0.001, 1.0), min_size=2, max_size=8),
+    budget=st.integers(20, 5000),
+    allocation=st.sampled_from(["neyman", "proportional", "power", "equal"]),
+    seed=st.integers(0, 1000),
+)
+def test_property_allocation_sums_to_budget(shares, budget, allocation, seed) -> None:
+    rng = np.random.default_rng(seed)
+    k = len(shares)
+    frame = pd.DataFrame({"segment": [f"s{i}" for i in range(k)], "production_share": shares,
+                          "rate": rng.uniform(0.0, 1.0, k)})
+    plan = plan_sample(frame, budget=budget, allocation=allocation, min_per_segment=1)
+    table = plan.to_frame()
+    assert table["target_n"].sum() == budget
+    assert (table["target_n"] >= 1).all()
+    assert np.isfinite(plan.overall_half_width)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alignlab import InvalidParameterError, load_judgments
 from alignlab.sampling import audit_representativeness, reweight, reweighted_metric
@@ -181,3 +183,20 @@ def test_bad_input_errors(balance_case) -> None:
         reweighted_metric(ev, prod, metric="score", segments=COLUMNS)
     with pytest.raises(ValueError, match="needs segments="):
         reweight(ev, prod)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n_levels=st.tuples(st.integers(2, 5), st.integers(2, 4)))
+def test_property_raking_and_poststratification_hit_targets(seed, n_levels) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = n_levels
+    prod = pd.DataFrame({"a": rng.integers(0, a, 3000), "b": rng.integers(0, b, 3000)})
+    # every cell present in the eval set, with an arbitrary mix
+    cells = pd.DataFrame([(i, j) for i in range(a) for j in range(b)], columns=["a", "b"])
+    ev = cells.loc[np.repeat(cells.index, rng.integers(1, 30, len(cells)))].reset_index(drop=True)
+    for method in ("rake", "poststratify"):
+        w = reweight(ev, prod, segments=["a", "b"], method=method).weights
+        for column in ("a", "b"):
+            target = prod[column].value_counts(normalize=True).sort_index().to_numpy()
+            achieved = pd.Series(w).groupby(ev[column].to_numpy()).sum().sort_index().to_numpy() / w.sum()
+            np.testing.assert_allclose(achieved, target, atol=1e-9)
