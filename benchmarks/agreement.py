@@ -50,12 +50,19 @@ def main() -> None:
     data = reliability(100, 100_000, 4, 0.30, seed=0)
     load_s, j = timed(lambda: to_judgments(data, alignlab.Scale.ordinal([1, 2, 3, 4])))
     n_judgments = int((~np.isnan(data)).sum())
+    from alignlab.agreement._core import _LONG_CACHE
+
+    _ = j.label_codes  # the table's own cached label codes (Judgments computes them once for every module)
     for level in ("nominal", "interval", "ordinal"):
         ref_s, ref = timed(lambda level=level: krippendorff.alpha(reliability_data=data, level_of_measurement=level))
-        ours_s, ours = timed(lambda level=level: ag.krippendorff_alpha(j, level=level, ci_method="none"), repeat=2)
-        rows.append({"case": f"alpha {level}, 100 raters x 100,000 items, 30% missing ({n_judgments:,} judgments)",
-                     "alignlab_s": ours_s, "reference": "krippendorff", "reference_s": ref_s,
-                     "speedup": ref_s / ours_s, "abs_diff": abs(ours.estimate - ref)})
+        _LONG_CACHE.clear()  # cold: the per-table long view (dedupe check, codes) is built inside the timing
+        cold_s, ours = timed(lambda level=level: ag.krippendorff_alpha(j, level=level, ci_method="none"))
+        warm_s, _ = timed(lambda level=level: ag.krippendorff_alpha(j, level=level, ci_method="none"), repeat=2)
+        for label, ours_s in (("first call", cold_s), ("repeat call", warm_s)):
+            rows.append({"case": f"alpha {level}, 100 raters x 100,000 items, 30% missing ({n_judgments:,} "
+                                 f"judgments), {label}",
+                         "alignlab_s": ours_s, "reference": "krippendorff", "reference_s": ref_s,
+                         "speedup": ref_s / ours_s, "abs_diff": abs(ours.estimate - ref)})
 
     # irrCAC on the same matrix (AC1 and Fleiss with Gwet's SE), 20,000 items to keep it in minutes
     from irrCAC.raw import CAC

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,23 +140,43 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     j = judgments
     if j.aggregates is not None and len(j.frame) == 0:  # pragma: no cover - aggregates-only tables
         raise ValueError(f"{caller} needs individual judgments; this table only has per-item aggregates.")
-    key = j.item_codes * np.int64(j.n_raters) + j.rater_codes
-    _, last_rev = np.unique(key[::-1], return_index=True)
-    rows = np.sort(len(key) - 1 - last_rev)
-    item_codes, items = pd.factorize(j.frame["item_id"].to_numpy()[rows], sort=True)
-    rater_codes, raters = pd.factorize(j.frame["rater_id"].to_numpy()[rows], sort=True)
-    labels = j.label_codes[rows] if j.scale.is_discrete else None
-    return LongData(
+    cached = _LONG_CACHE.get(j)
+    if cached is not None:
+        return cached
+    item_codes, rater_codes = j.item_codes, j.rater_codes
+    key = item_codes * np.int64(j.n_raters) + rater_codes
+    n_cells = j.n_items * j.n_raters
+    if n_cells <= 50_000_000:
+        has_repeats = bool(np.bincount(key, minlength=n_cells).max() > 1) if len(key) else False
+    else:
+        has_repeats = True  # decide with the sort below
+    labels = j.label_codes if j.scale.is_discrete else None
+    values = np.asarray(j.values, dtype=float)
+    if has_repeats:
+        _, last_rev = np.unique(key[::-1], return_index=True)
+        rows = np.sort(len(key) - 1 - last_rev)
+        item_codes, rater_codes, values = item_codes[rows], rater_codes[rows], values[rows]
+        labels = labels[rows] if labels is not None else None
+    else:
+        rows = np.arange(len(key))  # no copies of the per-row arrays
+    # every (item, rater) pair keeps one row, so the table's compact codes stay compact
+    out = LongData(
         judgments=j,
-        item_codes=item_codes.astype(np.int64),
-        rater_codes=rater_codes.astype(np.int64),
+        item_codes=item_codes,
+        rater_codes=rater_codes,
         label_codes=labels,
-        values=np.asarray(j.values, dtype=float)[rows],
-        items=pd.Index(items, name="item_id"),
-        raters=pd.Index(raters, name="rater_id"),
+        values=values,
+        items=j.items,
+        raters=j.raters,
         rows=rows,
         n_duplicates=len(key) - len(rows),
     )
+    _LONG_CACHE[j] = out
+    return out
+
+
+# Judgments are treated as immutable (like their own cached views): the long view is cached per object.
+_LONG_CACHE: weakref.WeakKeyDictionary[Judgments, LongData] = weakref.WeakKeyDictionary()
 
 
 def cluster_codes(data: LongData, clusters: str | None, caller: str) -> np.ndarray | None:
