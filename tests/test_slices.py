@@ -545,3 +545,43 @@ def test_welch_degenerate_groups() -> None:
     out = welch(both, rest)
     np.testing.assert_array_equal(out.p_value, [1.0, 0.0])
     np.testing.assert_array_equal(out.statistic, [0.0, np.inf])
+
+
+def test_weighted_permutation_pvalues_match_exact_enumeration() -> None:
+    # reference: all C(9, 3) = 84 subsets, weighted means inside and outside
+    y = np.array([0.1, 0.5, 2.0, 3.1, 0.0, 1.2, 0.7, 2.2, 5.0])
+    w = np.array([1.0, 2.0, 0.5, 1.5, 1.0, 3.0, 0.2, 1.0, 2.5])
+    subsets = np.array(list(itertools.combinations(range(9), 3)))
+    s_w, s_wy = w[subsets].sum(axis=1), (w * y)[subsets].sum(axis=1)
+    null = np.abs(s_wy / s_w - ((w * y).sum() - s_wy) / (w.sum() - s_w))
+    chosen = [2, 3, 8]
+    observed = abs(np.average(y[chosen], weights=w[chosen]) - np.average(np.delete(y, chosen),
+                                                                        weights=np.delete(w, chosen)))
+    exact = (null >= observed - 1e-12).mean()
+    got = permutation_pvalues(np.array([3]), np.array([observed]), y, w, n_resamples=20000,
+                              rng=np.random.default_rng(3))[0]
+    assert got == pytest.approx(exact, abs=0.01)
+
+
+def test_small_data_and_direction() -> None:
+    tiny = pd.DataFrame({"a": ["x", "y", "x", "y"], "y": [1.0, 2.0, 3.0, 4.0]})
+    res = find_slices(tiny, "y", segments=["a"], min_support=10)
+    assert res.n_tested == 0 and res.slices.empty
+    assert "No slice differs" in str(res)
+    df = planted_frame(20_000, 4, {"f0": 1}, binary=False, lift=-0.5, seed=8)
+    higher = find_slices(df, "y", segments=[f"f{i}" for i in range(4)], direction="higher", random_state=0)
+    assert "f0 == 1" not in set(higher.slices["predicate"])
+    assert (higher.slices["effect"] > 0).all()
+    lower = find_slices(df, "y", segments=[f"f{i}" for i in range(4)], direction="lower", random_state=0)
+    assert lower.slices["predicate"].iloc[0] == "f0 == 1"
+    assert (lower.slices["effect"] < 0).all()
+
+
+def test_by_intervals_are_wider_than_bh() -> None:
+    df = planted_frame(20_000, 4, {"f0": 1}, binary=False, lift=0.4, seed=6)
+    segs = [f"f{i}" for i in range(4)]
+    bh = find_slices(df, "y", segments=segs, random_state=0).slices.iloc[0]
+    by = find_slices(df, "y", segments=segs, correction="by", random_state=0).slices.iloc[0]
+    assert by["predicate"] == bh["predicate"]
+    assert by["ci_high"] - by["ci_low"] > bh["ci_high"] - bh["ci_low"]
+    assert by["q_value"] >= bh["q_value"]
