@@ -585,3 +585,15 @@ def test_by_intervals_are_wider_than_bh() -> None:
     assert by["predicate"] == bh["predicate"]
     assert by["ci_high"] - by["ci_low"] > bh["ci_high"] - bh["ci_low"]
     assert by["q_value"] >= bh["q_value"]
+
+
+def test_perfectly_separating_slice_has_no_spread_and_no_warning() -> None:
+    # reference (by construction): the target is 1 exactly on a == 'x', so the difference is 1 with no spread
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.choice(list("xyz"), 2000), "b": rng.choice(list("pq"), 2000)})
+    df["t"] = (df["a"] == "x").astype(float) * 2.0
+    row = find_slices(df, "t", segments=["a", "b"], random_state=0).slices.iloc[0]
+    assert row["predicate"] == "a == 'x'"
+    assert (row["effect"], row["ci_low"], row["ci_high"]) == (2.0, 2.0, 2.0)
+    assert np.isinf(row["std_effect"]) and np.isnan(row["std_ci_low"])
+    assert row["share_of_divergence"] == 1.0

@@ -210,4 +210,6 @@ def standardized_effect(inside: GroupSums, outside: GroupSums, z: float | np.nda
         pooled = np.sqrt(((n1 - 1) * inside.variance + (n2 - 1) * outside.variance) / (n1 + n2 - 2))
         d = (inside.mean - outside.mean) / pooled
         se = np.sqrt(1 / n1 + 1 / n2 + d**2 / (2 * (n1 + n2)))
-    return d, d - z * se, d + z * se
+        # no spread on either side: d is +-inf (or undefined) and has no interval
+        finite = np.isfinite(d)
+        return d, np.where(finite, d - z * se, np.nan), np.where(finite, d + z * se, np.nan)
