@@ -44,9 +44,9 @@ def judge_study():
 
 @pytest.fixture(scope="module")
 def validations(judge_study):
-    out = {name: validate_judge(judge_study, judge=name, n_resamples=300, random_state=0)
+    out = {name: validate_judge(judge_study, judge=name, n_resamples=200, random_state=0)
            for name in ("lenient", "useless", "seg")}
-    out["as_good"] = validate_judge(judge_study, judge="as_good", second_judge="useless", n_resamples=300,
+    out["as_good"] = validate_judge(judge_study, judge="as_good", second_judge="useless", n_resamples=200,
                                     random_state=0)
     return out
 

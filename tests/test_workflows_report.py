@@ -122,7 +122,7 @@ def test_report_is_deterministic():
 @pytest.fixture(scope="module")
 def hostile_study():
     """A simulated study whose judge id, vendor and segment values carry a script tag."""
-    j = simulate_judge_study(n_items=120, n_systems=0, judges={EVIL: 0.6}, random_state=0)
+    j = simulate_judge_study(n_items=80, n_systems=0, judges={EVIL: 0.6}, random_state=0)
     frame = j.frame.drop(columns=["source_row"])
     frame["topic"] = frame["topic"].replace({"hard": EVIL})
     frame["vendor"] = frame["method"].map({"human": "crowd" + EVIL, "llm_judge": "vendor-llm"})
