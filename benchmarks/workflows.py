@@ -91,9 +91,14 @@ def scale_times(n_items: int = 50_000) -> list[str]:
 
 
 def main() -> None:
+    import os
+
+    load_before = os.getloadavg()[0]
     parts = ["## Workflows", "", "### Decision accuracy on seeded simulations (known truth)", "",
              *decision_accuracy(), "", "### Wall time on bundled data", "", *bundled_times(), "",
-             "### Scale", "", *scale_times()]
+             "### Scale", "", *scale_times(), "",
+             f"Load average (1 min) on the 2-core machine: {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} "
+             "at the end (other processes were running: wall times above that load are inflated)."]
     path = write_section("workflows", "\n".join(parts), "python -m benchmarks.workflows")
     print(path.read_text())
 
