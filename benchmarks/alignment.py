@@ -34,9 +34,15 @@ def _judgments(n: int, *, discrete: bool, seed: int = 0):
 
 
 def _time(func) -> tuple[float, object]:
-    start = time.perf_counter()
+    """Wall seconds; the CPU seconds of the process (all threads) go to _LAST_CPU."""
+    global _LAST_CPU
+    start, cpu = time.perf_counter(), time.process_time()
     out = func()
+    _LAST_CPU = time.process_time() - cpu
     return time.perf_counter() - start, out
+
+
+_LAST_CPU = 0.0
 
 
 def bootstrap_rows() -> list[dict]:
@@ -51,18 +57,20 @@ def bootstrap_rows() -> list[dict]:
                 seconds, res = _time(lambda s=statistic, c=ci_method, data_j=j: correlate(
                     data_j, a="judge", b="human", statistic=s, ci_method=c, n_resamples=1000, random_state=0))
                 rows.append({"data": data, "statistic": statistic, "ci_method": ci_method,
-                             "seconds": seconds, "estimate": res.estimate,
+                             "wall_s": seconds, "cpu_s": _LAST_CPU, "estimate": res.estimate,
                              "interval": f"[{res.ci_low:.4f}, {res.ci_high:.4f}]"})
         # baseline: scipy, re-indexing and re-ranking each resample (timed on 20, scaled to 1,000)
         rng = np.random.default_rng(1)
         for statistic, func in (("spearman", stats.spearmanr), ("kendall_b", stats.kendalltau)):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for _ in range(20):
                 idx = rng.integers(0, len(judge), len(judge))
                 func(judge[idx], human[idx])
             per = (time.perf_counter() - start) / 20
+            per_cpu = (time.process_time() - cpu) / 20
             rows.append({"data": data, "statistic": statistic, "ci_method": "scipy loop (baseline)",
-                         "seconds": per * 1000, "estimate": np.nan, "interval": "extrapolated from 20 resamples"})
+                         "wall_s": per * 1000, "cpu_s": per_cpu * 1000, "estimate": np.nan,
+                         "interval": "extrapolated from 20 resamples"})
     return rows
 
 
@@ -84,13 +92,17 @@ def perm_both_rows() -> list[dict]:
         seconds, (delta, p) = _time(lambda s=stat: perm_both(
             m1, m2, human, s, n_permutations=1000, rng=np.random.default_rng(3)))
         rows.append({"level": level, "statistic": statistic, "cells": n_sys * n_items, "permutations": 1000,
-                     "seconds": seconds, "delta": delta, "p_value": p})
+                     "wall_s": seconds, "cpu_s": _LAST_CPU, "delta": delta, "p_value": p})
     return rows
 
 
 def main() -> None:
+    import os
+
+    load_before = os.getloadavg()[0]
     boot = pd.DataFrame(bootstrap_rows())
     perm = pd.DataFrame(perm_both_rows())
+    load_after = os.getloadavg()[0]
     markdown = "\n".join([
         "## alignment",
         "",
@@ -103,6 +115,11 @@ def main() -> None:
         "PERM-BOTH (Deutsch et al. 2021), 20 systems x 2,000 items, 1,000 permutations. Target: <= 10 s.",
         "",
         perm.to_markdown(index=False, floatfmt=".3f"),
+        "",
+        f"1-minute load average before / after the run: {load_before:.1f} / {load_after:.1f} on 2 cores "
+        "(other sessions' jobs share the machine; a load above 2 inflates every wall time). `cpu_s` is the "
+        "process CPU time over all threads: on an otherwise idle 2-core machine the wall time of the "
+        "threaded Kendall kernel is about cpu_s / 2, of the single-threaded paths about cpu_s.",
     ])
     path = write_section("alignment", markdown, "python -m benchmarks.alignment")
     print(markdown)
