@@ -150,6 +150,10 @@ def test_judgments_input_uses_items() -> None:
     assert audit.tvd == pytest.approx(0.25)
     plan_input = audit.segments_frame(kind="column")
     assert set(plan_input.columns) == {"segment", "production_share", "current_n", "rate"}
+    joint_default = audit.segments_frame(pd.Series({"en": 0.2}))  # one column: its levels are the cells
+    assert joint_default["segment"].tolist() == ["en", "ja"]
+    assert joint_default["current_n"].tolist() == [45, 15]
+    assert joint_default["rate"].tolist() == [0.2, 0.5]  # unknown rates: the worst case 0.5
 
 
 def test_random_state_reproducible() -> None:

@@ -118,6 +118,8 @@ class RepresentativenessResult(TableResult):
         ``rates`` maps a segment label to the metric's rate in it; unknown rates use 0.5 (the worst
         case for a proportion's variance).
         """
+        if len(self.segments) == 1:
+            kind = "column"  # one column: its levels are the joint cells
         table = self.table[self.table["kind"] == kind]
         if kind == "column" and len(self.segments) > 1:
             table = table[table["segment"] == self.segments[0]]
