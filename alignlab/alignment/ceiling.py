@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from alignlab._array.bootstrap import bootstrap
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import numeric_values, resolve
+from alignlab.alignment._data import resolve
 from alignlab.alignment._results import AltTestResult, HumanCeilingResult
 from alignlab.data.judgments import Judgments
 
@@ -52,10 +52,17 @@ def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
         codes = np.where(np.isnan(mat), -1, mat).astype(np.int64)
     else:
         codes = np.full((j.n_items, j.n_raters), -1, dtype=np.int64)
-    rows = j._last_per_pair()
-    vals = np.full((j.n_items, j.n_raters), np.nan)
-    numeric = j.label_codes.astype(float) if j.scale.kind == "categorical" else numeric_values(j)
-    vals[j.item_codes[rows], j.rater_codes[rows]] = numeric[rows]
+    if j.scale.kind == "continuous":
+        vals = j.matrix("value")
+    else:  # numeric value of each label code (pairwise: A = 1, tie = 0.5, B = 0; categorical: the code)
+        code_matrix = j.matrix("code")
+        if j.scale.kind == "pairwise":
+            lookup = np.array([{"A": 1.0, "B": 0.0, "tie": 0.5}[label] for label in j.scale.labels])
+        elif j.scale.kind == "categorical":
+            lookup = np.arange(j.scale.n_categories, dtype=float)
+        else:
+            lookup = j.scale.numeric_levels()
+        vals = np.where(np.isnan(code_matrix), np.nan, lookup[np.nan_to_num(code_matrix).astype(np.int64)])
     judged = ~np.isnan(vals[:, j_idx])
     return _Panel(
         items=j.items[judged], humans=human_raters, codes=codes[judged][:, h_idx], values=vals[judged][:, h_idx],

@@ -33,9 +33,8 @@ def _unit_labels(j: Judgments, raters: list[Any]) -> pd.Series:
     """Per-item label of a unit: the rater's own, or the raters' majority (discrete) / mean (scores)."""
     sub = j.subset(raters=raters)
     if len(raters) == 1:
-        rows = sub._last_per_pair()
-        values = sub.frame["value"].to_numpy()[rows]
-        return pd.Series(values, index=sub.items[sub.item_codes[rows]])
+        last = sub.frame.drop_duplicates("item_id", keep="last")  # one rater: its last judgment per item
+        return pd.Series(last["value"].to_numpy(), index=last["item_id"].to_numpy())
     cons = item_consensus(sub, raters=None, random_state=0)
     return pd.Series(cons["consensus"].to_numpy(), index=cons["item_id"])
 
