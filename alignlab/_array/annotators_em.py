@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import expit, log_expit
 
 __all__ = [
     "Design",
@@ -74,8 +74,8 @@ def make_design(item: np.ndarray, rater: np.ndarray, label: np.ndarray, weight: 
     rater = np.asarray(rater, dtype=np.int64)
     label = np.asarray(label, dtype=np.int64)
     weight = np.ones(len(item)) if weight is None else np.asarray(weight, dtype=float)
+    # duplicates (repeated judgments) are summed by the sparse products; no need to merge them here
     M = sp.csr_matrix((weight, (item, rater * n_classes + label)), shape=(n_items, n_raters * n_classes))
-    M.sum_duplicates()
     gold = np.full(n_items, -1, dtype=np.int64) if gold is None else np.asarray(gold, dtype=np.int64)
     return Design(item, rater, label, weight, n_items, n_raters, n_classes, M, M.T.tocsr(), gold)
 
@@ -97,9 +97,12 @@ def e_step(L: np.ndarray, log_pi: np.ndarray, gold: np.ndarray) -> tuple[np.ndar
         rows = np.flatnonzero(has_gold)
         clamp[np.arange(len(rows)), gold[has_gold]] = 0.0
         logits[rows] = logits[rows] + clamp
-    norm = logsumexp(logits, axis=1)
-    T = np.exp(logits - norm[:, None])
-    return T, float(norm.sum())
+    # hand-rolled logsumexp: scipy's handles complex/weights/axes and is ~5x slower on (1e5, 3) arrays
+    top = logits.max(axis=1)
+    T = np.exp(logits - top[:, None])
+    total = T.sum(axis=1)
+    T /= total[:, None]
+    return T, float((np.log(total) + top).sum())
 
 
 def expected_counts(design: Design, T: np.ndarray, item_weight: np.ndarray | None = None) -> np.ndarray:
@@ -187,8 +190,9 @@ def mace_m_step(counts: np.ndarray, competence: np.ndarray, strategy: np.ndarray
 
 def majority_posterior(design: Design) -> np.ndarray:
     """Soft majority vote (share of each label per item; uniform for items with no judgments)."""
-    counts = np.zeros((design.n_items, design.n_classes))
-    np.add.at(counts, (design.item, design.label), design.weight)
+    K = design.n_classes
+    counts = np.bincount(design.item * K + design.label, weights=design.weight,
+                         minlength=design.n_items * K).reshape(design.n_items, K)
     T = normalise(counts)
     has_gold = design.gold >= 0
     T[has_gold] = np.eye(design.n_classes)[design.gold[has_gold]]
