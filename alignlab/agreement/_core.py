@@ -105,6 +105,7 @@ class LongData:
     raters: pd.Index
     rows: np.ndarray  # positions in judgments.frame
     n_duplicates: int
+    _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_items(self) -> int:
@@ -119,9 +120,22 @@ class LongData:
         return self.judgments.scale
 
     def counts(self) -> np.ndarray:
-        k = self.scale.n_categories
-        flat = self.item_codes * np.int64(k) + self.label_codes
-        return np.bincount(flat, minlength=self.n_items * k).reshape(self.n_items, k).astype(float)
+        """Items x categories counts (memoised: several statistics of one table share them; read-only)."""
+        if "counts" not in self._memo:
+            k = self.scale.n_categories
+            flat = self.item_codes * np.int64(k) + self.label_codes
+            counts = np.bincount(flat, minlength=self.n_items * k).reshape(self.n_items, k).astype(float)
+            counts.flags.writeable = False
+            self._memo["counts"] = counts
+        return self._memo["counts"]
+
+    def per_item(self) -> np.ndarray:
+        """Judgments per item (memoised, read-only)."""
+        if "per_item" not in self._memo:
+            m = np.bincount(self.item_codes, minlength=self.n_items)
+            m.flags.writeable = False
+            self._memo["per_item"] = m
+        return self._memo["per_item"]
 
 
 def select(

@@ -679,7 +679,7 @@ def krippendorff_alpha(
     data = long_data(select(judgments, raters, methods), caller)
     kernel = _alpha_kernel(data, level)
     warnings = _count_warnings(data)
-    m = np.bincount(data.item_codes, minlength=data.n_items)
+    m = data.per_item()
     n_pairable = int((m >= 2).sum())
     if n_pairable == 0:
         raise ValueError(
