@@ -425,3 +425,17 @@ def test_degenerate_single_category_is_nan_with_warning() -> None:
     assert any("undefined" in w for w in result.warnings)
     alpha = ag.krippendorff_alpha(j)
     assert np.isnan(alpha.estimate) and np.isnan(alpha.ci_low)
+
+
+def test_repeated_judgments_use_the_last_one() -> None:
+    # unsorted table with repeats (duplicates="keep_all"): the long view keeps the last judgment per pair
+    frame = pd.DataFrame({"item_id": [2, 1, 1, 2, 1, 3, 3], "rater_id": ["a", "b", "a", "b", "a", "a", "b"],
+                          "value": [1, 2, 3, 1, 2, 3, 3]})
+    j = alignlab.load_judgments(frame, scale=alignlab.Scale.ordinal([1, 2, 3]), duplicates="keep_all", segments=[])
+    result = ag.krippendorff_alpha(j, level="nominal", ci_method="none")
+    # last values: item1 a=2 b=2, item2 a=1 b=1, item3 a=3 b=3 -> perfect agreement (reference: hand)
+    assert result.estimate == pytest.approx(1.0)
+    assert any("repeated judgments" in w for w in result.warnings)
+    sorted_table = alignlab.load_judgments(frame.drop(index=2), scale=alignlab.Scale.ordinal([1, 2, 3]),
+                                           segments=[])
+    assert ag.krippendorff_alpha(sorted_table, ci_method="none").estimate == pytest.approx(1.0)

@@ -160,7 +160,9 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     item_codes, rater_codes = j.item_codes, j.rater_codes
     key = item_codes * np.int64(j.n_raters) + rater_codes
     n_cells = j.n_items * j.n_raters
-    if n_cells <= 50_000_000:
+    if _strictly_increasing(key) or _strictly_increasing(rater_codes * np.int64(j.n_items) + item_codes):
+        has_repeats = False  # fast path: a table sorted by item then rater, or by rater then item
+    elif n_cells <= 50_000_000:
         has_repeats = bool(np.bincount(key, minlength=n_cells).max() > 1) if len(key) else False
     else:
         has_repeats = True  # decide with the sort below
@@ -187,6 +189,10 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     )
     _LONG_CACHE[j] = out
     return out
+
+
+def _strictly_increasing(values: np.ndarray) -> bool:
+    return bool(values.size < 2 or (values[1:] > values[:-1]).all())
 
 
 # Judgments are treated as immutable (like their own cached views): the long view is cached per object.
