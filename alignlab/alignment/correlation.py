@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignlab._array.alignment_rank import KendallKernel, dense_codes, weighted_midranks, weighted_pearson
+from alignlab._array.alignment_rank import (
+    KendallKernel,
+    dense_codes,
+    parallel_rows,
+    weighted_midranks,
+    weighted_pearson,
+)
 from alignlab._array.alignment_rows import rows_statistic, tie_sweep
 from alignlab._array.bootstrap import bootstrap, resample_weights
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
@@ -53,11 +59,14 @@ def _pairs_acc_eq(x: np.ndarray, y: np.ndarray, pair_i: np.ndarray, pair_j: np.n
 def _item_statistic(paired: Paired, statistic: str, epsilon: float | None) -> Callable[[np.ndarray], np.ndarray]:
     x, y = paired.a, paired.b
     if statistic == "pearson":
-        return lambda w: weighted_pearson(x, y, w)
+        return lambda w: parallel_rows(lambda rows: weighted_pearson(x, y, rows), w)
     if statistic == "spearman":  # sort once: tie-group codes are reused by every resample
         cx, gx = dense_codes(x)
         cy, gy = dense_codes(y)
-        return lambda w: weighted_pearson(weighted_midranks(cx, gx, w), weighted_midranks(cy, gy, w), w)
+
+        def spearman(w: np.ndarray) -> np.ndarray:
+            return weighted_pearson(weighted_midranks(cx, gx, w), weighted_midranks(cy, gy, w), w)
+        return lambda w: parallel_rows(spearman, w)
     if statistic in ("kendall_b", "kendall_c") or (statistic == "acc_eq" and epsilon == 0):
         kernel = KendallKernel(x, y)
         finish = {"kendall_b": KendallKernel.tau_b, "kendall_c": KendallKernel.tau_c,
