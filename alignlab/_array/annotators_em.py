@@ -74,8 +74,13 @@ def make_design(item: np.ndarray, rater: np.ndarray, label: np.ndarray, weight: 
     rater = np.asarray(rater, dtype=np.int64)
     label = np.asarray(label, dtype=np.int64)
     weight = np.ones(len(item)) if weight is None else np.asarray(weight, dtype=float)
-    # duplicates (repeated judgments) are summed by the sparse products; no need to merge them here
-    M = sp.csr_matrix((weight, (item, rater * n_classes + label)), shape=(n_items, n_raters * n_classes))
+    # CSR built directly from a stable sort by item (no COO round trip, no duplicate merging: repeated
+    # judgments are simply summed by the sparse products)
+    order = np.argsort(item, kind="stable")
+    indptr = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(np.bincount(item, minlength=n_items), out=indptr[1:])
+    columns = (rater * n_classes + label)[order]
+    M = sp.csr_matrix((weight[order], columns, indptr), shape=(n_items, n_raters * n_classes))
     gold = np.full(n_items, -1, dtype=np.int64) if gold is None else np.asarray(gold, dtype=np.int64)
     return Design(item, rater, label, weight, n_items, n_raters, n_classes, M, M.T.tocsr(), gold)
 
