@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,7 +153,7 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     j = judgments
     if j.aggregates is not None and len(j.frame) == 0:  # pragma: no cover - aggregates-only tables
         raise ValueError(f"{caller} needs individual judgments; this table only has per-item aggregates.")
-    cached = _LONG_CACHE.get(j)
+    cached = j.__dict__.get(_CACHE_ATTRIBUTE)
     if cached is not None:
         return cached
     item_codes, rater_codes = j.item_codes, j.rater_codes
@@ -187,7 +186,8 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
         rows=rows,
         n_duplicates=len(key) - len(rows),
     )
-    _LONG_CACHE[j] = out
+    # cached on the table like its own cached_property views (the j <-> view cycle is collected by gc)
+    j.__dict__[_CACHE_ATTRIBUTE] = out
     return out
 
 
@@ -196,7 +196,7 @@ def _strictly_increasing(values: np.ndarray) -> bool:
 
 
 # Judgments are treated as immutable (like their own cached views): the long view is cached per object.
-_LONG_CACHE: weakref.WeakKeyDictionary[Judgments, LongData] = weakref.WeakKeyDictionary()
+_CACHE_ATTRIBUTE = "_agreement_long_view"
 
 
 def cluster_codes(data: LongData, clusters: str | None, caller: str) -> np.ndarray | None:
