@@ -102,6 +102,7 @@ def alignlab_models(engine: str):
     return {
         "DawidSkene": DawidSkene(**common),
         "DawidSkene (no pooling)": DawidSkene(pooling=(), **common),
+        "DawidSkene (MLE)": DawidSkene(pooling=(), prior_correct=0, prior_error=0, prevalence_prior=0, **common),
         "OneCoin": OneCoin(**common),
         "MACE": MACE(**common),
         "GLAD": GLAD(**common),
@@ -125,7 +126,7 @@ def accuracy_table(with_pymc: bool, sets: list[str] | None = None) -> pd.DataFra
             row[f"alignlab {label} (em)"] = model_accuracy(model.fit(judgments), judgments)
         if with_pymc and name in SMALL_FOR_PYMC:
             for label, model in alignlab_models("pymc").items():
-                if label == "DawidSkene (no pooling)":
+                if label in ("DawidSkene (no pooling)", "DawidSkene (MLE)"):
                     continue
                 row[f"alignlab {label} (pymc)"] = model_accuracy(model.fit(judgments), judgments)
         for label, value in crowdkit_accuracy(judgments).items():
@@ -141,9 +142,24 @@ def accuracy_table(with_pymc: bool, sets: list[str] | None = None) -> pd.DataFra
 def cached_accuracy_table() -> pd.DataFrame:
     import json
 
-    rows = [json.loads((CACHE / f".annotators_acc_{_slug(n)}.json").read_text()) for n in SETS
-            if (CACHE / f".annotators_acc_{_slug(n)}.json").exists()]
-    return pd.DataFrame(rows)
+    rows = []
+    for name in SETS:
+        path = CACHE / f".annotators_acc_{_slug(name)}.json"
+        if not path.exists():
+            continue
+        row = json.loads(path.read_text())
+        missing = {label: m for label, m in alignlab_models("em").items() if f"alignlab {label} (em)" not in row}
+        if missing:  # EM variants added after the row was cached: cheap to fill in
+            judgments = load_set(name)
+            for label, model in missing.items():
+                row[f"alignlab {label} (em)"] = model_accuracy(model.fit(judgments), judgments)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    ours = [c for c in table.columns if c.startswith("alignlab")]
+    front = [c for c in table.columns if not c.startswith("alignlab")]
+    crowd = [c for c in front if c.startswith("crowd-kit")]
+    first = [c for c in front if c not in crowd]
+    return table[first[:5] + sorted(ours, key=lambda c: ("pymc" in c, c)) + crowd + first[5:]]
 
 
 # -- speed ---------------------------------------------------------------------------------------

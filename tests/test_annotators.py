@@ -73,8 +73,10 @@ def test_dawid_skene_reproduces_published_accuracy(file, scale, expected_mv, exp
     from benchmarks.annotators import majority_vote_accuracy
 
     assert majority_vote_accuracy(j) == pytest.approx(expected_mv, abs=0.0015)
-    model = DawidSkene(pooling=(), use_gold=False, ci_method="none").fit(j)
-    assert accuracy(model, j) == pytest.approx(expected_ds, abs=0.006)
+    # classic DS = maximum likelihood: no pooling, no priors
+    model = DawidSkene(pooling=(), prior_correct=0, prior_error=0, prevalence_prior=0, use_gold=False,
+                       ci_method="none").fit(j)
+    assert accuracy(model, j) == pytest.approx(expected_ds, abs=0.0025)
 
 
 def test_default_dawid_skene_on_bluebird():
@@ -403,9 +405,8 @@ def test_em_and_pymc_agree_within_posterior_uncertainty(model_class):
     em_fit = model_class(ci_method="none", random_state=0, **kwargs).fit(j)
     mc_fit = model_class(engine="pymc", random_state=0, sampler={"draws": 500, "tune": 500}, **kwargs).fit(j)
     a, b = em_fit.raters_, mc_fit.raters_
-    width = (b["reliability_high"] - b["reliability_low"]).to_numpy()
-    gap = np.abs(a["reliability"].to_numpy() - b["reliability"].to_numpy())
-    assert (gap <= width / 2).mean() >= 0.9
+    inside = (b["reliability_low"] <= a["reliability"]) & (a["reliability"] <= b["reliability_high"])
+    assert inside.mean() >= 0.9  # the EM estimate lies in the 95% posterior interval
     assert (em_fit.predict() == mc_fit.predict()).mean() > 0.95
 
 
