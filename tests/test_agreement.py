@@ -439,3 +439,17 @@ def test_repeated_judgments_use_the_last_one() -> None:
     sorted_table = alignlab.load_judgments(frame.drop(index=2), scale=alignlab.Scale.ordinal([1, 2, 3]),
                                            segments=[])
     assert ag.krippendorff_alpha(sorted_table, ci_method="none").estimate == pytest.approx(1.0)
+
+
+def test_selection_and_clusters_together() -> None:
+    # regression: the restricted table must stay available to the cluster lookup
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"item_id": np.repeat(np.arange(60), 3), "rater_id": np.tile(["a", "b", "c"], 60),
+                          "value": rng.integers(1, 4, size=180)})
+    frame["conversation"] = frame["item_id"] // 4
+    j = alignlab.load_judgments(frame, scale="ordinal", segments=["conversation"])
+    result = ag.krippendorff_alpha(j, raters=["a", "b"], clusters="conversation", n_resamples=100, random_state=0)
+    assert result.n_raters == 2
+    assert result.ci_method == "bootstrap-bca(clusters, clustered, 100)"
+    direct = krippendorff.alpha(j.subset(raters=["a", "b"]).matrix("value").T, level_of_measurement="nominal")
+    assert result.estimate == pytest.approx(direct, abs=1e-12)  # reference: krippendorff
