@@ -214,12 +214,18 @@ class OrdinalRaters(AnnotatorModel):
         else:
             quality, quality_sd = item_draws.mean(0), item_draws.std(0)
             q_low, q_high = np.quantile(item_draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        pop = quality[:, None]
+        # the items' quality distribution on a small set of nodes (memory O(nodes x raters), not
+        # O(items x raters)): the average item posterior (EM) or 101 quantiles of the item means (PyMC)
+        if posterior is not None:
+            nodes, node_weight = GRID, posterior.mean(axis=0)
+        else:
+            nodes, node_weight = np.quantile(quality, np.linspace(0.005, 0.995, 101)), np.full(101, 1 / 101)
+        pop = nodes[:, None]
 
         def label_bias(s: np.ndarray) -> np.ndarray:
             own = _expected_label(pop, s[None, :], disc[None, :], thresholds, levels, self.link)
             pool = _expected_label(pop, np.zeros_like(s)[None, :], disc[None, :], thresholds, levels, self.link)
-            return np.mean(own - pool, axis=0)
+            return node_weight @ (own - pool)
 
         bias = label_bias(sev)
         b1, b2 = label_bias(sev_high), label_bias(sev_low)  # bias falls as severity rises
