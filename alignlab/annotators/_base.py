@@ -90,7 +90,7 @@ SAMPLER_DEFAULTS: dict[str, Any] = {
     "tune": 1000,
     "target_accept": 0.9,
     "backend": "auto",  # "auto" = nutpie+JAX when importable, else PyMC NUTS; or "nutpie" / "pymc"
-    "cores": 1,
+    "cores": None,  # None = one core per chain, up to the machine's cores
     "progressbar": False,
 }
 _SAMPLER_CONSTRAINTS: dict[str, list[Any]] = {
@@ -99,7 +99,7 @@ _SAMPLER_CONSTRAINTS: dict[str, list[Any]] = {
     "tune": [Interval("integral", 0, None)],
     "target_accept": [Interval("real", 0.5, 1, closed="neither")],
     "backend": [Options(("auto", "nutpie", "pymc"))],
-    "cores": [Interval("integral", 1, 64)],
+    "cores": [Interval("integral", 1, 64), None],
     "progressbar": ["boolean"],
 }
 _SAVE_FORMAT = "alignlab-annotator-model/1"
@@ -134,6 +134,10 @@ def validate_sampler(sampler: Mapping[str, Any] | None, caller: str) -> dict[str
             )
         check_param(f"sampler[{key!r}]", value, _SAMPLER_CONSTRAINTS[key], caller)
         settings[key] = value
+    if settings["cores"] is None:
+        import os
+
+        settings["cores"] = max(1, min(int(settings["chains"]), os.cpu_count() or 1))
     return settings
 
 
