@@ -94,17 +94,19 @@ def class_loglik(design: Design, log_theta: np.ndarray) -> np.ndarray:
 
 def e_step(L: np.ndarray, log_pi: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, float]:
     """Posterior class probabilities ``T`` (gold items clamped) and the marginal log-likelihood."""
-    logits = L + log_pi[None, :]
+    logits = L  # a fresh array from class_loglik / glad: updated in place to avoid four (I, K) temporaries
+    logits += log_pi[None, :]
     has_gold = gold >= 0
     if has_gold.any():
         # a gold item keeps only its gold-class term: one-hot posterior, still informs theta
-        clamp = np.full((int(has_gold.sum()), logits.shape[1]), -np.inf)
         rows = np.flatnonzero(has_gold)
-        clamp[np.arange(len(rows)), gold[has_gold]] = 0.0
-        logits[rows] = logits[rows] + clamp
+        keep = logits[rows, gold[has_gold]]
+        logits[rows] = -np.inf
+        logits[rows, gold[has_gold]] = keep
     # hand-rolled logsumexp: scipy's handles complex/weights/axes and is ~5x slower on (1e5, 3) arrays
     top = logits.max(axis=1)
-    T = np.exp(logits - top[:, None])
+    logits -= top[:, None]
+    T = np.exp(logits, out=logits)
     total = T.sum(axis=1)
     T /= total[:, None]
     return T, float((np.log(total) + top).sum())
