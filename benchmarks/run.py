@@ -7,7 +7,7 @@ import sys
 
 from benchmarks._common import RESULTS_DIR, ROOT, machine
 
-BENCHMARKS = ["agreement", "annotators", "alignment", "slices", "sampling"]
+BENCHMARKS = ["agreement", "annotators", "annotators_continuous", "alignment", "slices", "sampling", "workflows"]
 
 
 def assemble() -> None:

@@ -188,7 +188,7 @@ def render_html(
         subtitle = f"dataset {dataset_name} · " + subtitle
     parts.append(f'<header><h1>{h.esc(title)}</h1><p class="sub">{h.esc(subtitle)}</p></header>')
     if verdicts or bullets:
-        parts.append('<section id="decision" class="decision"><h2>Decision summary</h2>')
+        parts.append('<section id="summary" class="decision"><h2>Decision summary</h2>')
         for section_title, content in verdicts:
             parts.append(
                 f'<div class="verdict {h.esc(content.status)}"><span class="light"></span>'
