@@ -45,7 +45,8 @@ class MethodMatrixDisplay(Display):
 
     def plot(self, ax: Any = None, **kwargs: Any) -> MethodMatrixDisplay:
         k = len(self.matrix)
-        fig, ax = new_axes(ax, figsize=(min(1.0 + 0.7 * k, 9.0), min(0.8 + 0.6 * k, 8.0)))
+        # at least 4 x 3.5 inches: tick labels and the colour bar need room even for two methods
+        fig, ax = new_axes(ax, figsize=(max(4.0, min(1.0 + 0.7 * k, 9.0)), max(3.5, min(0.8 + 0.6 * k, 8.0))))
         values = self.matrix.to_numpy(dtype=float)
         image = ax.imshow(values, vmin=-1 if np.nanmin(values) < 0 else 0, vmax=1, cmap="viridis", **kwargs)
         ax.set_xticks(range(k), [str(c) for c in self.matrix.columns], rotation=45, ha="right", fontsize=8)

@@ -23,6 +23,9 @@ def slices_section(ctx: ReportContext) -> SectionContent | None:
     segments = target.attrs["alignlab.slices"]["segments"]
     if not segments:
         return None  # nothing to slice on
+    target_column = target.attrs["alignlab.slices"].get("target", "divergence")
+    if target_column in target.columns and int(target[target_column].notna().sum()) < 20:
+        return None  # too few items with both methods for a slice search to say anything
     result = ctx.cached("slices.result", lambda: find_slices(
         target, depth=int(ctx.option("slices.depth", 3)), fdr=float(ctx.option("slices.fdr", 0.05)),
         n_resamples=500, random_state=ctx.random_state))
