@@ -102,9 +102,11 @@ class Options:
         object.__setattr__(self, "values", tuple(values))
 
     def accepts(self, value: Any) -> bool:
+        if isinstance(value, np.ndarray):
+            return False  # `array in tuple` compares elementwise and raises on truth value
         try:
             return value in self.values
-        except TypeError:
+        except (TypeError, ValueError):
             return False
 
     def __str__(self) -> str:
