@@ -40,7 +40,7 @@ def parallel_rows(func, w: np.ndarray) -> np.ndarray:
     """``func(w)`` with the rows of ``w`` split over up to 4 threads (numpy releases the GIL); large
     inputs only. Rows are independent resamples, so the result is identical to ``func(w)``."""
     workers = min(os.cpu_count() or 1, 4, w.shape[0])
-    if workers < 2 or w.size < 2_000_000:
+    if workers < 2 or w.size < 1_000_000:
         return func(w)
     with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
         return np.concatenate(list(pool.map(func, np.array_split(w, workers))))

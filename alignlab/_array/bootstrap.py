@@ -25,8 +25,12 @@ __all__ = ["BootstrapOutcome", "bootstrap", "jackknife_weights", "normal_interva
 
 Statistic = Callable[[np.ndarray], np.ndarray]
 
-# Upper bound on elements of one weights batch (float64): 2e7 elements = 160 MB.
-_MAX_BATCH_ELEMENTS = 20_000_000
+# Upper bound on elements of one weights batch (float64): 2e6 elements = 16 MB. Kept under glibc's
+# largest mmap threshold (32 MB) so the batch and the statistic's temporaries of the same shape are
+# recycled from the heap instead of being mmapped and page-faulted afresh every batch: on the 2-core VM
+# this halved the wall time of a 1,000-resample Spearman interval on 100k items (10.8 s -> 5.7 s)
+# against 160 MB batches.
+_MAX_BATCH_ELEMENTS = 2_000_000
 # Above this many units the BCa acceleration uses a grouped (delete-a-group) jackknife.
 _MAX_JACKKNIFE_UNITS = 1000
 
