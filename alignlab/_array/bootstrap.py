@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from alignlab._progress import report
+
 __all__ = ["BootstrapOutcome", "bootstrap", "jackknife_weights", "normal_interval", "resample_weights"]
 
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -139,8 +141,10 @@ def bootstrap(
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     if estimate is None:
         estimate = float(statistic(np.ones((1, n_units)))[0])
-    parts = [np.asarray(statistic(w), dtype=float) for w in
-             resample_weights(n_units, n_resamples, rng, clusters=clusters)]
+    parts = []
+    for w in resample_weights(n_units, n_resamples, rng, clusters=clusters):
+        parts.append(np.asarray(statistic(w), dtype=float))
+        report("bootstrap", sum(p.size for p in parts), n_resamples)
     theta = np.concatenate(parts)
     failed = ~np.isfinite(theta)
     n_failed = int(failed.sum())

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from alignlab._progress import report
+
 __all__ = ["LatticeSums", "lattice_sums", "min_attainable_p"]
 
 
@@ -225,6 +227,7 @@ def lattice_sums(
     n_sets = n_skipped = pruned_bound = 0
     n_rows = y.size
     cap = n_rows // max(min_support, 1)  # at most this many disjoint slices can have enough rows
+    total_sets = combo_count(n_features, depth)
     for d in range(1, depth + 1):
         next_promising: set[tuple[int, ...]] = set()
         next_maybe: set[tuple[int, ...]] = set()
@@ -232,6 +235,7 @@ def lattice_sums(
         for combo in itertools.combinations(range(n_features), d):
             subsets = list(itertools.combinations(combo, d - 1))
             n_sets += 1
+            report("slice search", n_sets, total_sets)
             if any(sub not in promising for sub in subsets):
                 n_skipped += 1
                 if all(sub in maybe_supported for sub in subsets):

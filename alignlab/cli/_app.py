@@ -229,17 +229,38 @@ def clean_for_json(records: Any) -> Any:
 
 @contextmanager
 def progress(description: str) -> Iterator[Callable[[str], None]]:
-    """A rich spinner for long steps; yields a function to update its text."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """Rich progress display for a long step; yields a function to update its text.
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    A spinner shows the step and its elapsed time; inside the block, progress reports from the
+    computation (:mod:`alignlab._progress`: bootstrap resamples, slice-lattice feature sets, MCMC
+    draws) drive one progress bar per kind of work, re-used each time that work starts again.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from alignlab._progress import progress_hook
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=None)
+        bars: dict[str, Any] = {}
 
         def update(text: str) -> None:
             bar.update(task, description=f"{description}: {text}")
 
-        yield update
+        def on_report(kind: str, done: int, total: int) -> None:
+            if kind not in bars:
+                bars[kind] = bar.add_task(f"  {kind}", total=total)
+            bar.update(bars[kind], completed=done, total=total)
+
+        with progress_hook(on_report):
+            yield update
 
 
 def frame_table(frame: Any, *, title: str | None = None, max_rows: int = 30) -> Table:
