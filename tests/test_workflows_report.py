@@ -96,6 +96,11 @@ def test_golden_structure_pandalm(pandalm_report):
     assert "worst vendor: pandalm" in decision.verdict
     assert 3 <= len(decision.bullets) <= 5
     assert decision.status == "warn"
+    # the summary at the top holds the decision's bullets only; the data section's findings open that section
+    summary = page[page.index('id="summary"'):page.index("<nav>")]
+    assert summary.count("<li") == len(decision.bullets)
+    data_section = page[page.index('<section id="data"'):]
+    assert data_section.index("Key findings") < data_section.index("<table")
 
 
 def test_sections_skip_unsupported_data():

@@ -60,6 +60,10 @@ class ReportContext:
         return self.options.get(name, default)
 
 
+#: Bullets in the decision summary at the top of the report (the issue's "3-5 bullets").
+MAX_SUMMARY_BULLETS = 5
+
+
 @dataclass(frozen=True)
 class SectionContent:
     """The HTML of one section (built with :mod:`alignlab.report.html`) and its top-line findings.
@@ -178,7 +182,10 @@ def render_html(
 
     shown = [b for b in built if b.content is not None or b.error is not None]
     verdicts = [(b.spec.title, b.content) for b in shown if b.content is not None and b.content.verdict]
-    bullets = [(b.content.status, text) for b in shown if b.content is not None for text in b.content.bullets]
+    # The summary is the decision: 3-5 bullets. When a section states a verdict, only the verdict sections'
+    # bullets go to the top; every section's own findings open that section instead.
+    sources = [b for b in shown if b.content is not None and (b.content.verdict or not verdicts)]
+    bullets = [(b.content.status, text) for b in sources for text in b.content.bullets][:MAX_SUMMARY_BULLETS]
     parts: list[str] = []
     subtitle = (
         f"{len(judgments):,} judgments · {judgments.n_items:,} items · {judgments.n_raters:,} raters · "
@@ -196,7 +203,7 @@ def render_html(
             )
         if bullets:
             parts.append("<ul>" + "".join(
-                f'<li class="{h.esc(status)}">{h.esc(text)}</li>' for status, text in bullets[:12]) + "</ul>")
+                f'<li class="{h.esc(status)}">{h.esc(text)}</li>' for status, text in bullets) + "</ul>")
         parts.append("</section>")
     nav = "".join(f'<a href="#{h.esc(b.spec.key)}">{h.esc(b.spec.title)}</a>' for b in shown)
     parts.append(f"<nav>{nav}</nav>")
@@ -208,6 +215,9 @@ def render_html(
             assert b.content is not None  # noqa: S101 - filtered above
             for warning in b.content.warnings:
                 parts.append(h.callout(warning, kind="warn"))
+            if b.content.bullets and not b.content.verdict:
+                parts.append('<div class="findings"><strong>Key findings</strong>'
+                             + h.bullet_list(b.content.bullets) + "</div>")
             parts.append(b.content.body)
         parts.append("</section>")
     excluded = judgments.n_excluded

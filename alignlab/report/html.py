@@ -105,6 +105,8 @@ h2{font-size:20px;border-bottom:1px solid var(--line);padding-bottom:4px;margin-
 nav{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0;font-size:14px}nav a{color:var(--info);text-decoration:none}
 .decision{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 20px}
 .decision h2{margin-top:4px;border:0}
+.findings{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 16px;margin:8px 0}
+.findings ul{margin:4px 0}
 .verdict{display:flex;align-items:center;gap:12px;font-size:18px;margin:8px 0}
 .light{width:22px;height:22px;border-radius:50%;flex:none;background:var(--info)}
 .verdict.pass .light{background:var(--pass)}.verdict.warn .light{background:var(--warn)}.verdict.fail .light{background:var(--fail)}
