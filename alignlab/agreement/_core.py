@@ -99,12 +99,31 @@ class LongData:
     item_codes: np.ndarray
     rater_codes: np.ndarray
     label_codes: np.ndarray | None
-    values: np.ndarray
+    _values: np.ndarray | None  # None: the table's own values (computed on first use)
     items: pd.Index
     raters: pd.Index
-    rows: np.ndarray  # positions in judgments.frame
+    _rows: np.ndarray | None  # positions in judgments.frame; None: every row, in order
     n_duplicates: int
     _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def values(self) -> np.ndarray:
+        """Numeric value per judgment (lazy: discrete statistics never need it)."""
+        if self._values is not None:
+            return self._values
+        if "values" not in self._memo:
+            values = np.asarray(self.judgments.values, dtype=float)
+            self._memo["values"] = values if self._rows is None else values[self._rows]
+        return self._memo["values"]
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Positions of the judgments in ``judgments.frame``."""
+        if self._rows is not None:
+            return self._rows
+        if "rows" not in self._memo:
+            self._memo["rows"] = np.arange(len(self.item_codes))
+        return self._memo["rows"]
 
     @property
     def n_items(self) -> int:
@@ -119,19 +138,26 @@ class LongData:
         return self.judgments.scale
 
     def counts(self) -> np.ndarray:
-        """Items x categories counts (memoised: several statistics of one table share them; read-only)."""
+        """Items x categories counts (memoised: several statistics of one table share them; read-only).
+
+        One bincount over ``item * K + label``; the flat key is built in place in one buffer.
+        """
         if "counts" not in self._memo:
             k = self.scale.n_categories
-            flat = self.item_codes * np.int64(k) + self.label_codes
+            flat = np.multiply(self.item_codes, k, dtype=np.int64)
+            flat += self.label_codes
             counts = np.bincount(flat, minlength=self.n_items * k).reshape(self.n_items, k).astype(float)
             counts.flags.writeable = False
             self._memo["counts"] = counts
         return self._memo["counts"]
 
     def per_item(self) -> np.ndarray:
-        """Judgments per item (memoised, read-only)."""
+        """Judgments per item (memoised, read-only); from the counts when they exist (no pass over rows)."""
         if "per_item" not in self._memo:
-            m = np.bincount(self.item_codes, minlength=self.n_items)
+            if "counts" in self._memo:
+                m = self._memo["counts"].sum(axis=1).astype(np.int64)
+            else:
+                m = np.bincount(self.item_codes, minlength=self.n_items)
             m.flags.writeable = False
             self._memo["per_item"] = m
         return self._memo["per_item"]
@@ -157,42 +183,29 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     if cached is not None:
         return cached
     item_codes, rater_codes = j.item_codes, j.rater_codes
-    key = item_codes * np.int64(j.n_raters) + rater_codes
-    n_cells = j.n_items * j.n_raters
-    if _strictly_increasing(key) or _strictly_increasing(rater_codes * np.int64(j.n_items) + item_codes):
-        has_repeats = False  # fast path: a table sorted by item then rater, or by rater then item
-    elif n_cells <= 50_000_000:
-        has_repeats = bool(np.bincount(key, minlength=n_cells).max() > 1) if len(key) else False
-    else:
-        has_repeats = True  # decide with the sort below
     labels = j.label_codes if j.scale.is_discrete else None
-    values = np.asarray(j.values, dtype=float)
-    if has_repeats:
-        _, last_rev = np.unique(key[::-1], return_index=True)
-        rows = np.sort(len(key) - 1 - last_rev)
-        item_codes, rater_codes, values = item_codes[rows], rater_codes[rows], values[rows]
+    values = None
+    rows = None  # no copies of the per-row arrays when nothing repeats (the table's cached flag)
+    if j._has_repeated_pairs:
+        rows = j._last_per_pair()
+        item_codes, rater_codes = item_codes[rows], rater_codes[rows]
+        values = np.asarray(j.values, dtype=float)[rows]
         labels = labels[rows] if labels is not None else None
-    else:
-        rows = np.arange(len(key))  # no copies of the per-row arrays
     # every (item, rater) pair keeps one row, so the table's compact codes stay compact
     out = LongData(
         judgments=j,
         item_codes=item_codes,
         rater_codes=rater_codes,
         label_codes=labels,
-        values=values,
+        _values=values,
         items=j.items,
         raters=j.raters,
-        rows=rows,
-        n_duplicates=len(key) - len(rows),
+        _rows=rows,
+        n_duplicates=len(j.item_codes) - len(item_codes),
     )
     # cached on the table like its own cached_property views (the j <-> view cycle is collected by gc)
     j.__dict__[_CACHE_ATTRIBUTE] = out
     return out
-
-
-def _strictly_increasing(values: np.ndarray) -> bool:
-    return bool(values.size < 2 or (values[1:] > values[:-1]).all())
 
 
 # Judgments are treated as immutable (like their own cached views): the long view is cached per object.

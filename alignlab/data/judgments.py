@@ -124,9 +124,16 @@ def _python_kind(value: Any) -> str:
     return type(value).__name__
 
 
+# infer_dtype results whose values all have one _python_kind ("number", "text", "bool")
+_HOMOGENEOUS_INFERRED = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty"})
+
+
 def _check_mixed_types(series: pd.Series, column: str, rows: np.ndarray, collector: FailureCollector) -> bool:
     """Flag an object column that mixes numbers and text (1 and "1" would become two ids)."""
     if series.dtype != object:
+        return False
+    # one C pass answers the common homogeneous cases without a per-row Python map
+    if pd.api.types.infer_dtype(series, skipna=True) in _HOMOGENEOUS_INFERRED:
         return False
     nonnull = series.notna().to_numpy()
     kinds = series[nonnull].map(_python_kind)
@@ -348,6 +355,16 @@ class Judgments:
         digest.update(self.scale.describe().encode())
         return digest.hexdigest()[:16]
 
+    @cached_property
+    def _has_repeated_pairs(self) -> bool:
+        """Whether a rater judged an item more than once (only ``duplicates="keep_all"`` allows it;
+        ``load_judgments`` sets it to False otherwise)."""
+        if len(self.frame) < 2:
+            return False
+        _, repeated = _repeated_pairs((self.item_codes, self.items), (self.rater_codes, self.raters),
+                                      np.arange(len(self.frame)))
+        return bool(repeated.any())
+
     # -- views for other modules ------------------------------------------------------------------
     def _last_per_pair(self) -> np.ndarray:
         """Row positions keeping the last judgment of each (item, rater) pair (repeats allowed)."""
@@ -456,7 +473,7 @@ class Judgments:
         aggregates = self.aggregates
         if aggregates is not None and items is not None:
             aggregates = aggregates[aggregates["item_id"].isin(list(items))]
-        return Judgments(
+        out = Judgments(
             self.frame[mask],
             self.scale,
             segments=self.segments,
@@ -464,6 +481,9 @@ class Judgments:
             exclusions=self.exclusions,
             notes=self.notes,
         )
+        if self.__dict__.get("_has_repeated_pairs") is False:  # a subset of a table without repeats
+            out.__dict__["_has_repeated_pairs"] = False
+        return out
 
     # -- summaries --------------------------------------------------------------------------------
     def summary(self) -> JudgmentsSummary:
@@ -694,7 +714,8 @@ def load_judgments(
     for column in list(frame.columns):
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype(object)
-    if "method" not in frame.columns:
+    method_defaulted = "method" not in frame.columns
+    if method_defaulted:
         frame["method"] = default_method
         notes.append(f"no method column: every rater taken as method {default_method!r}")
     rows = frame["source_row"].to_numpy()
@@ -738,6 +759,7 @@ def load_judgments(
 
     # scale and values --------------------------------------------------------------------------
     judgment_rows = ~aggregate_rows
+    label_codes_all: np.ndarray | None = None  # label code per row of `frame` (discrete scales)
     resolved_scale: Scale | None = scale if isinstance(scale, Scale) else None
     if "value" in frame.columns and judgment_rows.any():
         values = frame["value"]
@@ -767,6 +789,7 @@ def load_judgments(
                 if resolved_scale.kind == "pairwise":
                     frame["value"] = resolved_scale.normalise_pairwise(values)
                 codes = resolved_scale.encode(frame["value"])
+                label_codes_all = codes
                 numbers = _numeric(values).to_numpy() if pd.api.types.is_numeric_dtype(values) else None
                 if numbers is not None:
                     flag("value", present & np.isinf(numbers), "value is infinite (inf)",
@@ -780,8 +803,11 @@ def load_judgments(
                 # store labels exactly as the scale spells them
                 ok = codes >= 0
                 labels = np.array(resolved_scale.labels, dtype=object)
-                stored = frame["value"].astype(object).to_numpy(copy=True)
-                stored[ok] = labels[codes[ok]]
+                if ok.all():  # one gather, no object copy of the column first
+                    stored = labels[codes]
+                else:
+                    stored = frame["value"].astype(object).to_numpy(copy=True)
+                    stored[ok] = labels[codes[ok]]
                 frame["value"] = stored
     elif not judgment_rows.any():
         resolved_scale = resolved_scale or Scale.binary((0, 1))
@@ -823,23 +849,28 @@ def load_judgments(
 
     # consistency across rows (only on rows without row-level failures) --------------------------------
     clean = ~bad
-    _check_constant_within(frame, clean, "rater_id", "method", rows, collector,
-                           "rater ids must be unique across methods: rename one of them")
+    # integer codes of the ids (hash factorize, missing -> -1), shared by the checks below and kept
+    # for the table's cached item/rater codes
+    id_factors = {column: pd.factorize(frame[column]) for column in _ID_COLUMNS}
+    if not method_defaulted:  # a defaulted method column is constant by construction
+        _check_constant_within(frame, clean, "rater_id", "method", rows, collector,
+                               "rater ids must be unique across methods: rename one of them",
+                               key_codes=id_factors["rater_id"][0])
     if "vendor" in frame.columns:
         _check_constant_within(frame, clean, "rater_id", "vendor", rows, collector,
-                               "a rater belongs to one vendor: fix the vendor or split the rater id")
+                               "a rater belongs to one vendor: fix the vendor or split the rater id",
+                               key_codes=id_factors["rater_id"][0])
     for column in ("system", "system_a", "system_b", "gold"):
         if column in frame.columns:
             _check_constant_within(frame, clean, "item_id", column, rows, collector,
-                                   f"an item has one {column}: make item ids unique per {column}")
+                                   f"an item has one {column}: make item ids unique per {column}",
+                                   key_codes=id_factors["item_id"][0])
 
     exclusions: list[pd.DataFrame] = []
     # duplicates among judgment rows
     if judgment_rows.any() and duplicates != "keep_all":
-        key_frame = frame.loc[judgment_rows & clean, ["item_id", "rater_id"]]
-        dup_later = key_frame.duplicated(keep="last").to_numpy()
-        dup_any = key_frame.duplicated(keep=False).to_numpy()
         positions = np.flatnonzero(judgment_rows & clean)
+        dup_later, dup_any = _repeated_pairs(id_factors["item_id"], id_factors["rater_id"], positions)
         if duplicates == "error" and dup_any.any():
             dup_rows = positions[dup_any]
             collector.add_rows(
@@ -907,7 +938,7 @@ def load_judgments(
     ordered = [c for c in ("item_id", "rater_id", "method", "value", "system", "system_a", "system_b", "vendor",
                            "timestamp", "gold", "weight") if c in frame.columns]
     ordered += [c for c in frame.columns if c not in ordered]
-    return Judgments(
+    judgments = Judgments(
         frame[ordered],
         resolved_scale,
         segments=segment_columns,
@@ -915,6 +946,87 @@ def load_judgments(
         exclusions=exclusion_table,
         notes=notes,
     )
+    _prime_cached_views(judgments, frame["source_row"].to_numpy(), len(raw), id_factors,
+                        label_codes_all, no_repeats=duplicates != "keep_all")
+    return judgments
+
+
+def _repeated_pairs(
+    item_factor: tuple[np.ndarray, Any], rater_factor: tuple[np.ndarray, Any], positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over ``positions``: rows repeated later (``keep="last"`` drops them) and rows repeated anywhere.
+
+    One integer key per (item, rater) instead of a two-column ``DataFrame.duplicated`` (several
+    times faster on millions of rows).
+    """
+    n_raters = max(len(rater_factor[1]), 1)
+    key = item_factor[0][positions] * np.int64(n_raters) + rater_factor[0][positions]
+    n_cells = len(item_factor[1]) * n_raters
+    n_items = max(len(item_factor[1]), 1)
+    by_rater = rater_factor[0][positions] * np.int64(n_items) + item_factor[0][positions]
+    if _strictly_increasing(key) or _strictly_increasing(by_rater):  # tables sorted by item or by rater
+        no_repeats = np.zeros(len(key), dtype=bool)
+        return no_repeats, no_repeats
+    if n_cells <= 8 * len(key) + 1_000_000:  # a count array no larger than a few copies of the rows
+        dup_any = np.bincount(key, minlength=n_cells)[key] > 1
+    else:
+        dup_any = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not dup_any.any():
+        return dup_any, dup_any
+    return pd.Series(key).duplicated(keep="last").to_numpy(), dup_any
+
+
+def _strictly_increasing(values: np.ndarray) -> bool:
+    return bool(values.size < 2 or (values[1:] > values[:-1]).all())
+
+
+def _sorted_factor(factor: tuple[np.ndarray, Any], kept: np.ndarray | None, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Codes and index equal to ``pd.factorize(column, sort=True)`` from a hash factorisation of the
+    (possibly longer) loaded column: sort only the uniques, then index back."""
+    codes, uniques = factor
+    if kept is not None:
+        codes = codes[kept]
+        used = np.bincount(codes, minlength=len(uniques)) > 0
+        if not used.all():  # rows were dropped: compact the codes to the ids left
+            uniques = uniques[used]
+            codes = (np.cumsum(used) - 1)[codes]
+    rank, sorted_uniques = pd.factorize(uniques, sort=True)
+    return rank.astype(np.int64)[codes], pd.Index(sorted_uniques, name=name)
+
+
+def _prime_cached_views(
+    judgments: Judgments,
+    source_rows: np.ndarray,
+    n_loaded: int,
+    id_factors: dict[str, tuple[np.ndarray, Any]],
+    label_codes: np.ndarray | None,
+    *,
+    no_repeats: bool,
+) -> None:
+    """Store the item/rater/label codes computed during validation as the table's cached views, so
+    the first statistic on a freshly loaded table does not factorise millions of ids again.
+
+    Equal to what the cached properties compute (tests/test_agreement_speed.py checks it); skipped
+    if anything is unexpected, leaving the properties to compute lazily.
+    """
+    if len(source_rows) == 0:
+        return
+    kept = None if len(source_rows) == n_loaded else source_rows  # rows are never reordered
+    try:
+        if any((factor[0][source_rows if kept is not None else slice(None)] < 0).any()
+               for factor in id_factors.values()):
+            return  # pragma: no cover - rows with a missing id are flagged and dropped above
+        judgments.__dict__["_item_factor"] = _sorted_factor(id_factors["item_id"], kept, "item_id")
+        judgments.__dict__["_rater_factor"] = _sorted_factor(id_factors["rater_id"], kept, "rater_id")
+    except TypeError:  # pragma: no cover - ids that cannot be sorted fail later, as before
+        judgments.__dict__.pop("_item_factor", None)
+        judgments.__dict__.pop("_rater_factor", None)
+    if label_codes is not None:
+        codes = label_codes if kept is None else label_codes[kept]
+        if (codes >= 0).all():
+            judgments.__dict__["label_codes"] = codes
+    if no_repeats:
+        judgments.__dict__["_has_repeated_pairs"] = False
 
 
 def _has_table_level(collector: FailureCollector) -> bool:
@@ -970,8 +1082,18 @@ def _check_constant_within(
     rows: np.ndarray,
     collector: FailureCollector,
     fix: str,
+    *,
+    key_codes: np.ndarray | None = None,
 ) -> None:
     """Flag keys (raters, items) that carry more than one value of ``column``."""
+    if key_codes is not None:
+        # fast pass on integer codes: distinct (key, value) pairs per key; pandas only on failure
+        value_codes, value_uniques = pd.factorize(frame[column])
+        usable = clean & (value_codes >= 0) & (key_codes >= 0)
+        n_values = max(len(value_uniques), 1)
+        pairs = pd.unique(key_codes[usable] * np.int64(n_values) + value_codes[usable])
+        if not (np.bincount(pairs // n_values) > 1).any():
+            return
     sub = frame.loc[clean & frame[column].notna().to_numpy(), [key, column]]
     if sub.empty:
         return

@@ -131,8 +131,13 @@ class Scale:
     # -- encoding -----------------------------------------------------------------------------------
     def normalise_pairwise(self, values: pd.Series) -> pd.Series:
         """Map accepted pairwise spellings onto ``"A"``/``"B"``/``"tie"`` (unknown values kept)."""
-        text = values.map(lambda v: _pairwise_text(v))
-        mapped = text.map(_PAIRWISE_ALIASES)
+        # map the distinct values once and index back (a per-row Python map is slow on millions of rows)
+        codes, uniques = pd.factorize(values)
+        mapped_uniques = np.array([_PAIRWISE_ALIASES.get(_pairwise_text(v)) for v in uniques], dtype=object)
+        mapped = np.full(len(values), None, dtype=object)
+        present = codes >= 0
+        mapped[present] = mapped_uniques[codes[present]]
+        mapped = pd.Series(mapped, index=values.index)
         return mapped.where(mapped.notna(), values)
 
     def encode(self, values: pd.Series | np.ndarray) -> np.ndarray:
@@ -145,8 +150,13 @@ class Scale:
             return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
         if self.kind == "pairwise":
             series = self.normalise_pairwise(series)
-        codes = series.map(lambda v: self._index.get(_key(v), -1) if not _isna(v) else -1)
-        return codes.to_numpy(dtype=np.int64)
+        # look up each distinct value once and index back: values equal under Python equality
+        # (1, 1.0, True) share one unique and also one _key, so this equals a per-row lookup
+        uniques_codes, uniques = pd.factorize(series)  # missing values get -1
+        lookup = np.fromiter((self._index.get(_key(v), -1) if not _isna(v) else -1 for v in uniques),
+                             dtype=np.int64, count=len(uniques))
+        lookup = np.append(lookup, np.int64(-1))  # code -1 (missing) indexes this last entry
+        return lookup[uniques_codes]
 
     def numeric_levels(self) -> np.ndarray:
         """Numeric value of each label where it has one (ordinal/binary numbers), else 0..K-1.
