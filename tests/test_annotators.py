@@ -232,7 +232,7 @@ def test_rater_history_prior_moves_sparse_rater():
     history = pd.DataFrame({"rater_id": ["newbie"], "reliability": [0.0], "n": [500.0]})
     for cls in (DawidSkene, OneCoin, MACE, GLAD):
         plain = cls(ci_method="none", random_state=0).fit(jj).raters_.set_index("rater_id")
-        informed = cls(ci_method="none", rater_prior=history, random_state=0).fit(jj).raters_.set_index("rater_id")
+        informed = cls(ci_method="none", rater_priors=history, random_state=0).fit(jj).raters_.set_index("rater_id")
         assert informed.loc["newbie", "reliability"] < plain.loc["newbie", "reliability"] - 0.1, cls.__name__
         assert informed.loc["newbie", "reliability"] < 0.15, cls.__name__
 
@@ -240,10 +240,32 @@ def test_rater_history_prior_moves_sparse_rater():
 def test_rater_history_from_confusion_frame():
     j, _, _, _ = simulate(n_items=150, seed=6)
     first = DawidSkene(ci_method="none").fit(j)
-    second = DawidSkene(ci_method="none", rater_prior=first.confusion_[["rater_id", "true_label", "label", "count"]]
+    second = DawidSkene(ci_method="none", rater_priors=first.confusion_[["rater_id", "true_label", "label", "count"]]
                         ).fit(j)
     # doubling the evidence keeps the estimates close (regression)
     np.testing.assert_allclose(first.raters_["reliability"], second.raters_["reliability"], atol=0.08)
+
+
+def test_rater_history_from_raters_frame_matches_equivalent_counts():
+    # a reliability worth n judgments is the one-coin confusion matrix with n/K judgments per true class, and
+    # repeated rows add up: two rows of n/2 act exactly like one row of n (regression: identical fits)
+    j, _, _, _ = simulate(n_items=150, seed=6)
+    first = OneCoin(ci_method="none").fit(j)
+    history = first.raters_[["rater_id", "reliability", "n"]]
+    halves = pd.concat([history.assign(n=history["n"] / 2)] * 2)
+    K, a = 3, history["reliability"].to_numpy() * 2 / 3 + 1 / 3
+    counts = pd.DataFrame({
+        "rater_id": np.repeat(history["rater_id"].to_numpy(), K * K),
+        "true_label": np.tile(np.repeat([0, 1, 2], K), len(history)),
+        "label": np.tile([0, 1, 2], K * len(history)),
+        "count": (np.where(np.eye(K, dtype=bool)[None], a[:, None, None], ((1 - a) / 2)[:, None, None])
+                  * (history["n"].to_numpy() / K)[:, None, None]).reshape(-1),
+    })
+    fits = [OneCoin(ci_method="none", rater_priors=h).fit(j).raters_["reliability"] for h in (history, halves, counts)]
+    np.testing.assert_allclose(fits[0], fits[1], rtol=1e-10)
+    np.testing.assert_allclose(fits[0], fits[2], rtol=1e-10)
+    # and the doubled evidence keeps the estimates close to the first fit (regression)
+    np.testing.assert_allclose(fits[0], first.raters_["reliability"], atol=0.08)
 
 
 def test_hierarchical_pooling_shrinks_sparse_raters_toward_group():
@@ -325,12 +347,14 @@ def test_init_only_stores_and_get_params_roundtrip():
         ({"sampler": {"draw": 10}}, r"unknown key 'draw'"),
         ({"sampler": {"chains": 0}}, r"sampler\['chains'\]"),
         ({"pooling": ("team",)}, r"pools raters by 'method' and/or 'vendor'"),
-        ({"rater_prior": pd.DataFrame({"rater": ["a"]})}, r"needs a 'rater_id' column"),
-        ({"rater_prior": pd.DataFrame({"rater_id": ["r01"], "reliability": [2.0], "n": [1.0]})},
+        ({"rater_priors": pd.DataFrame({"rater": ["a"]})}, r"needs a 'rater_id' column"),
+        ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "reliability": [2.0], "n": [1.0]})},
          r"reliability in \[0, 1\]"),
-        ({"rater_prior": pd.DataFrame({"rater_id": ["r01"], "weight": [2.0]})}, r"must have columns rater_id"),
-        ({"rater_prior": pd.DataFrame({"rater_id": ["r01"], "true_label": [7], "label": [0], "count": [1.0]})},
+        ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "weight": [2.0]})}, r"must have columns rater_id"),
+        ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "true_label": [7], "label": [0], "count": [1.0]})},
          r"label not on the scale"),
+        ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "reliability": [0.5], "n": [1.0], "nn": [1.0]})},
+         r"has unknown columns \['nn'\]"),
     ],
 )
 def test_bad_settings_raise_clear_errors(kwargs, message):

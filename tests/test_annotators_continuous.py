@@ -131,6 +131,17 @@ def test_rater_history_prior_shrinks_toward_history():
     assert informed.loc["r05", "bias_high"] - informed.loc["r05", "bias_low"] < 1.0
 
 
+def test_rater_history_passes_back_an_earlier_fit():
+    # raters_[["rater_id", "bias", "bias_se"]] is accepted as is: the standard error is the prior sd
+    # (regression: identical to the same frame with the column renamed bias_sd)
+    frame, _ = simulate(seed=4, spammer=False)
+    first = ContinuousRaters().fit(frame).raters_[["rater_id", "bias", "bias_se"]]
+    as_se = ContinuousRaters(rater_priors=first).fit(frame).raters_
+    as_sd = ContinuousRaters(rater_priors=first.rename(columns={"bias_se": "bias_sd"})).fit(frame).raters_
+    pd.testing.assert_frame_equal(as_se, as_sd)
+    assert (as_se["bias_high"] - as_se["bias_low"]).mean() < (first["bias_se"] * 2 * 1.96).mean()
+
+
 def test_online_signal_joint_model():
     frame, truth = simulate(seed=5, spammer=False)
     rng = np.random.default_rng(5)

@@ -4,6 +4,40 @@ Every model follows the estimator contract of :class:`alignlab.annotators._base.
 ``Model(engine="em"|"pymc", ..., random_state=...).fit(judgments)`` returns the model, whose
 fitted attributes ``raters_``, ``items_`` (tidy DataFrames), ``predict()`` / ``predict_proba()``
 and, for the PyMC engine, ``idata_`` hold the results. Each family module adds one import line here.
+
+Rater history (``rater_priors=``)
+---------------------------------
+Every model with per-rater parameters takes ``rater_priors=``, a DataFrame of what is already known
+about some raters (earlier fits, a vendor's qualification test). One convention for all of them:
+
+- a ``rater_id`` column plus the columns of one of the forms below, named like the model's own
+  fitted output so that an earlier fit passes back after selecting its columns;
+- raters absent from the data are ignored, raters without a row keep the default (group) prior,
+  repeated rows of a rater add up (pseudo-count forms);
+- any other column is an error that names it (a misspelt column is never ignored silently).
+
+=========================================  ==================================================================
+model                                       forms (after ``rater_id``)
+=========================================  ==================================================================
+``DawidSkene``, ``OneCoin``, ``MACE``,      ``reliability, n`` (a reliability worth ``n`` judgments:
+``GLAD``                                    ``raters_[["rater_id", "reliability", "n"]]``) or
+                                            ``true_label, label, count`` (confusion counts:
+                                            ``confusion_[["rater_id", "true_label", "label", "count"]]``)
+``OrdinalRaters``                           ``severity, severity_sd`` (normal prior; ``severity_se`` of
+                                            an earlier ``raters_`` is accepted as ``severity_sd``)
+``ContinuousRaters``                        any of ``bias, bias_sd, noise_sd, noise_df`` (``bias_se``
+                                            accepted as ``bias_sd``)
+=========================================  ==================================================================
+
+Examples
+--------
+>>> import alignlab
+>>> from alignlab.annotators import DawidSkene
+>>> j = alignlab.datasets.load("bluebird")
+>>> last_month = DawidSkene(use_gold=False, ci_method="none").fit(j)
+>>> history = last_month.raters_[["rater_id", "reliability", "n"]]
+>>> DawidSkene(use_gold=False, ci_method="none", rater_priors=history).fit(j).raters_.shape[0]
+39
 """
 
 from alignlab.annotators._base import AnnotatorModel, NotFittedError, ProvenanceError

@@ -78,6 +78,11 @@ def history_priors(rater_priors: pd.DataFrame | None, raters: pd.Index, columns:
     if "rater_id" not in rater_priors.columns:
         raise ValueError(f"The 'rater_priors' frame of {caller} needs a 'rater_id' column; it has "
                          f"{list(rater_priors.columns)}.")
+    # an earlier fit's standard error is its estimate's sd: ``raters_[["rater_id", "bias", "bias_se"]]``
+    # passes back as is (the normal approximation of that posterior becomes the new prior)
+    aliases = {f"{c[:-3]}_se": c for c in columns
+               if c.endswith("_sd") and c[:-3] in columns and c not in rater_priors.columns}
+    rater_priors = rater_priors.rename(columns=aliases)
     unknown = [c for c in rater_priors.columns if c != "rater_id" and c not in columns]
     if unknown:
         raise ValueError(f"The 'rater_priors' frame of {caller} has unknown columns {unknown}; "

@@ -63,7 +63,7 @@ class CategoricalModel(AnnotatorModel):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "use_gold": ["boolean"],
         "prevalence_prior": [Interval("real", 0, None)],
-        "rater_prior": [pd.DataFrame, None],
+        "rater_priors": [pd.DataFrame, None],
         "spammer_threshold": [Interval("real", 0, 1, closed="neither")],
         "ci_method": [Options(_EM_CI_METHODS)],
         "max_iter": [Interval("integral", 1, None)],
@@ -79,7 +79,7 @@ class CategoricalModel(AnnotatorModel):
         engine: str = "em",
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
-        rater_prior: pd.DataFrame | None = None,
+        rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
@@ -93,7 +93,7 @@ class CategoricalModel(AnnotatorModel):
                          sampler=sampler, random_state=random_state)
         self.use_gold = use_gold
         self.prevalence_prior = prevalence_prior
-        self.rater_prior = rater_prior
+        self.rater_priors = rater_priors
         self.spammer_threshold = spammer_threshold
         self.ci_method = ci_method
         self.max_iter = max_iter
@@ -133,51 +133,60 @@ class CategoricalModel(AnnotatorModel):
         return np.full(K, float(self.prevalence_prior))
 
     def _history(self, judgments: Judgments) -> np.ndarray:
-        """Rater-history pseudo-counts (J, K, K) from ``rater_prior`` (zeros when not given).
+        """Rater-history pseudo-counts (J, K, K) from ``rater_priors`` (zeros when not given).
 
-        Accepted forms: ``rater_id, reliability, n`` (a reliability from earlier work, worth ``n``
-        judgments), or ``rater_id, true_label, label, count`` (an earlier confusion matrix, e.g.
-        a fitted model's ``confusion_``). Raters not in the data are ignored.
+        Accepted forms (see "Rater history" in :mod:`alignlab.annotators`): ``rater_id,
+        reliability, n`` (a reliability from earlier work, worth ``n`` judgments, e.g. an earlier
+        fit's ``raters_[["rater_id", "reliability", "n"]]``), or ``rater_id, true_label, label,
+        count`` (an earlier confusion matrix, e.g. ``confusion_[["rater_id", "true_label", "label",
+        "count"]]``). Raters not in the data are ignored; repeated rows add up.
         """
         J, K = judgments.n_raters, judgments.scale.n_categories
         history = np.zeros((J, K, K))
-        prior = self.rater_prior
+        prior = self.rater_priors
         if prior is None:
             return history
         name = type(self).__name__
         if "rater_id" not in prior.columns:
-            raise ValueError(f"The 'rater_prior' of {name} needs a 'rater_id' column; it has {list(prior.columns)}.")
-        index = pd.Index(judgments.raters)
-        codes = index.get_indexer(prior["rater_id"])
+            raise ValueError(f"The 'rater_priors' frame of {name} needs a 'rater_id' column; it has "
+                             f"{list(prior.columns)}.")
+        forms = (("reliability", "n"), ("true_label", "label", "count"))
+        form = next((f for f in forms if set(f) <= set(prior.columns)), None)
+        if form is None:
+            raise ValueError(
+                f"The 'rater_priors' frame of {name} must have columns rater_id, reliability, n (earlier "
+                f"reliabilities) or rater_id, true_label, label, count (earlier confusion counts); it has "
+                f"{list(prior.columns)}."
+            )
+        unknown = [c for c in prior.columns if c != "rater_id" and c not in form]
+        if unknown:  # a misspelt or unused column would otherwise be ignored silently
+            raise ValueError(f"The 'rater_priors' frame of {name} has unknown columns {unknown}; use rater_id, "
+                             f"{', '.join(form)} (select them, e.g. frame[{['rater_id', *form]!r}]).")
+        codes = pd.Index(judgments.raters).get_indexer(prior["rater_id"])
         known = codes >= 0
-        if {"reliability", "n"} <= set(prior.columns):
-            reliability = prior["reliability"].to_numpy(dtype=float)
-            n = prior["n"].to_numpy(dtype=float)
+        if form == forms[0]:
+            reliability = pd.to_numeric(prior["reliability"], errors="coerce").to_numpy(dtype=float)
+            n = pd.to_numeric(prior["n"], errors="coerce").to_numpy(dtype=float)
             bad = ~np.isfinite(reliability) | (reliability < 0) | (reliability > 1) | ~np.isfinite(n) | (n < 0)
             if bad.any():
-                raise ValueError(f"The 'rater_prior' of {name} needs reliability in [0, 1] and n >= 0; row "
+                raise ValueError(f"The 'rater_priors' frame of {name} needs reliability in [0, 1] and n >= 0; row "
                                  f"{int(np.flatnonzero(bad)[0])} has reliability={reliability[bad][0]!r}, "
                                  f"n={n[bad][0]!r}.")
+            # a one-coin rater with that reliability, its n judgments spread evenly over the true classes
             accuracy = reliability * (K - 1) / K + 1.0 / K
-            for j, a, count in zip(codes[known], accuracy[known], n[known], strict=True):
-                history[j] += em.onecoin_theta(np.array([a]), K)[0] * count / K
+            np.add.at(history, codes[known], em.onecoin_theta(accuracy[known], K) * (n[known] / K)[:, None, None])
             return history
-        if {"true_label", "label", "count"} <= set(prior.columns):
-            true_codes = judgments.scale.encode(prior["true_label"])
-            label_codes = judgments.scale.encode(prior["label"])
-            count = prior["count"].to_numpy(dtype=float)
-            bad = (true_codes < 0) | (label_codes < 0) | ~np.isfinite(count) | (count < 0)
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"The 'rater_prior' of {name} has a label not on the scale or a negative count "
-                                 f"in row {row}: true_label={prior['true_label'].iloc[row]!r}, "
-                                 f"label={prior['label'].iloc[row]!r}, count={count[row]!r}.")
-            np.add.at(history, (codes[known], true_codes[known], label_codes[known]), count[known])
-            return history
-        raise ValueError(
-            f"The 'rater_prior' of {name} must have columns rater_id, reliability, n (earlier reliabilities) or "
-            f"rater_id, true_label, label, count (earlier confusion counts); it has {list(prior.columns)}."
-        )
+        true_codes = judgments.scale.encode(prior["true_label"])
+        label_codes = judgments.scale.encode(prior["label"])
+        count = pd.to_numeric(prior["count"], errors="coerce").to_numpy(dtype=float)
+        bad = (true_codes < 0) | (label_codes < 0) | ~np.isfinite(count) | (count < 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"The 'rater_priors' frame of {name} has a label not on the scale or a negative count "
+                             f"in row {row}: true_label={prior['true_label'].iloc[row]!r}, "
+                             f"label={prior['label'].iloc[row]!r}, count={count[row]!r}.")
+        np.add.at(history, (codes[known], true_codes[known], label_codes[known]), count[known])
+        return history
 
     def _design(self, judgments: Judgments) -> em.Design:
         K = judgments.scale.n_categories
@@ -435,9 +444,10 @@ class DawidSkene(CategoricalModel):
         Clamp items with a ``gold`` label to it (they still inform the confusion matrices).
     prevalence_prior : float
         Dirichlet pseudo-counts on the class prevalence.
-    rater_prior : DataFrame, optional
+    rater_priors : DataFrame, optional
         Rater history as pseudo-counts: ``rater_id, reliability, n`` or
-        ``rater_id, true_label, label, count`` (e.g. an earlier fit's ``confusion_``).
+        ``rater_id, true_label, label, count`` (e.g. an earlier fit's ``confusion_``); the
+        conventions shared by every model are under "Rater history" in :mod:`alignlab.annotators`.
     spammer_threshold : float, default 0.2
         ``spammer_prob`` is the probability that reliability is below this.
     ci_method : {"auto", "bootstrap", "conditional", "none"}
@@ -498,7 +508,7 @@ class DawidSkene(CategoricalModel):
         prior_error: float = 0.5,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
-        rater_prior: pd.DataFrame | None = None,
+        rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
@@ -509,7 +519,7 @@ class DawidSkene(CategoricalModel):
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
-                         rater_prior=rater_prior, spammer_threshold=spammer_threshold, ci_method=ci_method,
+                         rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
         self.pooling = pooling
@@ -670,7 +680,7 @@ class OneCoin(CategoricalModel):
         prior_error: float = 0.5,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
-        rater_prior: pd.DataFrame | None = None,
+        rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
@@ -681,7 +691,7 @@ class OneCoin(CategoricalModel):
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
-                         rater_prior=rater_prior, spammer_threshold=spammer_threshold, ci_method=ci_method,
+                         rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
         self.prior_correct = prior_correct
@@ -799,7 +809,7 @@ class MACE(CategoricalModel):
         n_restarts: int = 5,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
-        rater_prior: pd.DataFrame | None = None,
+        rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
@@ -810,7 +820,7 @@ class MACE(CategoricalModel):
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
-                         rater_prior=rater_prior, spammer_threshold=spammer_threshold, ci_method=ci_method,
+                         rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
         self.competence_prior = competence_prior
@@ -960,7 +970,7 @@ class GLAD(CategoricalModel):
         difficulty_sd: float = 1.0,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
-        rater_prior: pd.DataFrame | None = None,
+        rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
@@ -971,7 +981,7 @@ class GLAD(CategoricalModel):
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
-                         rater_prior=rater_prior, spammer_threshold=spammer_threshold, ci_method=ci_method,
+                         rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
         self.ability_prior = ability_prior

@@ -60,7 +60,9 @@ class ContinuousRaters(AnnotatorModel):
     rater_priors : DataFrame, optional
         History: ``rater_id`` and any of ``bias``, ``bias_sd``, ``noise_sd``, ``noise_df`` (a rater's
         earlier bias estimate and its uncertainty, an earlier noise sd and how many judgments back
-        it). Replaces the group prior for those raters.
+        it). Replaces the group prior for those raters. ``bias_se`` (an earlier fit's
+        ``raters_``) is accepted as ``bias_sd``; conventions under "Rater history" in
+        :mod:`alignlab.annotators`.
     confidence_level : float
         Level of every interval.
     n_resamples : int

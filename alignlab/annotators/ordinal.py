@@ -72,7 +72,8 @@ class OrdinalRaters(AnnotatorModel):
         discrimination (4 = nearly certain).
     rater_priors : DataFrame, optional
         History: ``rater_id``, ``severity``, ``severity_sd`` (e.g. from an earlier fit's
-        ``raters_``), replacing the group prior for those raters.
+        ``raters_``, whose ``severity_se`` is accepted as ``severity_sd``), replacing the group prior
+        for those raters; conventions under "Rater history" in :mod:`alignlab.annotators`.
     confidence_level, n_resamples, sampler, random_state
         As in every annotator model (``n_resamples`` is unused here).
 
