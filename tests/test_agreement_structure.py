@@ -137,3 +137,50 @@ def test_summary_picks_statistics_for_the_scale() -> None:
     assert continuous["level"].tolist() == ["interval", "ICC2", "ICC3", "ICC2k", "ranks"]
     with pytest.raises(InvalidParameterError, match="'ci_method' parameter of summary"):
         ag.summary(simulated(), ci_method="exact")
+
+
+def _clustered_table(seed: int = 5) -> alignlab.Judgments:
+    """Items in conversations of 10 that share a true score: 2 humans, 2 judges, ordinal 1..5."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(rng.normal(size=30), 10)
+    rows = []
+    for rater in ("h1", "h2", "judge_a", "judge_b"):
+        value = np.clip(np.round(truth + 0.7 * rng.normal(size=300) + 3), 1, 5)
+        rows.append(pd.DataFrame({"item_id": np.arange(300), "rater_id": rater, "value": value,
+                                  "method": "human" if rater.startswith("h") else "llm_judge",
+                                  "conversation": np.arange(300) // 10}))
+    return alignlab.load_judgments(pd.concat(rows), scale="ordinal", segments=["conversation"])
+
+
+def test_structure_functions_resample_conversations_whole() -> None:
+    j = _clustered_table()
+    opts = {"n_resamples": 300, "random_state": 0, "ci_method": "bootstrap-percentile"}
+    # correlated items: the clustered interval is wider than the item bootstrap (seeded simulation)
+    plain = ag.pairwise(j, **opts).table.set_index(["rater_a", "rater_b"])
+    clustered = ag.pairwise(j, clusters="conversation", **opts).table.set_index(["rater_a", "rater_b"])
+    assert (clustered["estimate"] == plain["estimate"]).all()
+    assert clustered["ci_method"].str.contains("clustered").all()
+    assert (clustered["standard_error"] > 1.3 * plain["standard_error"]).all()
+    audit = ag.leave_one_out(j, clusters="conversation", **opts).table
+    audit_plain = ag.leave_one_out(j, **opts).table
+    assert audit["ci_method"].str.contains("clustered").all()
+    assert audit["standard_error"].mean() > 1.3 * audit_plain["standard_error"].mean()
+    groups = ag.by_group(j, clusters="conversation", **opts).table
+    assert groups["ci_method"].str.contains("clustered").all() and len(groups) == 3
+    summary = ag.summary(j, clusters="conversation", **opts).table
+    assert summary["ci_method"].str.contains("clustered").all()
+    w = ag.kendall_w(j, clusters="conversation", n_resamples=200, random_state=0)
+    assert "clustered" in w.ci_method
+    assert w.estimate == pytest.approx(ag.kendall_w(j, ci_method="none").estimate)
+
+
+def test_structure_cluster_errors() -> None:
+    j = _clustered_table()
+    with pytest.raises(ValueError, match="not in the judgments table"):
+        ag.pairwise(j, clusters="thread")
+    with pytest.raises(ValueError, match="needs a bootstrap interval in summary"):
+        ag.summary(j, clusters="conversation")  # default ci_method='analytic'
+    with pytest.raises(ValueError, match="needs a bootstrap interval in leave_one_out"):
+        ag.leave_one_out(j, clusters="conversation", ci_method="analytic")
+    with pytest.raises(ValueError, match="not in the judgments table"):
+        ag.by_group(j, clusters="thread")

@@ -96,3 +96,21 @@ def test_displays_draw_from_results() -> None:
     forest = AgreementIntervalsDisplay.from_result(audit).plot()
     assert [t.get_text() for t in forest.ax_.get_yticklabels()][-1] == str(audit.to_frame()["rater_id"].iloc[0])
     assert "<svg" in forest.to_svg()
+
+
+def test_cli_agreement_clusters(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    truth = np.repeat(rng.integers(1, 6, size=12), 5)
+    rows = [pd.DataFrame({"item": np.arange(60), "who": rater, "score": np.clip(truth + rng.integers(-1, 2, 60), 1, 5),
+                          "conversation": np.arange(60) // 5}) for rater in ("a", "b", "c")]
+    path = tmp_path / "clustered.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    base = ["agreement", str(path), "--rater", "who", "--value", "score", "--scale", "ordinal",
+            "--segments", "conversation", "--n-resamples", "50"]
+    result = runner.invoke(app, [*base, "--clusters", "conversation", "--ci-method", "bootstrap-percentile", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert all("clustered" in row["ci_method"] for row in payload["summary"])
+    result = runner.invoke(app, [*base, "--clusters", "conversation"])  # analytic intervals cannot cluster
+    assert result.exit_code == 2
+    assert "needs a bootstrap interval" in result.output

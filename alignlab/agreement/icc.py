@@ -415,6 +415,7 @@ class _KendallW:
 @validate_params({
     "raters": [None, "str-or-list"], "methods": [None, "str-or-list"], "confidence_level": CONFIDENCE_LEVEL,
     "ci_method": ci_options(False), "n_resamples": N_RESAMPLES, "random_state": RANDOM_STATE,
+    "clusters": [None, str],
 })
 def kendall_w(
     judgments: Judgments,
@@ -425,6 +426,7 @@ def kendall_w(
     ci_method: Literal["bootstrap-bca", "bootstrap-percentile", "none"] = "bootstrap-bca",
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
+    clusters: str | None = None,
 ) -> AgreementResult:
     """Kendall's coefficient of concordance W of the raters' rankings of the items.
 
@@ -440,6 +442,8 @@ def kendall_w(
         copy). Resampling raters instead would make duplicated raters agree perfectly and inflate W.
     n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
+    clusters : str, optional
+        Item-level column (e.g. a conversation id) whose levels the bootstrap resamples whole.
 
     Returns
     -------
@@ -477,12 +481,13 @@ def kendall_w(
     if matrix.shape[0] < 2 or data.n_raters < 2:
         raise ValueError("kendall_w needs at least two raters who all judged at least two common items; "
                          f"found {matrix.shape[0]} common items and {data.n_raters} raters.")
+    codes = cluster_codes(data, clusters, caller)
     kernel = _KendallW(matrix)
     m = matrix.shape[1]
     estimate = _kendall_w_of(matrix)
     interval = bootstrap_interval(kernel.statistic, matrix.shape[0], estimate, ci_method=ci_method,
                                   confidence_level=confidence_level, n_resamples=n_resamples,
-                                  random_state=random_state, clusters=None)
+                                  random_state=random_state, clusters=None if codes is None else codes[complete])
     return finish(statistic="kendall_w", method="kendall_w", level="ranks", estimate=estimate, interval=interval,
                   confidence_level=confidence_level, n_items=matrix.shape[0], n_raters=m, n_judgments=matrix.size,
                   warnings=warnings)

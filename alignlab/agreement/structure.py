@@ -16,6 +16,7 @@ from alignlab.agreement._core import (
     AgreementTable,
     LongData,
     bootstrap_interval,
+    cluster_codes,
     finish,
     long_data,
     select,
@@ -53,7 +54,17 @@ _INTERVAL = {
     "ci_method": [Options(("bootstrap-bca", "bootstrap-percentile", "analytic", "none"))],
     "n_resamples": N_RESAMPLES,
     "random_state": RANDOM_STATE,
+    "clusters": [None, str],
 }
+
+def _check_clusters(judgments: Judgments, clusters: str | None, ci_method: str, caller: str) -> None:
+    """Validate ``clusters=`` once, before the loops (whose cells turn ValueErrors into NaN rows)."""
+    if clusters is None:
+        return
+    if ci_method == "analytic":
+        raise ValueError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-percentile' "
+                         "(or 'bootstrap-bca').")
+    cluster_codes(long_data(judgments, caller), clusters, caller)
 
 
 def default_level(judgments: Judgments) -> str:
@@ -64,9 +75,11 @@ def default_level(judgments: Judgments) -> str:
 
 
 def _run(name: str, judgments: Judgments, *, level: str, confidence_level: float, ci_method: str,
-         n_resamples: int, random_state: Any) -> AgreementResult:
+         n_resamples: int, random_state: Any, clusters: str | None = None) -> AgreementResult:
     function = STATISTICS[name]
     kwargs: dict[str, Any] = {"confidence_level": confidence_level, "ci_method": ci_method}
+    if clusters is not None:
+        kwargs["clusters"] = clusters
     if name == "krippendorff_alpha":
         kwargs["level"] = default_level(judgments) if level == "auto" else level
         if ci_method == "analytic":
@@ -118,6 +131,7 @@ def pairwise(
     ci_method: str = "bootstrap-percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
+    clusters: str | None = None,
 ) -> AgreementTable:
     """Agreement of every pair of raters on the items both judged (the rater x rater matrix).
 
@@ -137,6 +151,8 @@ def pairwise(
         ``"analytic"`` applies to statistics that have one (alpha falls back to the percentile bootstrap).
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
+    clusters : str, optional
+        Item-level column (e.g. a conversation id) resampled whole by the bootstrap of every cell.
 
     Returns
     -------
@@ -157,6 +173,7 @@ def pairwise(
     np.float64(0.67)
     """
     sub = select(judgments, raters, methods)
+    _check_clusters(sub, clusters, ci_method, "pairwise")
     by_rater = _rows_by_rater(sub)
     info = sub.rater_info.set_index("rater_id")["method"]
     item_sets = {r: np.unique(sub.item_codes[rows]) for r, rows in by_rater.items()}
@@ -175,7 +192,8 @@ def pairwise(
             rows = rows[np.isin(sub.item_codes[rows], common)]
             view = _view(sub, rows)
             row = _safe(lambda view=view: _run(statistic, view, level=level, confidence_level=confidence_level,
-                                               ci_method=ci_method, n_resamples=n_resamples, random_state=rng),
+                                               ci_method=ci_method, n_resamples=n_resamples, random_state=rng,
+                                               clusters=clusters),
                         statistic, confidence_level)
             out.append({**base, **row})
     table = pd.DataFrame(out)
@@ -197,6 +215,7 @@ def leave_one_out(
     ci_method: str = "bootstrap-percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
+    clusters: str | None = None,
 ) -> AgreementTable:
     """Each rater against the rest: the basis of a rater audit.
 
@@ -215,6 +234,8 @@ def leave_one_out(
     ci_method : {"bootstrap-percentile", "bootstrap-bca", "none"}
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
+    clusters : str, optional
+        Item-level column (e.g. a conversation id) resampled whole by the bootstrap.
 
     Returns
     -------
@@ -244,11 +265,13 @@ def leave_one_out(
     if sub.n_raters < 3:
         raise ValueError(f"leave_one_out needs at least three raters; the selection has {sub.n_raters}. "
                          "Use pairwise() for two raters.")
+    _check_clusters(sub, clusters, ci_method, "leave_one_out")
     lvl = default_level(sub) if level == "auto" else level
     overall = krippendorff_alpha(sub, level=lvl, ci_method="none").estimate
     info = sub.rater_info.set_index("rater_id")["method"]
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     data = long_data(sub, "leave_one_out")
+    item_clusters = cluster_codes(data, clusters, "leave_one_out")
     all_counts = None
     if data.scale.is_discrete:
         if lvl != "nominal" and data.scale.kind in ("categorical", "pairwise"):
@@ -261,7 +284,8 @@ def leave_one_out(
         try:
             result = _cross_alpha_arrays(data, in_a, lvl, all_counts, label=f"{rater} vs rest",
                                          confidence_level=confidence_level, ci_method=ci_method,
-                                         n_resamples=n_resamples, random_state=rng).to_dict()
+                                         n_resamples=n_resamples, random_state=rng,
+                                         item_clusters=item_clusters).to_dict()
         except ValueError as exc:
             result = _nan_row("krippendorff_alpha", str(exc), confidence_level)
         without = _alpha_without(data, in_a, lvl, all_counts)
@@ -303,6 +327,7 @@ def _cross_alpha(
     ci_method: str,
     n_resamples: int,
     random_state: Any,
+    clusters: str | None = None,
 ) -> AgreementResult:
     """Alpha of the pairs that cross group A (rows ``in_a``) and group B (the other rows)."""
     data = long_data(judgments, "cross-group alpha")
@@ -312,7 +337,8 @@ def _cross_alpha(
     all_counts = data.counts() if scale.is_discrete else None
     return _cross_alpha_arrays(data, in_a[data.rows], level, all_counts, label=label,
                                confidence_level=confidence_level, ci_method=ci_method, n_resamples=n_resamples,
-                               random_state=random_state)
+                               random_state=random_state,
+                               item_clusters=cluster_codes(data, clusters, "cross-group alpha"))
 
 
 def _cross_alpha_arrays(
@@ -326,6 +352,7 @@ def _cross_alpha_arrays(
     ci_method: str,
     n_resamples: int,
     random_state: Any,
+    item_clusters: np.ndarray | None = None,
 ) -> AgreementResult:
     scale = data.scale
     if all_counts is not None:
@@ -354,7 +381,8 @@ def _cross_alpha_arrays(
 
     interval = bootstrap_interval(statistic, keep.size, estimate, ci_method="none" if ci_method == "analytic"
                                   else ci_method, confidence_level=confidence_level, n_resamples=n_resamples,
-                                  random_state=random_state, clusters=None)
+                                  random_state=random_state,
+                                  clusters=None if item_clusters is None else item_clusters[keep])
     d_o, d_e = kernel.disagreements()
     n_raters = len(np.unique(data.rater_codes))
     return finish(statistic="krippendorff_alpha", method=f"cross-group krippendorff_alpha[{level}]: {label}",
@@ -377,6 +405,7 @@ def by_group(
     ci_method: str = "bootstrap-percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
+    clusters: str | None = None,
 ) -> AgreementTable:
     """Krippendorff's alpha broken down by method pair, by a segment column, or by human disagreement.
 
@@ -396,6 +425,8 @@ def by_group(
     ci_method : {"bootstrap-percentile", "bootstrap-bca", "none"}
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
+    clusters : str, optional
+        Item-level column (e.g. a conversation id) resampled whole by the bootstrap of every group.
 
     Returns
     -------
@@ -416,9 +447,10 @@ def by_group(
     ['human–human', 'human–llm_judge']
     """
     lvl = default_level(judgments) if level == "auto" else level
+    _check_clusters(judgments, clusters, "bootstrap-percentile", "by_group")  # by_group always bootstraps
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     kwargs = {"confidence_level": confidence_level, "ci_method": ci_method, "n_resamples": n_resamples,
-              "random_state": rng}
+              "random_state": rng, "clusters": clusters}
     if by == "method_pair":
         table = _method_pairs(judgments, lvl, kwargs)
         keys: tuple[str, ...] = ("group",)
@@ -515,6 +547,7 @@ def summary(
     ci_method: Literal["bootstrap-bca", "bootstrap-percentile", "analytic", "none"] = "analytic",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
+    clusters: str | None = None,
 ) -> AgreementTable:
     """The agreement statistics that suit the scale, in one tidy table.
 
@@ -533,6 +566,8 @@ def summary(
         alpha and W (which have none).
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
+    clusters : str, optional
+        Item-level column (e.g. a conversation id) resampled whole; needs a bootstrap ``ci_method``.
 
     Returns
     -------
@@ -551,10 +586,11 @@ def summary(
     ['percent_agreement', 'krippendorff_alpha', 'fleiss_kappa', 'gwet_ac1', 'brennan_prediger', 'cohen_kappa']
     """
     sub = select(judgments, raters, methods)
+    _check_clusters(sub, clusters, ci_method, "summary")
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     boot = {"confidence_level": confidence_level, "n_resamples": n_resamples, "random_state": rng,
-            "ci_method": "bootstrap-percentile" if ci_method == "analytic" else ci_method}
-    plain: dict[str, Any] = {"confidence_level": confidence_level, "ci_method": ci_method}
+            "ci_method": "bootstrap-percentile" if ci_method == "analytic" else ci_method, "clusters": clusters}
+    plain: dict[str, Any] = {"confidence_level": confidence_level, "ci_method": ci_method, "clusters": clusters}
     if ci_method.startswith("bootstrap"):
         plain.update(n_resamples=n_resamples, random_state=rng)
     calls: list[Callable[[], AgreementResult]] = []

@@ -21,6 +21,9 @@ def agreement_command(
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
     n_resamples: int = typer.Option(500, "--n-resamples", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap."),
+    clusters: str | None = typer.Option(
+        None, "--clusters", help="Item-level column (e.g. conversation id, kept with --segments) resampled whole "
+                                 "by the bootstrap; needs a bootstrap --ci-method."),
     pairwise: bool = typer.Option(False, "--pairwise", help="Also print the rater x rater alpha matrix."),
     json_output: bool = typer.Option(False, "--json", help="Print the tables as JSON."),
 ) -> None:
@@ -33,7 +36,7 @@ def agreement_command(
 
     selection = {"raters": split(raters), "methods": split(methods)}
     options = {"confidence_level": confidence_level, "ci_method": ci_method, "n_resamples": n_resamples,
-               "random_state": seed}
+               "random_state": seed, "clusters": clusters}
     with progress("agreement") as update:
         update("summary")
         table = agreement.summary(judgments, **selection, **options).to_frame()
@@ -46,7 +49,7 @@ def agreement_command(
         matrix = None
         if pairwise:
             update("pairwise")
-            boot = {**options, "ci_method": "none"}
+            boot = {**options, "ci_method": "none", "clusters": None}
             matrix = agreement.pairwise(sub, **boot).matrix()
     if json_output:
         payload = {"scale": judgments.scale.describe(), "summary": table.to_dict(orient="records")}
