@@ -37,6 +37,7 @@ from alignlab.alignment import (
     williams_test,
 )
 from alignlab.alignment.calibration import calibration_arrays
+from alignlab.alignment.significance import _grouped_generic, _GroupedPairs, _zscore, perm_both
 
 DATA = Path(__file__).resolve().parent / "data" / "alignment"
 
@@ -63,16 +64,19 @@ def _expand(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # kernels: every resample equals scipy on the re-expanded data (reference)
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("n", "discrete", "block"), [(60, False, 7), (300, True, 19), (400, False, 23),
-                                                      (250, True, None)])
-def test_weighted_rank_kernels_equal_scipy_on_resamples(n: int, discrete: bool, block: int | None) -> None:
+@pytest.mark.parametrize(("n", "discrete", "swap"), [(60, False, False), (300, True, False), (400, False, True),
+                                                     (250, True, True)])
+def test_weighted_rank_kernels_equal_scipy_on_resamples(n: int, discrete: bool, swap: bool) -> None:
     rng = np.random.default_rng(n)
     x = rng.normal(size=n)
     y = 0.6 * x + rng.normal(size=n)
-    if discrete:
+    if discrete:  # x with more distinct values than y; swap=True puts the tree over x's bits
         x, y = np.round(x * 2), np.round(y)
+    if swap:
+        x, y = y, x
     w = rng.multinomial(n, np.full(n, 1 / n), size=4).astype(float)
-    counts = KendallKernel(x, y, block_size=block).counts(w)
+    w[0] = 1.0  # the full sample (all weights 1)
+    counts = KendallKernel(x, y).counts(w)
     for r in range(4):
         xe, ye = _expand(x, w[r]), _expand(y, w[r])
         # reference: scipy.stats on the resample itself
@@ -85,6 +89,25 @@ def test_weighted_rank_kernels_equal_scipy_on_resamples(n: int, discrete: bool, 
         iu = np.triu_indices(len(xe), 1)
         agree = np.sign(xe[:, None] - xe[None])[iu] == np.sign(ye[:, None] - ye[None])[iu]
         assert KendallKernel.acc_eq(counts)[r] == pytest.approx(agree.mean(), abs=1e-12)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_kendall_kernel_float_and_int64_paths(discrete: bool) -> None:
+    # S = sum_{i<j} w_i w_j sign(dx) sign(dy) is quadratic in w: the float64 path (non-integer weights) and
+    # the int64 path (weights too large for int32 partial sums) must scale the int32 result exactly
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=300), rng.normal(size=300)
+    if discrete:
+        x, y = np.round(x * 3), np.round(y * 2)
+    w = rng.multinomial(300, np.full(300, 1 / 300), size=3).astype(float)
+    kernel = KendallKernel(x, y)
+    base = kernel.counts(w)["S"]
+    # reference: brute-force pair sum
+    sign = np.sign(x[:, None] - x[None]) * np.sign(y[:, None] - y[None])
+    brute = np.einsum("bi,ij,bj->b", w, np.triu(sign, 1), w)
+    np.testing.assert_allclose(base, brute, atol=1e-9)
+    np.testing.assert_allclose(kernel.counts(w * 0.37)["S"], base * 0.37**2, rtol=1e-12)
+    np.testing.assert_array_equal(kernel.counts(w * 40_000)["S"], base * 40_000**2)
 
 
 def test_rows_statistic_equals_scipy_with_missing_cells() -> None:
@@ -272,6 +295,32 @@ def test_correlate_consensus_frame_and_errors(hanna_official) -> None:
 # ------------------------------------------------------------------------------------------------
 # compare_judges
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("statistic", ["kendall_b", "acc_eq", "pairwise_accuracy"])
+def test_perm_both_grouped_pairs_equal_the_recomputed_statistic(statistic: str) -> None:
+    # reference: the generic path re-computes the item-grouped statistic on every permuted array; the
+    # all-permutations quadratic-form evaluator must give the same deltas (ties and missing cells included)
+    rng = np.random.default_rng(11)
+    n_sys, n_groups = 6, 40
+    system = np.tile(np.arange(n_sys), n_groups)
+    group = np.repeat(np.arange(n_groups), n_sys)
+    keep = rng.random(system.size) < 0.85
+    system, group = system[keep], group[keep]
+    m1, m2, h = (np.round(rng.normal(size=system.size)) for _ in range(3))
+    z1, z2 = _zscore(m1), _zscore(m2)
+    swap = rng.random((60, system.size)) < 0.5
+    swap[0] = False
+    fast = _GroupedPairs(statistic, system, group, n_sys, n_groups).deltas(z1, z2, h, swap)
+    slow = _grouped_generic(statistic, system, group, n_sys, n_groups).deltas(z1, z2, h, swap)
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+    assert np.isfinite(fast).all() and np.ptp(fast) > 0
+    # and through perm_both: the same p-value with the same seed
+    p_fast = perm_both(m1, m2, h, _GroupedPairs(statistic, system, group, n_sys, n_groups), n_permutations=99,
+                       rng=np.random.default_rng(1), batch=33)
+    p_slow = perm_both(m1, m2, h, _grouped_generic(statistic, system, group, n_sys, n_groups), n_permutations=99,
+                       rng=np.random.default_rng(1), batch=33)
+    assert p_fast == pytest.approx(p_slow, abs=1e-12)
+
+
 def test_williams_test_reference_value() -> None:
     # reference: Steiger (1980) eq. 6 worked by hand for r13 = .5, r23 = .3, r12 = .4, n = 100:
     # K = 1 - .16 - .25 - .09 + 2*.4*.5*.3 = .62; denominator = 2*.62*99/97 + (.8^2/4)*.6^3 = 1.30013;

@@ -6,13 +6,18 @@ copies of each unit a resample holds, so
 
 * Spearman: the mid-rank of a tie group is ``(weight before the group) + (weight of the group + 1) / 2``,
   a cumulative sum over the (fixed) sorted tie groups; then a weighted Pearson of the ranks.
-* Kendall: the numerator ``S = C - D`` is the quadratic form ``1/2 w' K w`` with ``K_ij = sign(dx) sign(dy)``.
-  Units are cut into blocks of consecutive distinct values (a tie group is never split) in x and in y.
-  Pairs in different x-blocks *and* different y-blocks have ``K`` fixed by the block order, so they are
-  counted from a small 2-D block histogram with 2-D cumulative sums; pairs sharing an x-block, and pairs
-  sharing a y-block but not an x-block, are exact small dense quadratic forms (one matrix product per
-  block). A block that is a single tie group contributes nothing, so discrete scores (1-5 ratings) reduce
-  to the contingency-table case. Cost per resample is ``O(n sqrt(n))`` flops in BLAS, memory ``O(b n)``.
+* Kendall: ``S = C - D`` is counted by a wavelet tree over the bits of the y codes (Kendall's pairs are
+  split by the first bit at which their y codes differ). Units are sorted once by (x ascending, y
+  descending); at tree level ``l`` they are stably ordered by the top ``l`` bits of y (a fixed
+  permutation of the previous level), so units sharing those bits form contiguous segments in x order.
+  A pair first split at level ``l`` is concordant when the earlier unit has bit 0, discordant when it has
+  bit 1, so ``S_l = sum_{k: bit 1} w_k (2 P_k + w_k - T_s)`` with ``P_k`` the weight before ``k`` in its
+  segment and ``T_s`` the segment's weight: one gather, one cumulative sum and one dot product per level,
+  ``O(b n log n)`` in contiguous numpy passes, no BLAS. The segment terms depend only on per-y-code
+  weights and are summed up the tree. Sorting x ties by descending y makes every pair tied in x (and not
+  in y) count as discordant, which ``n1 - n3`` adds back. Integer multiplicities (bootstrap counts,
+  jackknife 0/1) run in int32 (exact: partial dot products are summed in int64 every 256 units), other
+  weights in float64. Rows are processed a few at a time so the working arrays stay in the L2 cache.
 
 Copies of one unit are tied in both x and y, which is what the pair counts with multiplicities give.
 """
@@ -21,7 +26,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -84,56 +88,25 @@ def weighted_spearman(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray
     return weighted_pearson(weighted_midranks(cx, gx, w), weighted_midranks(cy, gy, w), w)
 
 
-def _blocks(codes: np.ndarray, n_groups: int, target: int) -> np.ndarray:
-    """Block id per tie group: consecutive groups merged while the block holds <= ``target`` units;
-    a tie group larger than ``target`` is a block of its own. Returns the block of each group."""
-    sizes = np.bincount(codes, minlength=n_groups)
-    block = np.empty(n_groups, dtype=np.int64)
-    current, filled = 0, 0
-    # a loop over distinct values (not rows); cheap next to the per-resample work
-    for g, size in enumerate(sizes.tolist()):
-        if filled and filled + size > target:
-            current += 1
-            filled = 0
-        block[g] = current
-        filled += size
-    return block
+_CHUNK = 256  # units per int32 partial dot product (exactness bound checked per batch)
+_CACHE_ELEMENTS = 1 << 18  # elements per working array (1 MB in int32): rows per pass = this // n
 
 
-@dataclass
-class _Quadratic:
-    """Blocks of units whose pairs are counted exactly: padded members and their K matrices."""
-
-    members: np.ndarray  # (n_blocks, m) unit index, -1 = padding
-    kernel: np.ndarray  # (n_blocks, m, m) int8 K restricted to the block (0 on padding)
+def _run_ends(keys: np.ndarray) -> np.ndarray:
+    """Last position of each run of equal consecutive keys."""
+    return np.flatnonzero(np.r_[keys[1:] != keys[:-1], True]) if len(keys) else np.zeros(0, dtype=np.int64)
 
 
-def _quadratic_blocks(units_by_block: list[np.ndarray], x: np.ndarray, y: np.ndarray,
-                      exclude: np.ndarray | None) -> _Quadratic | None:
-    blocks = [u for u in units_by_block if len(u) > 1]
-    if not blocks:
-        return None
-    m = max(len(u) for u in blocks)
-    members = np.full((len(blocks), m), -1, dtype=np.int64)
-    kernel = np.zeros((len(blocks), m, m), dtype=np.int8)
-    for k, u in enumerate(blocks):  # one small dense block at a time keeps the temporaries O(m^2)
-        members[k, : len(u)] = u
-        block = np.sign(x[u][:, None] - x[u][None, :]) * np.sign(y[u][:, None] - y[u][None, :])
-        if exclude is not None:  # drop pairs that share an ``exclude`` block (counted elsewhere)
-            block *= exclude[u][:, None] != exclude[u][None, :]
-        kernel[k, : len(u), : len(u)] = block
-    return _Quadratic(members, kernel)
+def _group_weights(cumulative: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Weights of consecutive groups (float) from an inclusive cumulative sum at their last positions."""
+    at_ends = cumulative[:, ends].astype(float)
+    at_ends[:, 1:] -= at_ends[:, :-1].copy()
+    return at_ends
 
 
-def _tied_pairs(codes: np.ndarray | None, n_groups: int, w: np.ndarray) -> np.ndarray:
-    """``sum_g W_g (W_g - 1) / 2`` per row, ``W_g`` the weight of tie group g (``codes=None``: no ties)."""
-    if codes is None:
-        group_weight = w
-    else:
-        b = w.shape[0]
-        flat = (codes[None, :] + np.arange(b, dtype=np.int64)[:, None] * n_groups).ravel()
-        group_weight = np.bincount(flat, weights=w.ravel(), minlength=b * n_groups).reshape(b, n_groups)
-    return ((group_weight * group_weight).sum(axis=1) - w.sum(axis=1)) / 2.0
+def _tied(group_weight: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``sum_g W_g (W_g - 1) / 2``: pairs tied within groups of the given weights."""
+    return (np.einsum("ij,ij->i", group_weight, group_weight) - total) / 2.0
 
 
 class KendallKernel:
@@ -144,75 +117,135 @@ class KendallKernel:
     present, for tau-c). :meth:`tau_b`, :meth:`tau_c` and :meth:`acc_eq` turn them into statistics.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, block_size: int | None = None) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         self.n = n = len(x)
-        self.cx, self.gx = dense_codes(x)
-        self.cy, self.gy = dense_codes(y)
-        self.cxy, self.gxy = dense_codes(self.cx * np.int64(self.gy) + self.cy)
-        target = block_size or max(16, int(2.5 * np.sqrt(max(n, 1))))  # measured optimum 2-3 sqrt(n)
-        bx = _blocks(self.cx, self.gx, target)[self.cx]
-        by = _blocks(self.cy, self.gy, target)[self.cy]
-        self.bx, self.by = bx, by
-        self.n_bx, self.n_by = int(bx.max()) + 1 if n else 0, int(by.max()) + 1 if n else 0
-        # multi-valued blocks only: a block that is one tie group has K = 0 inside
-        order_x = np.argsort(bx, kind="stable")
-        split_x = np.split(order_x, np.flatnonzero(np.diff(bx[order_x])) + 1) if n else []
-        multi_x = [u for u in split_x if len(np.unique(self.cx[u])) > 1]
-        order_y = np.argsort(by, kind="stable")
-        split_y = np.split(order_y, np.flatnonzero(np.diff(by[order_y])) + 1) if n else []
-        multi_y = [u for u in split_y if len(np.unique(self.cy[u])) > 1]
-        self._same_x = _quadratic_blocks(multi_x, x, y, None)
-        self._same_y = _quadratic_blocks(multi_y, x, y, bx)
-        self._cell = bx * np.int64(self.n_by) + by
+        cx, gx = dense_codes(x)
+        cy, gy = dense_codes(y)
+        # S is symmetric in x and y: the tree runs over the bits of the axis with fewer distinct values
+        self.swapped = gx < gy
+        cu, gu, cv, gv = (cy, gy, cx, gx) if self.swapped else (cx, gx, cy, gy)
+        self.gu, self.gv = gu, gv
+        self.n_pad = n_pad = -(-max(n, 1) // _CHUNK) * _CHUNK
+        order = np.lexsort((-cv, cu))  # u ascending, ties in u by v descending
+        su, sv = cu[order], cv[order]
+        self.u_ends = _run_ends(su)
+        self.uv_ends = _run_ends(su * np.int64(gv) + sv)
+        self.levels = int(np.ceil(np.log2(gv))) if gv > 1 else 0
+        self.takes = [order]  # level 0: from the input order; level l: from level l - 1's order
+        self.bits = []
+        code = sv
+        for level in range(self.levels):
+            shift = self.levels - 1 - level
+            bits = np.zeros(n_pad, dtype=np.int16)
+            bits[:n] = (code >> shift) & 1
+            self.bits.append(bits)
+            if level < self.levels - 1:
+                step = np.argsort(code >> shift, kind="stable")
+                self.takes.append(step)
+                code = code[step]
+        self.guv = len(self.uv_ends)
+        self.by_v = np.argsort(cv, kind="stable")
+        self.v_ends = _run_ends(cv[self.by_v])
+        self.popcount = np.zeros(n)  # number of 1 bits of each unit's v code (input order)
+        for bit in range(self.levels):
+            self.popcount += (cv >> bit) & 1
 
     def counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
         w = np.atleast_2d(np.asarray(w, dtype=float))
         workers = min(os.cpu_count() or 1, 4, w.shape[0])
         if workers < 2 or w.size < 200_000:
-            with threadpool_limits(1):
-                return self._counts(w)
-        # rows are independent: split them over threads (numpy and BLAS release the GIL); BLAS itself
-        # single-threaded, since small multi-threaded products oversubscribe the cores
+            return self._counts(w)
+        # rows are independent: split them over threads (numpy releases the GIL in these passes)
         chunks = np.array_split(w, workers)
         with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(self._counts, chunks))
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def _counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
-        b = w.shape[0]
-        total = w.sum(axis=1)
-        # pairs among N units with multiplicities: copies of a unit are tied in x and y
-        n0 = total * (total - 1) / 2
-        n1 = _tied_pairs(None if self.gx == self.n else self.cx, self.gx, w)
-        n2 = _tied_pairs(None if self.gy == self.n else self.cy, self.gy, w)
-        n3 = _tied_pairs(None if self.gxy == self.n else self.cxy, self.gxy, w)
-        present = w > 0
-        m = np.minimum(self._distinct(self.cx, self.gx, present), self._distinct(self.cy, self.gy, present))
-        # cross-block pairs from the 2-D block histogram
-        size = self.n_bx * self.n_by
-        flat = (self._cell[None, :] + np.arange(b, dtype=np.int64)[:, None] * size).ravel()
-        hist = np.bincount(flat, weights=w.ravel(), minlength=b * size).reshape(b, self.n_bx, self.n_by)
-        # suffix[p, q] = sum over p' > p; above = p' > p and q' > q; below = p' > p and q' < q
-        suffix = np.cumsum(hist[:, ::-1, :], axis=1)[:, ::-1, :] - hist
-        row_total = suffix.sum(axis=2, keepdims=True)
-        at_or_below = np.cumsum(suffix, axis=2)
-        below = at_or_below - suffix
-        above = row_total - at_or_below
-        s = (hist * (above - below)).sum(axis=(1, 2))
-        for quad in (self._same_x, self._same_y):
-            if quad is not None:
-                s = s + _quadratic_sum(quad, w) / 2.0
-        return {"S": s, "n0": n0, "n1": n1, "n2": n2, "n3": n3, "N": total, "m": m.astype(float)}
+        rows = max(1, _CACHE_ELEMENTS // self.n_pad)
+        parts = [self._counts_rows(w[start:start + rows]) for start in range(0, w.shape[0], rows)]
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
-    def _distinct(self, codes: np.ndarray, n_groups: int, present: np.ndarray) -> np.ndarray:
-        if n_groups == self.n:
-            return present.sum(axis=1)
-        b = present.shape[0]
-        flat = (codes[None, :] + np.arange(b, dtype=np.int64)[:, None] * n_groups).ravel()
-        hits = np.bincount(flat, weights=present.ravel(), minlength=b * n_groups).reshape(b, n_groups)
-        return (hits > 0).sum(axis=1)
+    @staticmethod
+    def _dtypes(w: np.ndarray, total: np.ndarray) -> tuple[type, type]:
+        """(weights, cumulative sums): int16/int32 for small integer multiplicities (half the memory
+        traffic of the gathers; exact while the int32 partial dot products cannot overflow), int64 for
+        other integers, float64 for non-integer weights."""
+        if not np.array_equal(w, np.floor(w)) or (w < 0).any():
+            return np.float64, np.float64
+        largest = float(w.max(initial=0.0))
+        if largest < 2**15 and largest * float(total.max(initial=0.0)) * _CHUNK < 2**31:
+            return np.int16, np.int32
+        return np.int64, np.int64
+
+    def _counts_rows(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        b, n = w.shape[0], self.n
+        total = w.sum(axis=1)
+        dtype, cum_dtype = self._dtypes(w, total)
+        exact = dtype is not np.float64
+        wk = w.astype(dtype)
+        level_w = [np.zeros((b, self.n_pad), dtype=dtype), np.zeros((b, self.n_pad), dtype=dtype)]
+        bits = self.bits if dtype is np.int16 else [level_bits.astype(dtype) for level_bits in self.bits]
+        cumulative = np.empty((b, self.n_pad), dtype=cum_dtype)
+        ones = np.empty((b, self.n_pad), dtype=dtype)
+        s = np.zeros(b, dtype=np.int64 if exact else float)
+        np.take(wk, self.takes[0], axis=1, out=level_w[0][:, :n])
+        np.cumsum(level_w[0], axis=1, dtype=cum_dtype, out=cumulative)
+        # ties: a tie-free axis needs no group sums (its groups are the units)
+        units_tied = (np.einsum("ij,ij->i", w, w) - total) / 2.0
+        present = None
+        if self.gu < n:  # u groups and (u, v) groups are contiguous in the level-0 order
+            u_weight = _group_weights(cumulative, self.u_ends)
+            n_u, present_u = _tied(u_weight, total), (u_weight > 0).sum(axis=1)
+        else:
+            present = present_u = (w > 0).sum(axis=1)
+            n_u = units_tied
+        n3 = _tied(_group_weights(cumulative, self.uv_ends), total) if self.guv < n else units_tied
+        for level in range(self.levels):
+            current = level_w[level % 2]
+            if level:
+                np.take(level_w[(level - 1) % 2][:, :n], self.takes[level], axis=1, out=current[:, :n])
+                np.cumsum(current, axis=1, dtype=cum_dtype, out=cumulative)
+            np.multiply(current, bits[level], out=ones)
+            # sum over bit-1 units of w_k * (inclusive weight up to k); the rest of 2 P_k + w_k - T_s below
+            if dtype is np.int16:  # partial sums of _CHUNK products fit in int32 (bound checked)
+                dot = np.einsum("ijk,ijk->ij", ones.reshape(b, -1, _CHUNK),
+                                cumulative.reshape(b, -1, _CHUNK)).sum(axis=1, dtype=np.int64)
+            else:
+                dot = np.einsum("ij,ij->i", ones, cumulative)
+            s += 2 * dot
+        # sum_k w_k^2 (number of 1 bits of v_k): the w_k^2 terms of the levels where k has bit 1
+        squares = np.einsum("ij,ij,j->i", w, w, self.popcount)
+        s -= np.rint(squares).astype(np.int64) if exact else squares
+        # per-v-code weights: tied pairs in v and the segment terms, summed up the tree
+        v_sorted = np.take(wk, self.by_v, axis=1)
+        if self.gv < n:
+            code_weight = np.cumsum(v_sorted, axis=1, dtype=np.int64 if exact else float)[:, self.v_ends]
+            code_weight[:, 1:] -= code_weight[:, :-1].copy()
+            n_v = _tied(code_weight.astype(float), total)
+            present_v = (code_weight > 0).sum(axis=1)
+        else:
+            code_weight = v_sorted.astype(np.int64) if exact else v_sorted
+            n_v = units_tied
+            present_v = (w > 0).sum(axis=1) if present is None else present
+        if self.levels:
+            nodes = np.zeros((b, 1 << self.levels), dtype=code_weight.dtype)
+            nodes[:, : code_weight.shape[1]] = code_weight
+            for _ in range(self.levels):
+                right = nodes[:, 1::2]
+                parent = nodes[:, 0::2] + right
+                both_ends = np.cumsum(parent, axis=1)  # exclusive start + inclusive end = 2 end - weight
+                both_ends *= 2
+                both_ends -= parent
+                s -= np.einsum("ij,ij->i", right, both_ends)
+                nodes = parent
+        # ties in u were ordered by descending v: each such pair was counted as discordant
+        s = s.astype(float) + (n_u - n3)
+        m = np.minimum(present_u, present_v).astype(float)
+        n1, n2 = (n_v, n_u) if self.swapped else (n_u, n_v)
+        return {"S": s, "n0": total * (total - 1) / 2, "n1": n1, "n2": n2, "n3": n3, "N": total, "m": m}
 
     @staticmethod
     def tau_b(c: dict[str, np.ndarray]) -> np.ndarray:
@@ -232,16 +265,3 @@ class KendallKernel:
         concordant = (c["S"] + untied) / 2.0
         with np.errstate(invalid="ignore", divide="ignore"):
             return (concordant + c["n3"]) / c["n0"]
-
-
-def _quadratic_sum(quad: _Quadratic, w: np.ndarray) -> np.ndarray:
-    """``sum_blocks w_B' K_B w_B`` for every row of ``w`` (one matrix product per block)."""
-    # float32 products are exact here (integer weights, K in {-1, 0, 1}, sums far below 2**24) and
-    # twice as fast; the final dot product is accumulated in float64
-    padded = np.concatenate([w, np.zeros((w.shape[0], 1))], axis=1).astype(np.float32)
-    out = np.zeros(w.shape[0])
-    members = np.where(quad.members >= 0, quad.members, w.shape[1])
-    for k in range(members.shape[0]):
-        wb = padded[:, members[k]]
-        out += np.einsum("bi,bi->b", (wb @ quad.kernel[k].astype(np.float32)).astype(float), wb)
-    return out
