@@ -17,7 +17,14 @@ from scipy import stats
 
 import alignlab
 from alignlab import InvalidParameterError, Scale, load_judgments
-from alignlab._array.alignment_rank import KendallKernel, weighted_pearson, weighted_spearman
+from alignlab._array.alignment_rank import (
+    KendallKernel,
+    SpearmanKernel,
+    dense_codes,
+    weighted_midranks,
+    weighted_pearson,
+    weighted_spearman,
+)
 from alignlab._array.alignment_rows import rows_statistic
 from alignlab.alignment import (
     Recalibrator,
@@ -108,6 +115,21 @@ def test_kendall_kernel_float_and_int64_paths(discrete: bool) -> None:
     np.testing.assert_allclose(base, brute, atol=1e-9)
     np.testing.assert_allclose(kernel.counts(w * 0.37)["S"], base * 0.37**2, rtol=1e-12)
     np.testing.assert_array_equal(kernel.counts(w * 40_000)["S"], base * 40_000**2)
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_spearman_kernel_non_integer_weights(discrete: bool) -> None:
+    # non-integer weights take the float64 path; reference: weighted Pearson of the weighted mid-ranks
+    # (before + (W_g + 1) / 2) computed group by group with bincount
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=200), rng.normal(size=200)
+    if discrete:
+        x, y = np.round(x * 2), np.round(y)
+    w = rng.gamma(2.0, size=(3, 200))
+    cx, gx = dense_codes(x)
+    cy, gy = dense_codes(y)
+    expected = weighted_pearson(weighted_midranks(cx, gx, w), weighted_midranks(cy, gy, w), w)
+    np.testing.assert_allclose(SpearmanKernel(x, y)(w), expected, rtol=0, atol=1e-12)
 
 
 def test_rows_statistic_equals_scipy_with_missing_cells() -> None:

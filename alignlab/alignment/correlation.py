@@ -12,9 +12,8 @@ from scipy import stats
 
 from alignlab._array.alignment_rank import (
     KendallKernel,
-    dense_codes,
+    SpearmanKernel,
     parallel_rows,
-    weighted_midranks,
     weighted_pearson,
 )
 from alignlab._array.alignment_rows import rows_statistic, tie_sweep
@@ -60,12 +59,8 @@ def _item_statistic(paired: Paired, statistic: str, epsilon: float | None) -> Ca
     x, y = paired.a, paired.b
     if statistic == "pearson":
         return lambda w: parallel_rows(lambda rows: weighted_pearson(x, y, rows), w)
-    if statistic == "spearman":  # sort once: tie-group codes are reused by every resample
-        cx, gx = dense_codes(x)
-        cy, gy = dense_codes(y)
-
-        def spearman(w: np.ndarray) -> np.ndarray:
-            return weighted_pearson(weighted_midranks(cx, gx, w), weighted_midranks(cy, gy, w), w)
+    if statistic == "spearman":  # sort once: every resample re-ranks by cumulative sums in sorted order
+        spearman = SpearmanKernel(x, y)
         return lambda w: parallel_rows(spearman, w)
     if statistic in ("kendall_b", "kendall_c") or (statistic == "acc_eq" and epsilon == 0):
         kernel = KendallKernel(x, y)
