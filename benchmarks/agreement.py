@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from benchmarks._common import peak_memory_python, run_isolated, timed, write_section
 
@@ -63,47 +64,50 @@ def main() -> None:
 
     rows: list[dict[str, object]] = []
 
-    # 1. 100 raters x 100,000 items, 4 categories, 30% missing -------------------------------------
-    data = reliability(100, 100_000, 4, 0.30, seed=0)
-    scale = alignlab.Scale.ordinal([1, 2, 3, 4])
-    n_judgments = int((~np.isnan(data)).sum())
-    load_times = []
-    for level in ("nominal", "interval", "ordinal"):
-        ref_s, ref = timed_cpu(lambda level=level: krippendorff.alpha(reliability_data=data, level_of_measurement=level))
-        # first call on a freshly loaded table: every view alignlab derives for the statistic (codes,
-        # counts, repeat check) is built inside the timing, except what load_judgments itself computed
-        # while validating (the id and label codes it keeps as the table's cached views)
-        load_s, j = timed_cpu(lambda: to_judgments(data, scale))
-        load_times.append(load_s)
-        cold_s, ours = timed_cpu(lambda level=level, j=j: ag.krippendorff_alpha(j, level=level, ci_method="none"))
-        warm_s, _ = timed_cpu(lambda level=level, j=j: ag.krippendorff_alpha(j, level=level, ci_method="none"),
-                          repeat=2)
-        for label, ours_s in (("first call on a freshly loaded table", cold_s), ("repeat call", warm_s)):
-            rows.append({"case": f"alpha {level}, 100 raters x 100,000 items, 30% missing ({n_judgments:,} "
-                                 f"judgments), {label}",
-                         "alignlab_s": ours_s, "reference": "krippendorff", "reference_s": ref_s,
-                         "speedup": ref_s / ours_s, "abs_diff": abs(ours.estimate - ref), "clock": "CPU"})
-        del j
-    load_s = min(load_times)
+    # head-to-head rows: one BLAS thread for both libraries (CPU time of a spinning BLAS pool on a
+    # shared machine is not work; numpy's small matrix-vector products gain nothing from threads)
+    with threadpool_limits(1):
+        # 1. 100 raters x 100,000 items, 4 categories, 30% missing -------------------------------------
+        data = reliability(100, 100_000, 4, 0.30, seed=0)
+        scale = alignlab.Scale.ordinal([1, 2, 3, 4])
+        n_judgments = int((~np.isnan(data)).sum())
+        load_times = []
+        for level in ("nominal", "interval", "ordinal"):
+            ref_s, ref = timed_cpu(lambda level=level: krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+            # first call on a freshly loaded table: every view alignlab derives for the statistic (codes,
+            # counts, repeat check) is built inside the timing, except what load_judgments itself computed
+            # while validating (the id and label codes it keeps as the table's cached views)
+            load_s, j = timed_cpu(lambda: to_judgments(data, scale))
+            load_times.append(load_s)
+            cold_s, ours = timed_cpu(lambda level=level, j=j: ag.krippendorff_alpha(j, level=level, ci_method="none"))
+            warm_s, _ = timed_cpu(lambda level=level, j=j: ag.krippendorff_alpha(j, level=level, ci_method="none"),
+                              repeat=2)
+            for label, ours_s in (("first call on a freshly loaded table", cold_s), ("repeat call", warm_s)):
+                rows.append({"case": f"alpha {level}, 100 raters x 100,000 items, 30% missing ({n_judgments:,} "
+                                     f"judgments), {label}",
+                             "alignlab_s": ours_s, "reference": "krippendorff", "reference_s": ref_s,
+                             "speedup": ref_s / ours_s, "abs_diff": abs(ours.estimate - ref), "clock": "CPU"})
+            del j
+        load_s = min(load_times)
 
-    # irrCAC on the same matrix (AC1 and Fleiss with Gwet's SE), 20,000 items to keep it in minutes
-    from irrCAC.raw import CAC
+        # irrCAC on the same matrix (AC1 and Fleiss with Gwet's SE), 20,000 items to keep it in minutes
+        from irrCAC.raw import CAC
 
-    small = data[:, :20_000]
-    j_small = to_judgments(small, alignlab.Scale.ordinal([1, 2, 3, 4]))
-    wide = pd.DataFrame(small.T)
-    for name, ours_fn, key in (("gwet_ac1", ag.gwet_ac, "gwet"), ("fleiss_kappa", ag.fleiss_kappa, "fleiss")):
-        def ref_call(key: str = key) -> dict:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cac = CAC(wide, categories=[1.0, 2.0, 3.0, 4.0])
-                return cac.gwet()["est"] if key == "gwet" else cac.fleiss()["est"]
+        small = data[:, :20_000]
+        j_small = to_judgments(small, alignlab.Scale.ordinal([1, 2, 3, 4]))
+        wide = pd.DataFrame(small.T)
+        for name, ours_fn, key in (("gwet_ac1", ag.gwet_ac, "gwet"), ("fleiss_kappa", ag.fleiss_kappa, "fleiss")):
+            def ref_call(key: str = key) -> dict:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    cac = CAC(wide, categories=[1.0, 2.0, 3.0, 4.0])
+                    return cac.gwet()["est"] if key == "gwet" else cac.fleiss()["est"]
 
-        ref_s, ref = timed_cpu(ref_call)
-        ours_s, ours = timed_cpu(lambda ours_fn=ours_fn: ours_fn(j_small), repeat=2)
-        rows.append({"case": f"{name} with analytic SE, 100 raters x 20,000 items, 30% missing",
-                     "alignlab_s": ours_s, "reference": "irrCAC", "reference_s": ref_s, "speedup": ref_s / ours_s,
-                     "abs_diff": abs(ours.estimate - ref["coefficient_value"]), "clock": "CPU"})
+            ref_s, ref = timed_cpu(ref_call)
+            ours_s, ours = timed_cpu(lambda ours_fn=ours_fn: ours_fn(j_small), repeat=2)
+            rows.append({"case": f"{name} with analytic SE, 100 raters x 20,000 items, 30% missing",
+                         "alignlab_s": ours_s, "reference": "irrCAC", "reference_s": ref_s, "speedup": ref_s / ours_s,
+                         "abs_diff": abs(ours.estimate - ref["coefficient_value"]), "clock": "CPU"})
 
     # 2. continuous interval alpha ---------------------------------------------------------------
     rng = np.random.default_rng(1)
@@ -156,7 +160,7 @@ def main() -> None:
              "load_judgments computes while validating and keeps on the table; \"repeat call\" reuses the views "
              f"(best of 2). Loading the {n_judgments:,} judgments with validation (load_judgments from a "
              f"DataFrame, not included above) took {load_s:.1f} s of CPU. `abs_diff` is |alignlab - reference| "
-             "(irrCAC rounds to 5 decimals). `clock`: process CPU seconds for the single-threaded head-to-head rows, wall seconds otherwise (the reference's time in an isolated process is wall); the 1-minute load average when the "
+             "(irrCAC rounds to 5 decimals). `clock`: process CPU seconds for the head-to-head rows (both libraries limited to one BLAS thread), wall seconds otherwise (the reference's time in an isolated process is wall); the 1-minute load average when the "
              f"run ended was {os.getloadavg()[0]:.2f} (other jobs share the 2 cores).", "",
              "| case | clock | alignlab (s) | reference | reference (s) | speed-up | abs diff |",
              "|---|---|---|---|---|---|---|"]

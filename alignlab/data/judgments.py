@@ -64,7 +64,7 @@ def _read_source(source: Any) -> pd.DataFrame:
     if isinstance(source, Judgments):
         return source.frame.copy()
     if isinstance(source, pd.DataFrame):
-        return source.copy()
+        return source.copy(deep=False)  # copy-on-write (pandas 3): later edits never reach the caller's frame
     if isinstance(source, str | os.PathLike):
         return _read_path(Path(source))
     if hasattr(source, "to_pandas"):  # polars DataFrame, pyarrow Table / RecordBatch
@@ -716,7 +716,7 @@ def load_judgments(
             frame[column] = frame[column].astype(object)
     method_defaulted = "method" not in frame.columns
     if method_defaulted:
-        frame["method"] = default_method
+        frame["method"] = _constant_text(default_method, len(frame))
         notes.append(f"no method column: every rater taken as method {default_method!r}")
     rows = frame["source_row"].to_numpy()
     bad = np.zeros(len(frame), dtype=bool)  # row-level failures, for on_invalid="drop"
@@ -851,7 +851,7 @@ def load_judgments(
     clean = ~bad
     # integer codes of the ids (hash factorize, missing -> -1), shared by the checks below and kept
     # for the table's cached item/rater codes
-    id_factors = {column: pd.factorize(frame[column]) for column in _ID_COLUMNS}
+    id_factors = {column: _factorize_sorted(frame[column]) for column in _ID_COLUMNS}
     if not method_defaulted:  # a defaulted method column is constant by construction
         _check_constant_within(frame, clean, "rater_id", "method", rows, collector,
                                "rater ids must be unique across methods: rename one of them",
@@ -951,6 +951,17 @@ def load_judgments(
     return judgments
 
 
+def _constant_text(text: str, n_rows: int) -> Any:
+    """A column holding ``text`` on every row, with the dtype pandas gives text (built by pyarrow in
+    one step when that dtype is arrow-backed: assigning the scalar takes ~10x longer on millions of rows)."""
+    dtype = pd.Series([text]).dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        return pd.array(pa.repeat(pa.scalar(text, type=pa.large_string()), n_rows), dtype=dtype)
+    return text
+
+
 def _repeated_pairs(
     item_factor: tuple[np.ndarray, Any], rater_factor: tuple[np.ndarray, Any], positions: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -959,11 +970,14 @@ def _repeated_pairs(
     One integer key per (item, rater) instead of a two-column ``DataFrame.duplicated`` (several
     times faster on millions of rows).
     """
-    n_raters = max(len(rater_factor[1]), 1)
-    key = item_factor[0][positions] * np.int64(n_raters) + rater_factor[0][positions]
-    n_cells = len(item_factor[1]) * n_raters
-    n_items = max(len(item_factor[1]), 1)
-    by_rater = rater_factor[0][positions] * np.int64(n_items) + item_factor[0][positions]
+    n_raters = int(rater_factor[0].max(initial=-1)) + 1
+    n_items = int(item_factor[0].max(initial=-1)) + 1
+    item_codes, rater_codes = item_factor[0], rater_factor[0]
+    if len(positions) != len(item_codes):  # (no gather when every row takes part)
+        item_codes, rater_codes = item_codes[positions], rater_codes[positions]
+    key = item_codes * np.int64(n_raters) + rater_codes
+    n_cells = n_items * n_raters
+    by_rater = rater_codes * np.int64(n_items) + item_codes
     if _strictly_increasing(key) or _strictly_increasing(by_rater):  # tables sorted by item or by rater
         no_repeats = np.zeros(len(key), dtype=bool)
         return no_repeats, no_repeats
@@ -980,18 +994,28 @@ def _strictly_increasing(values: np.ndarray) -> bool:
     return bool(values.size < 2 or (values[1:] > values[:-1]).all())
 
 
+def _factorize_sorted(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(column, sort=True)`` (missing -> -1) by a hash factorisation and a sort of the
+    uniques only; sorted codes also let the repeat check take its O(n) path on sorted tables."""
+    codes, uniques = pd.factorize(column)
+    try:
+        rank, sorted_uniques = pd.factorize(uniques, sort=True)
+    except TypeError:  # ids that cannot be sorted (mixed types are reported by the validation)
+        return codes.astype(np.int64), None
+    rank = np.append(rank.astype(np.int64), np.int64(-1))  # code -1 (missing) stays -1
+    return rank[codes], sorted_uniques
+
+
 def _sorted_factor(factor: tuple[np.ndarray, Any], kept: np.ndarray | None, name: str) -> tuple[np.ndarray, pd.Index]:
-    """Codes and index equal to ``pd.factorize(column, sort=True)`` from a hash factorisation of the
-    (possibly longer) loaded column: sort only the uniques, then index back."""
+    """The table's ``(codes, index)`` from the load-time factorisation, compacted to the rows kept."""
     codes, uniques = factor
     if kept is not None:
         codes = codes[kept]
         used = np.bincount(codes, minlength=len(uniques)) > 0
-        if not used.all():  # rows were dropped: compact the codes to the ids left
+        if not used.all():  # rows were dropped: compact the codes to the ids left (order is kept)
             uniques = uniques[used]
             codes = (np.cumsum(used) - 1)[codes]
-    rank, sorted_uniques = pd.factorize(uniques, sort=True)
-    return rank.astype(np.int64)[codes], pd.Index(sorted_uniques, name=name)
+    return codes, pd.Index(uniques, name=name)
 
 
 def _prime_cached_views(
@@ -1012,15 +1036,11 @@ def _prime_cached_views(
     if len(source_rows) == 0:
         return
     kept = None if len(source_rows) == n_loaded else source_rows  # rows are never reordered
-    try:
-        if any((factor[0][source_rows if kept is not None else slice(None)] < 0).any()
-               for factor in id_factors.values()):
-            return  # pragma: no cover - rows with a missing id are flagged and dropped above
+    usable = all(factor[1] is not None and (factor[0][source_rows if kept is not None else slice(None)] >= 0).all()
+                 for factor in id_factors.values())
+    if usable:  # else (unsortable ids) the properties compute lazily, as before
         judgments.__dict__["_item_factor"] = _sorted_factor(id_factors["item_id"], kept, "item_id")
         judgments.__dict__["_rater_factor"] = _sorted_factor(id_factors["rater_id"], kept, "rater_id")
-    except TypeError:  # pragma: no cover - ids that cannot be sorted fail later, as before
-        judgments.__dict__.pop("_item_factor", None)
-        judgments.__dict__.pop("_rater_factor", None)
     if label_codes is not None:
         codes = label_codes if kept is None else label_codes[kept]
         if (codes >= 0).all():
