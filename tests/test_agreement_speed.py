@@ -97,3 +97,14 @@ def test_alpha_on_a_large_loaded_table_matches_krippendorff() -> None:
         ours = agreement.krippendorff_alpha(j, level=level, ci_method="none").estimate
         reference = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
         assert ours == pytest.approx(reference, abs=1e-9)  # reference: krippendorff 0.9
+
+
+def test_loading_leaves_the_callers_frame_untouched() -> None:
+    # load_judgments copies the input shallowly (copy-on-write): renaming and re-encoding stay local
+    table = pd.DataFrame({"item_id": [1, 1, 2, 2], "rater_id": ["a", "b", "a", "b"], "value": [1.0, 2.0, 2.0, 2.0],
+                          7: ["x", "y", "x", "y"]})
+    before = table.copy(deep=True)
+    j = alignlab.load_judgments(table, scale=Scale.ordinal([1, 2]), segments=[])
+    j.frame.loc[0, "rater_id"] = "zz"
+    pd.testing.assert_frame_equal(table, before)
+    assert list(table.columns) == ["item_id", "rater_id", "value", 7]
