@@ -849,7 +849,7 @@ def load_judgments(
 
     # consistency across rows (only on rows without row-level failures) --------------------------------
     clean = ~bad
-    # integer codes of the ids (hash factorize, missing -> -1), shared by the checks below and kept
+    # sorted integer codes of the ids (missing -> -1), shared by the checks below and kept
     # for the table's cached item/rater codes
     id_factors = {column: _factorize_sorted(frame[column]) for column in _ID_COLUMNS}
     if not method_defaulted:  # a defaulted method column is constant by construction
