@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,3 +130,36 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
         group=group_codes,
         groups=None if groups is None else pd.Index(groups),
     )
+
+
+def has_weights(j: Judgments) -> bool:
+    """Whether the table's ``weight`` column holds anything other than 1."""
+    return "weight" in j.frame.columns and bool((j.frame["weight"].to_numpy(dtype=float) != 1.0).any())
+
+
+def item_weights(j: Judgments, item_ids: Any) -> np.ndarray | None:
+    """Per-item weight for item-level statistics: the mean weight of the item's judgments (all raters).
+
+    None when every weight is 1 (the unweighted code path). An item weight multiplies the item's bootstrap
+    multiplicity, so an integer weight k is the same as the item repeated k times.
+    """
+    if not has_weights(j):
+        return None
+    weights = j.frame["weight"].to_numpy(dtype=float)
+    total = np.bincount(j.item_codes, weights=weights, minlength=j.n_items)
+    count = np.bincount(j.item_codes, minlength=j.n_items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = pd.Series(total / count, index=j.items)
+    return mean.loc[item_ids].to_numpy(dtype=float)
+
+
+def weights_ignored(j: Judgments, function: str, why: str) -> str | None:
+    """Warn (never silently) that ``function`` ignores the table's non-unit ``weight`` column, and why.
+
+    Returns the message for the result's ``warnings`` (None when all weights are 1).
+    """
+    if not has_weights(j):
+        return None
+    message = f"{function} ignored the 'weight' column: {why}"
+    warnings.warn(message, UserWarning, stacklevel=3)
+    return message

@@ -154,7 +154,11 @@ class OnlineAlignmentResult(TableResult):
 
 @dataclass(frozen=True, kw_only=True)
 class PPIResult(EstimateResult):
-    """A prediction-powered estimate; ``lam`` is the power-tuning weight (0 classical, 1 PPI)."""
+    """A prediction-powered estimate; ``lam`` is the power-tuning weight (0 classical, 1 PPI).
+
+    For an A/B ``contrast`` the estimate is ``target(A) - target(B)``; ``lam_b`` is system B's lambda when
+    the two systems are independent (NaN when paired: one lambda for the per-input differences).
+    """
 
     statistic: ClassVar[str] = "ppi"
 
@@ -166,6 +170,8 @@ class PPIResult(EstimateResult):
     classical_ci_high: float = math.nan
     effective_n: float = math.nan
     target: str = "mean"
+    contrast: str = ""  # "A - B" for an A/B difference
+    lam_b: float = math.nan  # lambda of system B (independent-systems contrast)
 
 
 @dataclass(frozen=True, kw_only=True)

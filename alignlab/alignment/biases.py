@@ -11,9 +11,17 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.weightstats import DescrStatsW
 
 from alignlab._params import CONFIDENCE_LEVEL, Interval, validate_params
-from alignlab.alignment._data import numeric_values, per_item_scores, resolve
+from alignlab.alignment._data import (
+    has_weights,
+    item_weights,
+    numeric_values,
+    per_item_scores,
+    resolve,
+    weights_ignored,
+)
 from alignlab.alignment._results import BiasResult
 from alignlab.data.judgments import Judgments
 
@@ -47,6 +55,19 @@ def _mean_row(bias: str, values: np.ndarray, level: float, expected: float, deta
     est = float(values.mean())
     return {"bias": bias, "estimate": est, "ci_low": est - t * se, "ci_high": est + t * se, "n": n,
             "expected": expected, "ci_method": "t", "detail": detail}
+
+
+def _weighted_mean_row(bias: str, values: np.ndarray, weights: np.ndarray, level: float, expected: float,
+                       detail: str) -> dict[str, Any]:
+    """Weighted mean with a t interval, weights as frequencies (statsmodels DescrStatsW): an integer weight
+    k gives the interval of the item repeated k times."""
+    n = int(values.size)
+    if n < 2 or weights.sum() <= 1:
+        return _mean_row(bias, values, level, expected, detail)
+    described = DescrStatsW(values, weights=weights, ddof=1)
+    low, high = described.tconfint_mean(alpha=1 - level)
+    return {"bias": bias, "estimate": float(described.mean), "ci_low": float(low), "ci_high": float(high), "n": n,
+            "expected": expected, "ci_method": "t(weighted, frequency weights)", "detail": detail}
 
 
 def _diff_row(bias: str, a: np.ndarray, b: np.ndarray, level: float, detail: str) -> dict[str, Any]:
@@ -152,6 +173,15 @@ def judge_biases(
     js, hs = judge_scores.loc[common].to_numpy(float), human_scores.loc[common].to_numpy(float)
     rows: list[dict[str, Any]] = []
     pairwise = j.scale.kind == "pairwise"
+    # item weights (mean 'weight' of the item's judgments) apply to the leniency of ordinal/continuous
+    # scales (a weighted mean error); the rate and regression probes stay unweighted, and say so
+    unit_weight = item_weights(j, common) if j.scale.kind in ("ordinal", "continuous") else None
+    notes = []
+    if has_weights(j):
+        ignored = weights_ignored(
+            j, "judge_biases", "the position, verbosity, self-preference, instability and binary-leniency probes "
+            "are unweighted rates and regressions (only the ordinal/continuous leniency is weighted)")
+        notes.append(ignored)
 
     if pairwise:
         decisive_j = judge_scores[judge_scores != 0.5]
@@ -187,18 +217,27 @@ def judge_biases(
         rows.append(_rate_row("leniency", judge_pass[human_fail], level, math.nan,
                               "P(judge pass | human majority fail)"))
     elif j.scale.kind in ("ordinal", "continuous"):
-        rows.append(_mean_row("leniency", js - hs, level, 0.0, "mean signed error judge - human"))
+        if unit_weight is not None:
+            rows.append(_weighted_mean_row("leniency", js - hs, unit_weight, level, 0.0,
+                                           "weighted mean signed error judge - human"))
+        else:
+            rows.append(_mean_row("leniency", js - hs, level, 0.0, "mean signed error judge - human"))
         seg_cols = segments if segments is not None else [
             s for s in j.segments if j.frame[s].nunique() <= 20]
         for column in seg_cols:
             seg = _item_column(j, column, "segments").loc[common].astype(str).to_numpy()
             for value in np.unique(seg):
                 mask = seg == value
-                rows.append(_mean_row(f"leniency[{column}={value}]", js[mask] - hs[mask], level, 0.0,
-                                      "mean signed error judge - human in the segment"))
+                if unit_weight is not None:
+                    rows.append(_weighted_mean_row(f"leniency[{column}={value}]", js[mask] - hs[mask],
+                                                   unit_weight[mask], level, 0.0,
+                                                   "weighted mean signed error judge - human in the segment"))
+                else:
+                    rows.append(_mean_row(f"leniency[{column}={value}]", js[mask] - hs[mask], level, 0.0,
+                                          "mean signed error judge - human in the segment"))
     table = pd.DataFrame(rows, columns=_COLUMNS)
     return BiasResult(table=table, judge=judge, confidence_level=confidence_level,
-                      method=f"judge_biases[{judge}]")
+                      method=f"judge_biases[{judge}]", warnings=tuple(notes))
 
 
 def _position_rows(j: Judgments, judge_scores: pd.Series, swap: str, level: float) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from alignlab._array.bootstrap import resample_weights
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
+from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import CalibrationResult
 from alignlab.data.judgments import Judgments
 from alignlab.results import TableResult
@@ -26,10 +26,14 @@ __all__ = ["calibration", "recalibrate", "Recalibrator", "calibration_arrays", "
 _EPS = 1e-6
 
 
-def _bin_edges(p: np.ndarray, n_bins: int, binning: str) -> np.ndarray:
+def _bin_edges(p: np.ndarray, n_bins: int, binning: str, weights: np.ndarray | None = None) -> np.ndarray:
     if binning == "equal-width":
         return np.linspace(0.0, 1.0, n_bins + 1)
-    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
+    levels = np.linspace(0, 1, n_bins + 1)
+    if weights is None:
+        edges = np.unique(np.quantile(p, levels))
+    else:  # weighted quantiles: with integer weights, the quantiles of the repeated data
+        edges = np.unique(np.quantile(p, levels, weights=weights, method="inverted_cdf"))
     edges[0], edges[-1] = 0.0, 1.0
     return edges
 
@@ -72,25 +76,31 @@ def calibration_arrays(
     p: np.ndarray, y: np.ndarray, *, variant: str = "positive-class", binning: str = "equal-width",
     n_bins: int = 15, confidence_level: float = 0.95, n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None, ci_method: str = "percentile",
+    weights: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibration metrics (one row each, bootstrap intervals over items) and reliability-diagram bins.
 
     ``p`` are probabilities of the positive class, ``y`` labels in [0, 1] (soft labels allowed).
-    ``variant="top-label"`` scores the confidence max(p, 1 - p) against correctness.
+    ``variant="top-label"`` scores the confidence max(p, 1 - p) against correctness. ``weights`` (per
+    item) multiply the bootstrap multiplicities: every metric is its weighted version (an integer weight
+    k equals the item repeated k times); equal-mass bin edges are then weighted quantiles, and the
+    reliability-diagram Wilson intervals use each bin's Kish effective size.
     """
+    unit = None if weights is None else np.asarray(weights, dtype=float)
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
     y = np.asarray(y, dtype=float)
     if variant == "top-label":
         predicted_positive = p >= 0.5
         y = np.where(predicted_positive, y, 1 - y)
         p = np.where(predicted_positive, p, 1 - p)
-    edges = _bin_edges(p, n_bins, binning)
+    edges = _bin_edges(p, n_bins, binning, unit)
     n_b = len(edges) - 1
     bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_b - 1)
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
-    full = _metrics(p, y, bins, n_b, np.ones((1, len(p))))
+    full = _metrics(p, y, bins, n_b, np.ones((1, len(p))) if unit is None else unit[None, :])
     # one set of resamples for every metric (percentile or basic intervals, bin edges fixed)
-    parts = [_metrics(p, y, bins, n_b, w) for w in resample_weights(len(p), n_resamples, rng)]
+    parts = [_metrics(p, y, bins, n_b, w if unit is None else w * unit)
+             for w in resample_weights(len(p), n_resamples, rng)]
     alpha = (1 - confidence_level) / 2
     rows = []
     for name, value in full.items():
@@ -104,13 +114,19 @@ def calibration_arrays(
                      "ci_method": f"bootstrap-{ci_method}(items, {n_resamples})"})
     metrics = pd.DataFrame(rows)
     count = np.bincount(bins, minlength=n_b)
-    sum_y = np.bincount(bins, weights=y, minlength=n_b)
-    sum_p = np.bincount(bins, weights=p, minlength=n_b)
+    weight = np.ones(len(p)) if unit is None else unit
+    mass = np.bincount(bins, weights=weight, minlength=n_b)
+    sum_y = np.bincount(bins, weights=weight * y, minlength=n_b)
+    sum_p = np.bincount(bins, weights=weight * p, minlength=n_b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = proportion_confint(sum_y, np.maximum(count, 1), alpha=1 - confidence_level, method="wilson")
+        # Kish effective size per bin (the count itself when unweighted)
+        effective = mass**2 / np.bincount(bins, weights=weight**2, minlength=n_b) if unit is not None else count
+        rate = sum_y / mass
+        low, high = proportion_confint(np.nan_to_num(rate * effective), np.maximum(np.nan_to_num(effective), 1),
+                                       alpha=1 - confidence_level, method="wilson")
         table = pd.DataFrame({
             "bin": np.arange(n_b), "bin_low": edges[:-1], "bin_high": edges[1:], "n": count,
-            "mean_predicted": sum_p / count, "observed_rate": sum_y / count,
+            "mean_predicted": sum_p / mass, "observed_rate": rate,
             "ci_low": np.where(count > 0, low, np.nan), "ci_high": np.where(count > 0, high, np.nan),
         })
     return metrics, table
@@ -215,10 +231,13 @@ def calibration(
     if len(common) < 20:
         raise ValueError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
                          "needs at least 20.")
+    unit_weight = item_weights(j, common)
+    if unit_weight is not None:
+        notes.append("weighted by the mean 'weight' of each item's judgments")
     metrics, bins = calibration_arrays(
         probs.loc[common].to_numpy(float), labels.loc[common].to_numpy(float), variant=variant, binning=binning,
         n_bins=n_bins, confidence_level=confidence_level, n_resamples=n_resamples, random_state=random_state,
-        ci_method=ci_method)
+        ci_method=ci_method, weights=unit_weight)
     ece = metrics.set_index("metric").loc["ece"]
     return CalibrationResult(
         estimate=float(ece["estimate"]), ci_low=float(ece["ci_low"]), ci_high=float(ece["ci_high"]),
@@ -339,6 +358,8 @@ def recalibrate(
     >>> model.ece_after_ < model.ece_before_
     True
     """
+    weights_ignored(j, "recalibrate", "the recalibration maps are fitted unweighted (scikit-learn's isotonic "
+                    "and logistic fits would need sample_weight per fold; not exposed yet)")
     probs, _ = _judge_probabilities(j, judge)
     labels = _targets(j, target)
     common = probs.index.intersection(labels.index)
@@ -420,5 +441,7 @@ def scale_mapping(
         rows.append({"judge_value": label, "n": n, "human_mean": mean, "ci_low": mean - half, "ci_high": mean + half,
                      "isotonic_human_score": float(fitted[mask].mean()),
                      "mean_signed_error": float((x[mask] - y[mask]).mean())})
+    ignored = weights_ignored(j, "scale_mapping", "the per-level means and the isotonic fit are unweighted")
     return TableResult(table=pd.DataFrame(rows), confidence_level=confidence_level,
+                       warnings=() if ignored is None else (ignored,),
                        method=f"scale_mapping[{judge} -> humans; t intervals, isotonic fit]")

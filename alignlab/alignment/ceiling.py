@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from alignlab._array.bootstrap import bootstrap
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import resolve
+from alignlab.alignment._data import resolve, weights_ignored
 from alignlab.alignment._results import AltTestResult, HumanCeilingResult
 from alignlab.data.judgments import Judgments
 
@@ -184,6 +184,9 @@ def alt_test(
     n_per_human = usable.sum(axis=0)
     keep = n_per_human >= min_items_per_human
     warnings: list[str] = []
+    ignored = weights_ignored(j, "alt_test", "the per-annotator t-tests of Calderon et al. (2025) are unweighted")
+    if ignored:
+        warnings.append(ignored)
     if not keep.any():
         raise ValueError(
             f"No human annotator has {min_items_per_human} items that the judge and at least one other human "
@@ -341,7 +344,9 @@ def human_ceiling(
         "human_agreement": hs.sum(axis=0) / np.maximum(us.sum(axis=0), 1),
         "judge_agreement": js.sum(axis=0) / np.maximum(us.sum(axis=0), 1),
     })
+    ignored = weights_ignored(j, "human_ceiling", "leave-one-rater-out agreement counts every item once")
     return HumanCeilingResult(
+        warnings=() if ignored is None else (ignored,),
         estimate=judge_est, ci_low=judge_ci.low, ci_high=judge_ci.high, standard_error=judge_ci.standard_error,
         ceiling=human_est, ceiling_low=human_ci.low, ceiling_high=human_ci.high, gap=judge_est - human_est,
         gap_low=gap_ci.low, gap_high=gap_ci.high, judge=str(judge), per_rater=per,

@@ -19,7 +19,7 @@ from alignlab._array.alignment_rank import (
 from alignlab._array.alignment_rows import rows_statistic, tie_sweep
 from alignlab._array.bootstrap import bootstrap, resample_weights
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import Paired, pair_up, side_scores
+from alignlab.alignment._data import Paired, item_weights, pair_up, side_scores, weights_ignored
 from alignlab.alignment._results import CorrelationResult
 from alignlab.data.judgments import Judgments
 
@@ -272,14 +272,21 @@ def correlate(
               "n_items": paired.n, "n_raters": n_raters}
     method = f"{statistic}[{level}]"
 
+    unit_weight = item_weights(j, paired.item_id) if level != "item_grouped" else None
     if level == "item":
         stat = _item_statistic(paired, statistic, epsilon)
         estimate_eps = math.nan
         if statistic == "acc_eq" and epsilon is None:
-            estimate_eps = _item_epsilon(paired)
+            estimate_eps = _item_epsilon(paired, unit_weight)
         elif statistic == "acc_eq":
             estimate_eps = float(epsilon)
-        p_value = _scipy_p_value(paired.a, paired.b, statistic)
+        if unit_weight is None:
+            p_value = _scipy_p_value(paired.a, paired.b, statistic)
+        else:  # item weights multiply the bootstrap multiplicities (integer k = the item repeated k times)
+            stat = _weighted(stat, unit_weight)
+            p_value = math.nan
+            warnings.append("weighted by the mean 'weight' of each item's judgments; no p-value (scipy's "
+                            "tests are unweighted): use the bootstrap interval")
         out = _interval(stat, paired, resample, ci_method, n_resamples, confidence_level, rng)
         return CorrelationResult(method=method, epsilon=estimate_eps, p_value=p_value, warnings=tuple(warnings),
                                  n_systems=0 if paired.systems is None else len(paired.systems), **out, **common)
@@ -288,6 +295,10 @@ def correlate(
         if resample != "items":
             raise ValueError("resample='items_and_systems' is not available at level='item_grouped'; "
                              "use resample='items' (inputs are resampled) or level='system'.")
+        ignored = weights_ignored(j, "correlate(level='item_grouped')", "the statistic is an unweighted mean over "
+                                  "inputs of within-input rank statistics; use level='item' or 'system' for weights")
+        if ignored:
+            warnings.append(ignored)
         values, calibrated, _ = _grouped_values(paired, statistic, epsilon)
         usable = np.isfinite(values)
         if usable.sum() < 2:
@@ -316,6 +327,10 @@ def correlate(
     if n_sys < 3:
         raise ValueError(f"System-level statistics need at least 3 systems; the items cover {n_sys}.")
     if statistic == "soft_pairwise_accuracy":
+        ignored = weights_ignored(j, "correlate(statistic='soft_pairwise_accuracy')",
+                                  "its per-pair permutation p-values are unweighted sign-flip tests")
+        if ignored:
+            warnings.append(ignored)
         ph, pm = soft_pairwise_accuracy_pvalues(_dense(paired, paired.b), _dense(paired, paired.a),
                                                 n_permutations=n_permutations, rng=rng)
         gap = np.abs(ph - pm)
@@ -331,8 +346,12 @@ def correlate(
                                  warnings=tuple(warnings), **out, **common)
 
     eps = epsilon or 0.0
+    if unit_weight is not None:
+        warnings.append("system means weighted by the mean 'weight' of each item's judgments")
 
     def system_stat(w: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        if unit_weight is not None:  # weighted per-system means
+            w = w * unit_weight
         ma = _system_means(paired, w, paired.a)
         mb = _system_means(paired, w, paired.b)
         if u is None:
@@ -344,8 +363,9 @@ def correlate(
         out = _interval(lambda w: system_stat(w), paired, "items", ci_method, n_resamples, confidence_level, rng)
     else:
         out = _two_way(paired, system_stat, n_resamples, confidence_level, rng, ci_method)
-    mean_a = _system_means(paired, np.ones((1, paired.n)), paired.a)[0]
-    mean_b = _system_means(paired, np.ones((1, paired.n)), paired.b)[0]
+    full = np.ones((1, paired.n)) if unit_weight is None else unit_weight[None, :]
+    mean_a = _system_means(paired, full, paired.a)[0]
+    mean_b = _system_means(paired, full, paired.b)[0]
     p_value = _scipy_p_value(mean_a, mean_b, statistic)
     return CorrelationResult(method=method, n_systems=n_sys, p_value=p_value,
                              epsilon=eps if statistic == "acc_eq" else math.nan,
@@ -356,11 +376,21 @@ def _name(spec: Any) -> str:
     return spec if isinstance(spec, str) else "+".join(map(str, spec))
 
 
-def _item_epsilon(paired: Paired) -> float:
+def _item_epsilon(paired: Paired, unit_weight: np.ndarray | None = None) -> float:
     pi, pj = np.triu_indices(paired.n, 1)
     evaluate = _pairs_acc_eq(paired.a, paired.b, pi, pj, None)
-    n_pairs = paired.n * (paired.n - 1) / 2
-    return float(evaluate(np.full((1, len(pi)), 1.0 / n_pairs), np.zeros(1))[1][0])
+    if unit_weight is None:
+        n_pairs = paired.n * (paired.n - 1) / 2
+        return float(evaluate(np.full((1, len(pi)), 1.0 / n_pairs), np.zeros(1))[1][0])
+    total = unit_weight.sum()
+    n_pairs = total * (total - 1) / 2
+    self_pairs = np.array([(unit_weight * (unit_weight - 1) / 2).sum() / n_pairs])
+    return float(evaluate((unit_weight[pi] * unit_weight[pj])[None, :] / n_pairs, self_pairs)[1][0])
+
+
+def _weighted(stat: Callable[[np.ndarray], np.ndarray], unit_weight: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The statistic with every resample's multiplicities multiplied by the item weights."""
+    return lambda w: stat(w * unit_weight)
 
 
 def _scipy_p_value(x: np.ndarray, y: np.ndarray, statistic: str) -> float:

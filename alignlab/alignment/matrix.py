@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
-from alignlab.alignment._data import numeric_values
+from alignlab.alignment._data import numeric_values, weights_ignored
 from alignlab.alignment._results import MethodMatrixResult
 from alignlab.alignment.correlation import correlate
 from alignlab.data.consensus import item_consensus
@@ -128,5 +128,7 @@ def method_matrix(
                              "n_items": corr.n_items, "ci_method": corr.ci_method})
     table = pd.DataFrame(rows, columns=["unit_a", "unit_b", "statistic", "estimate", "ci_low", "ci_high",
                                         "n_items", "ci_method"])
-    return MethodMatrixResult(table=table, methods=tuple(name for name, _ in unit_list),
+    ignored = weights_ignored(j, "method_matrix", "chance-corrected agreement and the correlations of the "
+                              "matrix are computed unweighted, to be comparable across every pair of methods")
+    return MethodMatrixResult(warnings=() if ignored is None else (ignored,), table=table, methods=tuple(name for name, _ in unit_list),
                               confidence_level=confidence_level, method=f"method_matrix[{units}; {statistic}]")

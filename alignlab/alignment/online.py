@@ -11,7 +11,7 @@ import pandas as pd
 from alignlab._array.alignment_rank import weighted_pearson
 from alignlab._array.bootstrap import bootstrap
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
-from alignlab.alignment._data import per_item_scores, resolve
+from alignlab.alignment._data import per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import OnlineAlignmentResult
 from alignlab.data.judgments import Judgments
 
@@ -121,7 +121,10 @@ def online_alignment(
     item_rows = table[table["level"] == "item"]
     ranked = item_rows if not item_rows.empty else table
     best = str(ranked.sort_values("corrected", ascending=False).iloc[0]["method"])
+    ignored = weights_ignored(j, "online_alignment", "items are weighted by their online trials (binomial "
+                              "precision) instead")
     return OnlineAlignmentResult(table=table, signal=str(signal), best_method=best,
+                                 warnings=() if ignored is None else (ignored,),
                                  confidence_level=confidence_level,
                                  method=f"online_alignment[{signal}; trial-weighted Pearson, attenuation-corrected]")
 

@@ -11,22 +11,35 @@ import pandas as pd
 from scipy import stats
 
 from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
+from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import LabelBudgetResult, PPIResult, RoganGladenResult
 from alignlab.data.judgments import Judgments
 
 __all__ = ["ppi_mean", "ppi_estimate", "ppi_arrays", "rogan_gladen", "label_budget"]
 
 
-def _tuned_lambda(y: np.ndarray, f: np.ndarray, f_unlabelled: np.ndarray) -> float:
-    """PPI++ power tuning for a mean: Cov(Y, f) / ((1 + n/N) Var(f)), clipped to [0, 1].
+def _normalised(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Weights rescaled to mean 1 (ppi_py's ``construct_weight_vector``); ones when None."""
+    if weights is None:
+        return np.ones(n)
+    weights = np.asarray(weights, dtype=float)
+    return weights / weights.sum() * n
 
-    Same estimator as ppi_py (``_calc_lam_glm`` for the mean: covariance with 1/n, variance of f over
-    labelled and unlabelled items with ddof=1), so intervals agree to rounding.
+
+def _tuned_lambda(y: np.ndarray, f: np.ndarray, f_unlabelled: np.ndarray, w: np.ndarray | None = None,
+                  w_unlabelled: np.ndarray | None = None) -> float:
+    """PPI++ power tuning for a mean: Cov(g, g_hat) / ((1 + n/N) Var(g_hat)), clipped to [0, 1].
+
+    Same estimator as ppi_py (``_calc_lam_glm`` for the mean, gradients ``w (Y - theta_PPI)`` etc.:
+    covariance with 1/n, variance of the judge gradients over labelled and unlabelled items with
+    ddof=1), so intervals agree to rounding; with unit weights the shift by theta cancels.
     """
     n, big_n = len(y), len(f_unlabelled)
-    cov = np.mean((y - y.mean()) * (f - f.mean()))
-    var = np.var(np.concatenate([f, f_unlabelled]), ddof=1)
+    w, wu = _normalised(w, n), _normalised(w_unlabelled, big_n)
+    point = np.mean(wu * f_unlabelled) + np.mean(w * (y - f))
+    grads, grads_hat, grads_unlabelled = w * (y - point), w * (f - point), wu * (f_unlabelled - point)
+    cov = np.mean((grads - grads.mean()) * (grads_hat - grads_hat.mean()))
+    var = np.var(np.concatenate([grads_hat, grads_unlabelled]), ddof=1)
     if var <= 0:
         return 0.0
     return float(np.clip(cov / ((1 + n / big_n) * var), 0.0, 1.0))
@@ -41,20 +54,27 @@ def ppi_arrays(
     cross_fit: int | None = None,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    weights: np.ndarray | None = None,
+    weights_unlabelled: np.ndarray | None = None,
 ) -> dict[str, float]:
     """PPI / PPI++ estimate of E[Y] from labels ``y`` with judge outputs ``f`` on the same items and
     ``f_unlabelled`` on the others. ``lam=None`` power-tunes; ``cross_fit=K`` tunes lambda on the other
     K - 1 folds of the labelled items (no reuse of a fold's labels for its own lambda).
 
+    ``weights`` / ``weights_unlabelled`` are sampling weights of the labelled / unlabelled items, each set
+    rescaled to mean 1 as ppi_py does (``ppi_mean_ci(..., w=, w_unlabeled=)``): the estimate is
+    ``mean_N(w_u lam f_u) + mean_n(w (Y - lam f))`` with variance ``Var(w_u lam f_u)/N + Var(w (Y - lam f))/n``.
+
     Returns a dict with ``estimate``, ``ci_low``, ``ci_high``, ``standard_error``, ``lam``.
     """
     y, f, fu = (np.asarray(v, dtype=float) for v in (y, f, f_unlabelled))
     n, big_n = len(y), len(fu)
+    w, wu = _normalised(weights, n), _normalised(weights_unlabelled, big_n)
     z = stats.norm.ppf(0.5 + confidence_level / 2)
     if cross_fit is None:
-        lam_value = _tuned_lambda(y, f, fu) if lam is None else float(lam)
-        estimate = lam_value * fu.mean() + np.mean(y - lam_value * f)
-        se = math.sqrt((lam_value * fu).std() ** 2 / big_n + (y - lam_value * f).std() ** 2 / n)
+        lam_value = _tuned_lambda(y, f, fu, w, wu) if lam is None else float(lam)
+        estimate = np.mean(wu * lam_value * fu) + np.mean(w * (y - lam_value * f))
+        se = math.sqrt((wu * lam_value * fu).std() ** 2 / big_n + (w * (y - lam_value * f)).std() ** 2 / n)
     else:
         rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
             else random_state
@@ -64,15 +84,15 @@ def ppi_arrays(
         var_rect = 0.0
         for k in range(cross_fit):  # K folds, a handful of iterations
             out = folds != k
-            lams[k] = _tuned_lambda(y[out], f[out], fu) if lam is None else float(lam)
+            lams[k] = _tuned_lambda(y[out], f[out], fu, w[out], wu) if lam is None else float(lam)
             inside = folds == k
-            rect[inside] = y[inside] - lams[k] * f[inside]
+            rect[inside] = w[inside] * (y[inside] - lams[k] * f[inside])
             share = inside.sum() / n
-            var_rect += share**2 * (y[inside] - lams[k] * f[inside]).var(ddof=1) / inside.sum()
+            var_rect += share**2 * rect[inside].var(ddof=1) / inside.sum()
         shares = np.bincount(folds, minlength=cross_fit) / n
         lam_value = float(shares @ lams)
-        estimate = lam_value * fu.mean() + rect.mean()
-        se = math.sqrt(lam_value**2 * fu.var() / big_n + var_rect)
+        estimate = lam_value * np.mean(wu * fu) + rect.mean()
+        se = math.sqrt(lam_value**2 * (wu * fu).var() / big_n + var_rect)
     return {"estimate": float(estimate), "ci_low": float(estimate - z * se), "ci_high": float(estimate + z * se),
             "standard_error": float(se), "lam": float(lam_value)}
 
@@ -102,6 +122,8 @@ def _threshold(j: Judgments, threshold: float | None) -> float:
     "cross_fit": [Interval("integral", 2, None), None],
     "threshold": [Interval("real", None, None), None],
     "system": [str, None],
+    "contrast": [list, tuple, None],
+    "group": [str, None],
     "consensus": [pd.DataFrame, None],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
@@ -116,6 +138,8 @@ def ppi_estimate(
     cross_fit: int | None = None,
     threshold: float | None = None,
     system: str | None = None,
+    contrast: Sequence[str] | None = None,
+    group: str | None = None,
     consensus: pd.DataFrame | None = None,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
@@ -138,6 +162,15 @@ def ppi_estimate(
         Number of folds to tune lambda out-of-fold (recommended at small n, Angelopoulos et al. 2023b).
     system : str, optional
         Restrict to the items of one system.
+    contrast : (str, str), optional
+        A/B comparison: the difference ``target(system A) - target(system B)`` of two values of the
+        ``system`` column. With ``group`` (the column naming the input both systems answered) the design is
+        paired: PPI of the per-input difference, on the inputs where the judge scored both outputs,
+        labelled where the humans labelled both (equal to ``ppi_py.ppi_mean_ci`` on the differences).
+        Without ``group`` the two systems' PPI means are independent: the estimate is their difference,
+        the variances add, and lambda is tuned per system (``lam`` for A, ``lam_b`` for B).
+    group : str, optional
+        Column naming the shared input (prompt), for the paired ``contrast``.
 
     Returns
     -------
@@ -147,7 +180,10 @@ def ppi_estimate(
     Notes
     -----
     theta = lam * mean_N(f) + mean_n(Y - lam f); Var = lam^2 Var(f)/N + Var(Y - lam f)/n; normal interval.
-    Equal to ``ppi_py.ppi_mean_ci`` (a test checks it to 1e-6).
+    Equal to ``ppi_py.ppi_mean_ci`` (a test checks it to 1e-6). The table's ``weight`` column enters as
+    item sampling weights (the mean weight of each item's judgments; the mean of the two items' weights
+    per input in a paired contrast), rescaled to mean 1 within the labelled and the unlabelled items as
+    ``ppi_mean_ci(..., w=, w_unlabeled=)`` does.
 
     Examples
     --------
@@ -164,14 +200,15 @@ def ppi_estimate(
     """
     if target == "win_rate" and j.scale.kind != "pairwise":
         raise ValueError("target='win_rate' needs pairwise preferences (scale 'pairwise'); use 'mean' instead.")
-    if system is not None:
-        if not j.has("system"):
-            raise ValueError("system=... needs a 'system' column in the table.")
-        items = j.item_info.loc[j.item_info["system"] == system, "item_id"]
-        if items.empty:
-            raise ValueError(f"system={system!r} has no items; systems are {sorted(j.item_info['system'].unique())}.")
-        j = j.subset(items=list(items))
+    if contrast is not None and system is not None:
+        raise ValueError("Give system=... (one system's metric) or contrast=(A, B) (a difference), not both.")
+    if group is not None and contrast is None:
+        raise ValueError("group=... pairs the two systems of contrast=(A, B); pass contrast as well.")
+    if (system is not None or contrast is not None) and not j.has("system"):
+        raise ValueError("system=... and contrast=... need a 'system' column in the table.")
     judge_raters = resolve(j, judge, "judge")
+    if system is not None:
+        j = j.subset(items=list(_system_items(j, system)))
     f_all = _target_values(j, judge_raters, target, threshold, "judge")
     if consensus is None:
         y = _target_values(j, resolve(j, humans, "humans"), target, threshold, "humans")
@@ -179,6 +216,82 @@ def ppi_estimate(
         y = consensus_scores(j, humans, consensus)
         if target == "pass_rate":
             y = (y >= _threshold(j, threshold)).astype(float)
+    weights = item_weights(j, j.items)
+    weight = None if weights is None else pd.Series(weights, index=j.items)
+    options = {"lam": lam, "cross_fit": cross_fit, "confidence_level": confidence_level,
+               "random_state": random_state}
+    variant = "classical" if lam == 0 else ("PPI" if lam == 1 else ("PPI++" if lam is None else f"PPI(lam={lam:g})"))
+    if cross_fit:
+        variant += f", cross-fitted lambda ({cross_fit} folds)"
+    notes = [] if weight is None else ["weighted by the mean 'weight' of each item's judgments (sampling weights)"]
+    common = {"confidence_level": confidence_level, "ci_method": "normal(prediction-powered variance)",
+              "n_raters": len(judge_raters), "target": target}
+    if contrast is None:
+        out = _ppi_series(f_all, y, weight, options)
+        return PPIResult(method=f"{variant}[{target}]", warnings=tuple(notes), **out, **common)
+    if len(contrast) != 2 or contrast[0] == contrast[1]:
+        raise ValueError(f"contrast must name two different systems (A, B); got {contrast!r}.")
+    first, second = (_system_items(j, name) for name in contrast)
+    label = f"{contrast[0]} - {contrast[1]}"
+    if group is None:
+        out_a = _ppi_series(f_all.reindex(f_all.index.intersection(first)), y, weight, options)
+        out_b = _ppi_series(f_all.reindex(f_all.index.intersection(second)), y, weight, options)
+        se = math.hypot(out_a["standard_error"], out_b["standard_error"])
+        z = stats.norm.ppf(0.5 + confidence_level / 2)
+        estimate = out_a["estimate"] - out_b["estimate"]
+        classical = out_a["classical_estimate"] - out_b["classical_estimate"]
+        classical_se = math.hypot(*(0.5 * (o["classical_ci_high"] - o["classical_ci_low"]) / z for o in (out_a, out_b)))
+        return PPIResult(
+            estimate=estimate, ci_low=estimate - z * se, ci_high=estimate + z * se, standard_error=se,
+            lam=out_a["lam"], lam_b=out_b["lam"], n_items=out_a["n_items"] + out_b["n_items"],
+            n_labelled=out_a["n_labelled"] + out_b["n_labelled"],
+            n_unlabelled=out_a["n_unlabelled"] + out_b["n_unlabelled"], classical_estimate=classical,
+            classical_ci_low=classical - z * classical_se, classical_ci_high=classical + z * classical_se,
+            effective_n=math.nan, contrast=label, method=f"{variant}[{target} difference, independent systems]",
+            warnings=tuple(notes), **common)
+    if group not in j.frame.columns:
+        raise ValueError(f"The 'group' argument names column {group!r}, which is not in the table; columns are "
+                         f"{list(j.frame.columns)}.")
+    inputs = j.frame.drop_duplicates("item_id").set_index("item_id")[group]
+    by_input = []
+    for items in (first, second):
+        keys = inputs.loc[items]
+        if keys.duplicated().any():
+            raise ValueError(f"Column {group!r} repeats an input within one system (e.g. {keys[keys.duplicated()].iloc[0]!r}); "
+                             "a paired contrast needs one output per system and input.")
+        by_input.append(pd.Series(items, index=keys.to_numpy()))
+    shared = by_input[0].index.intersection(by_input[1].index)
+    item_a, item_b = by_input[0].loc[shared].to_numpy(), by_input[1].loc[shared].to_numpy()
+    judged = f_all.index
+    both_judged = pd.Index(item_a).isin(judged) & pd.Index(item_b).isin(judged)  # hashed, any id type
+    item_a, item_b, shared = item_a[both_judged], item_b[both_judged], shared[both_judged]
+    if len(shared) == 0:
+        raise ValueError(f"No input in column {group!r} has judge outputs for both {contrast[0]!r} and "
+                         f"{contrast[1]!r}; drop group=... for independent systems.")
+    f_diff = pd.Series(f_all.loc[item_a].to_numpy() - f_all.loc[item_b].to_numpy(), index=shared)
+    has_a, has_b = pd.Index(item_a).isin(y.index), pd.Index(item_b).isin(y.index)
+    labelled = has_a & has_b
+    y_diff = pd.Series(y.reindex(item_a[labelled]).to_numpy() - y.reindex(item_b[labelled]).to_numpy(),
+                       index=shared[labelled])
+    half = int((has_a ^ has_b).sum())
+    if half:
+        notes.append(f"{half} inputs with human labels on only one of the two outputs count as unlabelled")
+    pair_weight = None if weight is None else pd.Series(
+        0.5 * (weight.loc[item_a].to_numpy() + weight.loc[item_b].to_numpy()), index=shared)
+    out = _ppi_series(f_diff, y_diff, pair_weight, options)
+    return PPIResult(method=f"{variant}[{target} difference, paired by {group}]", contrast=label,
+                     warnings=tuple(notes), **out, **common)
+
+
+def _system_items(j: Judgments, system: str) -> pd.Index:
+    items = j.item_info.loc[j.item_info["system"] == system, "item_id"]
+    if items.empty:
+        raise ValueError(f"system {system!r} has no items; systems are {sorted(j.item_info['system'].unique())}.")
+    return pd.Index(items)
+
+
+def _ppi_series(f_all: pd.Series, y: pd.Series, weight: pd.Series | None, options: dict) -> dict:
+    """PPI on per-item (or per-input) series: labelled = items with a label and a judge output."""
     labelled = y.index.intersection(f_all.index)
     unlabelled = f_all.index.difference(y.index)
     if len(labelled) < 10:
@@ -188,23 +301,19 @@ def ppi_estimate(
                          "The classical mean of the human labels is the estimate.")
     yy, ff, fu = (y.loc[labelled].to_numpy(float), f_all.loc[labelled].to_numpy(float),
                   f_all.loc[unlabelled].to_numpy(float))
-    out = ppi_arrays(yy, ff, fu, lam=lam, cross_fit=cross_fit, confidence_level=confidence_level,
-                     random_state=random_state)
-    classical = ppi_arrays(yy, ff, fu, lam=0.0, confidence_level=confidence_level)
+    w = wu = None
+    if weight is not None:
+        w, wu = weight.loc[labelled].to_numpy(float), weight.loc[unlabelled].to_numpy(float)
+    out = ppi_arrays(yy, ff, fu, weights=w, weights_unlabelled=wu, **options)
+    classical = ppi_arrays(yy, ff, fu, lam=0.0, confidence_level=options["confidence_level"], weights=w,
+                           weights_unlabelled=wu)
     n, big_n = len(yy), len(fu)
     rho = float(np.corrcoef(yy, ff)[0, 1]) if np.ptp(yy) > 0 and np.ptp(ff) > 0 else 0.0
-    effective = n * (n + big_n) / (n + (1 - rho**2) * big_n)
-    variant = "classical" if lam == 0 else ("PPI" if lam == 1 else ("PPI++" if lam is None else f"PPI(lam={lam:g})"))
-    if cross_fit:
-        variant += f", cross-fitted lambda ({cross_fit} folds)"
-    return PPIResult(
-        estimate=out["estimate"], ci_low=out["ci_low"], ci_high=out["ci_high"],
-        standard_error=out["standard_error"], lam=out["lam"], confidence_level=confidence_level,
-        method=f"{variant}[{target}]", ci_method="normal(prediction-powered variance)",
-        n_items=n + big_n, n_raters=len(judge_raters), n_labelled=n, n_unlabelled=big_n,
-        classical_estimate=classical["estimate"], classical_ci_low=classical["ci_low"],
-        classical_ci_high=classical["ci_high"], effective_n=effective, target=target,
-    )
+    return {"estimate": out["estimate"], "ci_low": out["ci_low"], "ci_high": out["ci_high"],
+            "standard_error": out["standard_error"], "lam": out["lam"], "n_items": n + big_n, "n_labelled": n,
+            "n_unlabelled": big_n, "classical_estimate": classical["estimate"],
+            "classical_ci_low": classical["ci_low"], "classical_ci_high": classical["ci_high"],
+            "effective_n": n * (n + big_n) / (n + (1 - rho**2) * big_n)}
 
 
 def ppi_mean(
@@ -215,10 +324,14 @@ def ppi_mean(
     lam: float | None = None,
     cross_fit: int | None = None,
     consensus: pd.DataFrame | None = None,
+    contrast: Sequence[str] | None = None,
+    group: str | None = None,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> PPIResult:
     """Prediction-powered mean score (``ppi_estimate(..., target="mean")``); see :func:`ppi_estimate`.
+
+    ``contrast=(A, B)`` estimates the difference of two systems' mean scores (paired by ``group``).
 
     Examples
     --------
@@ -235,7 +348,8 @@ def ppi_mean(
     True
     """
     return ppi_estimate(j, judge=judge, humans=humans, target="mean", lam=lam, cross_fit=cross_fit,
-                        consensus=consensus, confidence_level=confidence_level, random_state=random_state)
+                        consensus=consensus, contrast=contrast, group=group, confidence_level=confidence_level,
+                        random_state=random_state)
 
 
 def _binary_labels(j: Judgments, raters: list, label: str, positive: object | None) -> pd.Series:
@@ -293,6 +407,10 @@ def rogan_gladen(
     big_n = len(pred)
     youden = q0 + q1 - 1
     warnings = []
+    ignored = weights_ignored(j, "rogan_gladen", "sensitivity, specificity and the apparent rate are unweighted "
+                              "proportions (use ppi_estimate(target='pass_rate') for weighted items)")
+    if ignored:
+        warnings.append(ignored)
     if youden <= 0.05:
         raise ValueError(f"The judge is no better than chance (sensitivity {q1:.3f} + specificity {q0:.3f} - 1 = "
                          f"{youden:.3f}); the Rogan-Gladen correction is undefined.")
@@ -350,6 +468,7 @@ def label_budget(
     >>> plan.recommended["n_labelled"] < plan.recommended["n_human_only"]
     True
     """
+    weights_ignored(j, "label_budget", "the plan assumes simple random sampling of items")
     f = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
     y = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
     common = y.index.intersection(f.index)

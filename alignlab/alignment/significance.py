@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from alignlab._array.alignment_rows import rows_statistic
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import consensus_scores, per_item_scores, resolve
+from alignlab.alignment._data import consensus_scores, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import CompareJudgesResult
 from alignlab.alignment.correlation import correlate
 from alignlab.data.judgments import Judgments
@@ -411,7 +411,10 @@ def compare_judges(
     table["cluster"] = clusters.to_numpy()
     table["rank"] = est.rank(ascending=False, method="min").to_numpy().astype(int)
     table = table.sort_values(["cluster", "estimate"], ascending=[True, False]).reset_index(drop=True)
+    ignored = weights_ignored(j, "compare_judges", "PERM-BOTH swaps judges' scores cell by cell, an unweighted "
+                              "permutation test (the table's correlations follow correlate's weighting)")
     return CompareJudgesResult(
+        warnings=() if ignored is None else (ignored,),
         table=table[["judge", "estimate", "ci_low", "ci_high", "cluster", "rank", "ci_method"]],
         pairs=pd.DataFrame(pair_rows), statistic=statistic, level=level, n_permutations=n_permutations,
         method=f"compare_judges[{statistic}, {level}; PERM-BOTH {n_permutations}]",
