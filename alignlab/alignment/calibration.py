@@ -210,6 +210,11 @@ def calibration(
         (reliability - resolution + uncertainty + a within-bin term), each with a bootstrap interval over
         items (bin edges fixed); ``bins``: reliability-diagram data with Wilson intervals per bin.
 
+    Notes
+    -----
+    The table's ``weight`` column gives each item the mean weight of its judgments, which multiplies its
+    bootstrap multiplicity: every metric is its weighted version (integer weights equal repeated items).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd, alignlab

@@ -237,6 +237,10 @@ def correlate(
     Item-level bootstrap intervals of rank statistics re-rank every resample: the statistics are written
     as functions of unit multiplicities (:mod:`alignlab._array.alignment_rank`), sorted once.
     ``soft_pairwise_accuracy`` keeps its permutation p-values fixed and bootstraps over systems.
+    The table's ``weight`` column gives each item the mean weight of its judgments; at ``item`` level it
+    multiplies the bootstrap multiplicities (an integer weight k equals the item repeated k times) and at
+    ``system`` level it weights the per-system means. ``item_grouped`` and ``soft_pairwise_accuracy``
+    ignore weights with a warning.
 
     Examples
     --------
