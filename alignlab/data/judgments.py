@@ -808,7 +808,12 @@ def load_judgments(
                 else:
                     stored = frame["value"].astype(object).to_numpy(copy=True)
                     stored[ok] = labels[codes[ok]]
-                frame["value"] = stored
+                if all(isinstance(v, bool | int | float | np.number | np.bool_) for v in resolved_scale.labels):
+                    # numeric labels stay Python objects, as assigning the array gives, without the
+                    # per-element dtype inference pandas runs on object arrays
+                    frame["value"] = pd.Series(stored, dtype=object, index=frame.index, copy=False)
+                else:
+                    frame["value"] = stored  # text labels: pandas infers its string dtype
     elif not judgment_rows.any():
         resolved_scale = resolved_scale or Scale.binary((0, 1))
         notes.append("only per-item aggregates: scale taken as binary (success / failure)")
