@@ -179,6 +179,7 @@ class OrdinalRaters(AnnotatorModel):
         )
         if not fit.converged:
             self.warnings_.append(f"the optimiser stopped after {fit.n_iter} iterations without converging.")
+        self.n_iter_ = fit.n_iter  # L-BFGS iterations over all empirical-Bayes rounds (as ContinuousRaters)
         z = z_value(self.interval_level_)
         sev, sev_se = fit.severity, fit.severity_se
         ld, ld_se = fit.log_discrimination, fit.log_discrimination_se

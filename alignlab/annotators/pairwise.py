@@ -153,6 +153,7 @@ class BradleyTerry(AnnotatorModel):
         )
         if not fit.converged:
             self.warnings_.append(f"the optimiser stopped after {fit.n_iter} iterations without converging.")
+        self.n_iter_ = fit.n_iter  # L-BFGS iterations over all empirical-Bayes rounds (as ContinuousRaters)
         level = self.interval_level_
         z = z_value(level)
         se = np.sqrt(np.maximum(np.diag(fit.theta_cov), 0.0))
