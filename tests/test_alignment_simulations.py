@@ -19,7 +19,7 @@ from alignlab._array.bootstrap import bootstrap
 from alignlab.alignment.calibration import calibration_arrays
 from alignlab.alignment.ceiling import _one_sided_t
 from alignlab.alignment.ppi import ppi_arrays
-from alignlab.alignment.significance import perm_both
+from alignlab.alignment.significance import _cell_statistic, perm_both
 
 RHO = 0.5
 TRUTH = {  # population values for a bivariate normal with correlation RHO
@@ -148,6 +148,32 @@ def test_perm_both_type_one_error_fast() -> None:
 @pytest.mark.slow
 def test_perm_both_type_one_error() -> None:
     assert _perm_both_type_one(reps=3000, n=100, n_permutations=199, seed=8) <= 0.055
+
+
+def _perm_both_grouped_type_one(reps: int, n_sys: int, n_inputs: int, n_permutations: int, seed: int) -> float:
+    """Item-grouped Kendall tau-b (the all-permutations evaluator), two exchangeable judges on rating-scale
+    scores with ties: P(p <= 0.05 for 'M2 beats M1')."""
+    rng = np.random.default_rng(seed)
+    system = np.tile(np.arange(n_sys), n_inputs)
+    group = np.repeat(np.arange(n_inputs), n_sys)
+    rejections = 0
+    for _ in range(reps):
+        truth = rng.normal(size=n_sys)[system] + rng.normal(size=system.size)
+        human = np.round(truth + rng.normal(0, 0.7, truth.size))
+        m1, m2 = (np.round(2 * (truth + rng.normal(0, 1.0, truth.size))) for _ in range(2))
+        evaluator = _cell_statistic("item_grouped", "kendall_b", system, group, n_sys, n_inputs, system.size)
+        _, p = perm_both(m1, m2, human, evaluator, n_permutations=n_permutations, rng=rng)
+        rejections += p <= 0.05
+    return rejections / reps
+
+
+def test_perm_both_grouped_kendall_type_one_error_fast() -> None:
+    assert _perm_both_grouped_type_one(reps=200, n_sys=5, n_inputs=30, n_permutations=199, seed=13) <= 0.09
+
+
+@pytest.mark.slow
+def test_perm_both_grouped_kendall_type_one_error() -> None:
+    assert _perm_both_grouped_type_one(reps=2000, n_sys=5, n_inputs=30, n_permutations=199, seed=14) <= 0.055
 
 
 def _alt_test_type_one(reps: int, n_items: int, n_annotators: int, epsilon: float, seed: int) -> float:
