@@ -98,6 +98,33 @@ def test_weighted_rank_kernels_equal_scipy_on_resamples(n: int, discrete: bool, 
         assert KendallKernel.acc_eq(counts)[r] == pytest.approx(agree.mean(), abs=1e-12)
 
 
+@pytest.mark.parametrize(("discrete", "swap"), [(False, False), (True, False), (True, True)])
+def test_kendall_kernel_deletion_rows_equal_scipy(discrete: bool, swap: bool) -> None:
+    # 0/1 rows with few zeros (BCa jackknife) take the deletion formula; reference: scipy on the kept units,
+    # and the tree path on the same rows
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=500), rng.normal(size=500)
+    if discrete:
+        x, y = np.round(x * 2), np.round(y)
+    if swap:
+        x, y = y, x
+    w = np.ones((6, 500))
+    for r in range(1, 6):
+        w[r, rng.choice(500, size=20 * r, replace=False)] = 0.0
+    w = np.vstack([w, rng.multinomial(500, np.full(500, 1 / 500), size=2)])  # mixed with bootstrap rows
+    kernel = KendallKernel(x, y)
+    counts = kernel.counts(w)
+    tree = kernel._tree_counts(w)
+    for key in counts:
+        np.testing.assert_array_equal(counts[key], tree[key])
+    for r in range(6):
+        keep = w[r] == 1
+        assert KendallKernel.tau_b(counts)[r] == pytest.approx(stats.kendalltau(x[keep], y[keep]).statistic,
+                                                               abs=1e-12)
+        assert KendallKernel.tau_c(counts)[r] == pytest.approx(
+            stats.kendalltau(x[keep], y[keep], variant="c").statistic, abs=1e-12)
+
+
 @pytest.mark.parametrize("discrete", [False, True])
 def test_kendall_kernel_float_and_int64_paths(discrete: bool) -> None:
     # S = sum_{i<j} w_i w_j sign(dx) sign(dy) is quadratic in w: the float64 path (non-integer weights) and

@@ -156,6 +156,7 @@ class SpearmanKernel:
 
 
 _CHUNK = 256  # units per int32 partial dot product (exactness bound checked per batch)
+_MAX_DELETED = 400  # 0/1 rows with at most this many zeros use the deletion formula (O(zeros^2) per row)
 _CACHE_ELEMENTS = 1 << 18  # elements per working array (1 MB in int32): rows per pass = this // n
 
 
@@ -218,6 +219,10 @@ class KendallKernel:
         self.popcount = np.zeros(n)  # number of 1 bits of each unit's v code (input order)
         for bit in range(self.levels):
             self.popcount += (cv >> bit) & 1
+        self.x, self.y = x, y
+        self.codes = {"x": (cx, gx), "y": (cy, gy), "xy": dense_codes(cx * np.int64(gy) + cy)}
+        self._cu, self._cv = cu, cv
+        self._deletion: dict[str, np.ndarray] | None = None
 
     def counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
         w = np.atleast_2d(np.asarray(w, dtype=float))
@@ -231,9 +236,100 @@ class KendallKernel:
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def _counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        # rows of 0/1 weights with few zeros (the BCa jackknife, the full sample) are the full-sample counts
+        # minus the deleted units' pairs: O(zeros^2) per row instead of a pass over the tree
+        deletion = (w.max(axis=1, initial=0.0) <= 1.0) & (w.min(axis=1, initial=1.0) >= 0.0)
+        if deletion.any():
+            candidates = np.flatnonzero(deletion)
+            sub = w[candidates]
+            ok = ((sub == 0.0) | (sub == 1.0)).all(axis=1) & ((sub == 0.0).sum(axis=1) <= _MAX_DELETED)
+            deletion[candidates[~ok]] = False
+        if not deletion.any():
+            return self._tree_counts(w)
+        out = {key: np.empty(w.shape[0]) for key in ("S", "n0", "n1", "n2", "n3", "N", "m")}
+        for mask, func in ((deletion, self._deletion_counts), (~deletion, self._tree_counts)):
+            if mask.any():
+                for key, value in func(w[mask]).items():
+                    out[key][mask] = value
+        return out
+
+    def _tree_counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
         rows = max(1, _CACHE_ELEMENTS // self.n_pad)
         parts = [self._counts_rows(w[start:start + rows]) for start in range(0, w.shape[0], rows)]
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def _deletion_terms(self) -> dict[str, np.ndarray]:
+        """Full-sample counts and each unit's ``c_i = sum_j sign(x_i - x_j) sign(y_i - y_j)``, once.
+
+        ``c_i`` comes from the same tree: at each level a unit with bit 1 is concordant with the bit-0
+        units before it in its segment and discordant with those after it (bit 0: the reverse); pairs tied
+        in u and not in v, counted as discordant by the u-then-descending-v order, are added back.
+        """
+        if self._deletion is not None:
+            return self._deletion
+        n = self.n
+        full = {key: float(value[0]) for key, value in self._counts_rows(np.ones((1, n))).items()}
+        c = np.zeros(n)
+        perm = self.takes[0]
+        for level in range(self.levels):
+            if level:
+                perm = perm[self.takes[level]]
+            code = self._cv[perm]
+            shift = self.levels - 1 - level
+            bits = ((code >> shift) & 1).astype(float)
+            segment = np.cumsum(np.r_[0, (code[1:] >> (shift + 1)) != (code[:-1] >> (shift + 1))])
+            start = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])[segment]
+            ones_before = np.cumsum(bits) - bits
+            ones_before -= ones_before[start]
+            position = np.arange(n) - start
+            size = np.bincount(segment)[segment]
+            ones_total = np.bincount(segment, weights=bits)[segment]
+            zeros_before = position - ones_before
+            ones_after = ones_total - ones_before - bits
+            zeros_after = (size - ones_total) - zeros_before - (1.0 - bits)
+            c[perm] += np.where(bits == 1.0, zeros_before - zeros_after, ones_after - ones_before)
+        cu, _ = dense_codes(self._cu)
+        cuv, _ = dense_codes(self._cu * np.int64(self.gv) + self._cv)
+        c += np.bincount(cu)[cu] - np.bincount(cuv)[cuv]  # tied in u, not in v: counted -1, truly 0
+        self._deletion = {"c": c, **{key: np.array(value) for key, value in full.items()}}
+        return self._deletion
+
+    def _deletion_counts(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        """Counts for 0/1 rows from the full-sample counts: ``S = S_full - sum_{i deleted} c_i + S(deleted)``
+        (pairs with both units deleted were subtracted twice); tie counts lose the deleted units' pairs."""
+        terms = self._deletion_terms()
+        b, n = w.shape[0], self.n
+        rows, units = np.nonzero(w == 0.0)
+        zeros = np.bincount(rows, minlength=b)
+        total = n - zeros.astype(float)
+        s = terms["S"] - np.bincount(rows, weights=terms["c"][units], minlength=b)
+        # pairs among each row's deleted units, padded to (rows, most zeros)
+        if len(units):
+            first = np.r_[0, np.cumsum(zeros)[:-1]]
+            slot = np.arange(len(units)) - first[rows]
+            padded = np.full((b, int(zeros.max())), -1, dtype=np.int64)
+            padded[rows, slot] = units
+            for lo in range(0, b, 64):
+                block = padded[lo:lo + 64]
+                valid = block >= 0
+                xs, ys = self.x[block], self.y[block]
+                sign = np.sign(xs[:, :, None] - xs[:, None, :]) * np.sign(ys[:, :, None] - ys[:, None, :])
+                sign *= valid[:, :, None] & valid[:, None, :]
+                s[lo:lo + 64] += sign.sum(axis=(1, 2)) / 2.0
+        tied, present = {}, {}
+        for axis in ("x", "y", "xy"):
+            codes, groups = self.codes[axis]
+            size = np.bincount(codes, minlength=groups).astype(float)
+            full_tied = float((size * (size - 1) / 2).sum())
+            key, removed = np.unique(rows * np.int64(groups) + codes[units], return_counts=True)
+            row, group = key // groups, key % groups
+            left = size[group] - removed
+            lost = size[group] * (size[group] - 1) / 2 - left * (left - 1) / 2
+            tied[axis] = full_tied - np.bincount(row, weights=lost, minlength=b)
+            present[axis] = groups - np.bincount(row, weights=(left == 0), minlength=b)
+        m = np.minimum(present["x"], present["y"])
+        return {"S": s, "n0": total * (total - 1) / 2, "n1": tied["x"], "n2": tied["y"], "n3": tied["xy"],
+                "N": total, "m": m}
 
     @staticmethod
     def _dtypes(w: np.ndarray, total: np.ndarray) -> tuple[type, type]:
