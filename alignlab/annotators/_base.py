@@ -92,6 +92,9 @@ SAMPLER_DEFAULTS: dict[str, Any] = {
     "backend": "auto",  # "auto" = nutpie+JAX when importable, else PyMC NUTS; or "nutpie" / "pymc"
     "cores": None,  # None = one core per chain, up to the machine's cores
     "progressbar": False,
+    # nutpie only: "low_rank" adapts a diagonal-plus-low-rank mass matrix (the few global directions
+    # that couple all parameters, e.g. class prevalence against every confusion row); PyMC NUTS: diag
+    "mass_matrix": "diag",
 }
 _SAMPLER_CONSTRAINTS: dict[str, list[Any]] = {
     "chains": [Interval("integral", 1, 64)],
@@ -101,6 +104,7 @@ _SAMPLER_CONSTRAINTS: dict[str, list[Any]] = {
     "backend": [Options(("auto", "nutpie", "pymc"))],
     "cores": [Interval("integral", 1, 64), None],
     "progressbar": ["boolean"],
+    "mass_matrix": [Options(("diag", "low_rank"))],
 }
 _SAVE_FORMAT = "alignlab-annotator-model/1"
 
@@ -276,8 +280,13 @@ class AnnotatorModel:
             )
         validate_sampler(self.sampler, caller)  # unknown keys and bad values fail whatever the engine
 
+    #: model-specific sampler defaults, applied under the user's ``sampler=`` (e.g. a shorter warm-up
+    #: for models initialised at their EM solution)
+    _sampler_defaults: ClassVar[dict[str, Any]] = {}
+
     def _sampler_settings(self) -> dict[str, Any]:
-        return validate_sampler(self.sampler, type(self).__name__)
+        validate_sampler(self.sampler, type(self).__name__)  # the user's keys, checked on their own
+        return validate_sampler({**self._sampler_defaults, **dict(self.sampler or {})}, type(self).__name__)
 
     # -- fitting ----------------------------------------------------------------------------------
     def fit(self, judgments: Any) -> AnnotatorModel:

@@ -121,46 +121,15 @@ def group_summary(raters: pd.DataFrame, value_columns: tuple[str, ...], se_colum
     return pd.DataFrame(rows)
 
 
-#: ADVI iterations (``inference="advi"``); enough for the mean-field fit of these models to settle
-ADVI_ITERATIONS = 20_000
-
-
 def posterior(model: Any, settings: dict[str, Any], *, inference: str, random_state: Any,
               var_names: list[str], check_names: list[str]) -> Any:
     """Draw from a PyMC model: NUTS (nutpie+JAX when installed) or mean-field ADVI for very large inputs.
 
-    Returns the :class:`~alignlab.annotators._sampling.SamplingOutcome` of the shared sampler; with ADVI
-    the diagnostics are empty and a warning says the intervals come from a variational approximation.
+    Returns the :class:`~alignlab.annotators._sampling.SamplingOutcome` of the shared sampler
+    (:func:`~alignlab.annotators._sampling.draw_posterior`); with ADVI the MCMC diagnostics are absent
+    and a warning says the intervals come from a variational approximation.
     """
-    from alignlab.annotators._sampling import SamplingOutcome, sample_model
+    from alignlab.annotators._sampling import draw_posterior
 
-    if inference == "nuts":
-        return sample_model(model, settings, random_state=random_state, var_names=var_names, check_names=check_names)
-    import logging
-    import time
-    import warnings
-
-    import pymc as pm
-
-    from alignlab._params import check_random_state
-
-    seed = int(check_random_state(random_state).integers(0, 2**31 - 1))
-    start = time.perf_counter()
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with model, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PyMC's ADVI progress and convergence chatter
-            approx = pm.fit(n=ADVI_ITERATIONS, method="advi", random_seed=seed, progressbar=False)
-            idata = approx.sample(draws=int(settings["draws"]), random_seed=seed)
-    finally:
-        logger.setLevel(level)
-    keep = [v for v in var_names if v in idata.posterior]
-    idata.posterior = idata.posterior[keep]
-    return SamplingOutcome(
-        idata=idata, sampler="advi", diagnostics={},
-        warnings=["inference='advi': a mean-field variational approximation; its intervals are usually too "
-                  "narrow (use inference='nuts' when the data are not too large)."],
-        seconds=time.perf_counter() - start,
-    )
+    return draw_posterior(model, settings, inference=inference, random_state=random_state, var_names=var_names,
+                          check_names=check_names)

@@ -66,17 +66,26 @@ class CategoricalModel(AnnotatorModel):
         "rater_priors": [pd.DataFrame, None],
         "spammer_threshold": [Interval("real", 0, 1, closed="neither")],
         "ci_method": [Options(_EM_CI_METHODS)],
+        "inference": [Options(("nuts", "advi"))],
         "max_iter": [Interval("integral", 1, None)],
         "tol": [Interval("real", 0, None, closed="neither")],
     }
     _state_attributes: ClassVar[tuple[str, ...]] = (
         "raters_", "items_", "confusion_", "prevalence_", "proba_", "groups_", "convergence_", "idata_",
     )
+    # PyMC engine: chains start at the EM solution, so 500 warm-up draws suffice; the marginalised
+    # likelihoods are smooth (no divergences at 0.8) and a low-rank mass matrix captures the global
+    # prevalence/confusion directions: 15 leapfrog steps per draw instead of 31 (10k judgments x 50
+    # raters). 1500 draws per chain because r-hat is checked on every confusion cell (450 there):
+    # at 1000 draws the largest of them was 1.0116 on one seed of two, at 1500 it was 1.0048.
+    _sampler_defaults: ClassVar[dict[str, Any]] = {"draws": 1500, "tune": 500, "target_accept": 0.8,
+                                                   "mass_matrix": "low_rank"}
 
     def __init__(
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
         rater_priors: pd.DataFrame | None = None,
@@ -91,6 +100,7 @@ class CategoricalModel(AnnotatorModel):
     ) -> None:
         super().__init__(engine=engine, confidence_level=confidence_level, n_resamples=n_resamples,
                          sampler=sampler, random_state=random_state)
+        self.inference = inference
         self.use_gold = use_gold
         self.prevalence_prior = prevalence_prior
         self.rater_priors = rater_priors
@@ -255,14 +265,31 @@ class CategoricalModel(AnnotatorModel):
         self._history_ = self._history(judgments)
         self._rater_frame_ = empty_rater_frame(judgments)
 
+    def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Starting values of the PyMC model's free variables from an EM solution ``params``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _em_start(self, design: em.Design) -> dict[str, np.ndarray]:
+        """The EM/MAP solution as PyMC starting values (EM takes milliseconds where warm-up takes seconds).
+
+        Probabilities are kept off the boundary (>= 1e-3) so that their log-odds are finite.
+        """
+        params, _, _, _, _ = self._run(design, em.majority_posterior(design), None, None,
+                                       min(self.max_iter, 200), tol=max(self.tol, 1e-6))
+        start = self._pymc_initial_point(params)
+        if "pi" in start:
+            start["pi"] = em.normalise(np.maximum(start["pi"], 1e-3))
+        return start
+
     def _fit_pymc(self, judgments: Judgments) -> None:
-        from alignlab.annotators._sampling import sample_model
+        from alignlab.annotators._sampling import draw_posterior
 
         self._prepare(judgments)
         design = self._design_
         model, names = self._pymc_build(design)
-        outcome = sample_model(model, self._sampler_settings(), random_state=self.random_state_,
-                               var_names=names, check_names=names)
+        outcome = draw_posterior(model, self._sampler_settings(), inference=self.inference,
+                                 random_state=self.random_state_, var_names=names, check_names=names,
+                                 initial_points=self._em_start(design))
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)
         self.convergence_ = pd.DataFrame([{"engine": "pymc", "sampler": outcome.sampler,
@@ -431,7 +458,12 @@ class DawidSkene(CategoricalModel):
     ----------
     engine : {"em", "pymc"}
         ``"em"``: MAP by EM (sparse, millions of judgments; intervals from an item bootstrap or the
-        conditional conjugate posterior). ``"pymc"``: full posterior, class marginalised out.
+        conditional conjugate posterior). ``"pymc"``: full posterior, class marginalised out,
+        chains started at the EM solution.
+    inference : {"nuts", "advi"}
+        PyMC engine only: NUTS (nutpie+JAX when installed), or mean-field ADVI for very large inputs
+        (started at the EM solution, stops when the ELBO levels off; its intervals are too narrow,
+        and a warning says so).
     pooling : sequence of str, default ("method", "vendor")
         Rater columns defining the hierarchy; ``()`` for independent raters (classic DS).
     pooling_strength : float, default 2.0
@@ -455,7 +487,10 @@ class DawidSkene(CategoricalModel):
         confusion row given the EM item posteriors (fast; slightly narrow). ``auto`` bootstraps up
         to 200,000 judgments.
     confidence_level, n_resamples, max_iter, tol, sampler, random_state
-        As everywhere in alignlab; ``sampler`` takes chains, draws, tune, target_accept, backend.
+        As everywhere in alignlab; ``sampler`` takes chains, draws, tune, target_accept, backend,
+        mass_matrix. The categorical models default to 2 chains x 1500 draws after 500 warm-up
+        draws, target_accept 0.8 and a low-rank mass matrix (nutpie): converged (r-hat < 1.01)
+        on 10k judgments in well under a minute.
 
     Attributes
     ----------
@@ -502,6 +537,7 @@ class DawidSkene(CategoricalModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         pooling: Sequence[str] = ("method", "vendor"),
         pooling_strength: float = 2.0,
         prior_correct: float = 2.0,
@@ -518,7 +554,7 @@ class DawidSkene(CategoricalModel):
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
+        super().__init__(engine=engine, inference=inference, use_gold=use_gold, prevalence_prior=prevalence_prior,
                          rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
@@ -616,6 +652,19 @@ class DawidSkene(CategoricalModel):
             names += ["sigma_rater"] + [f"tau_{d}" for d in range(len(levels))]
         return model, names
 
+    def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        theta = em.normalise(np.maximum(params["theta"], 1e-3))
+        if not (bool(self.pooling) and self.pooling_strength > 0):
+            return {"pi": params["pi"], "theta": theta}
+        # logistic-normal hierarchy: centred log-odds of the EM rows, rater offsets around their mean
+        # (group offsets start at 0, so every group starts at the population mean)
+        beta = np.log(theta)
+        beta -= beta.mean(axis=-1, keepdims=True)
+        population = beta.mean(axis=0)
+        sigma = float(np.clip((beta - population).std(), 0.05, 5.0))
+        return {"pi": params["pi"], "zeta_population": population, "sigma_rater": np.asarray(sigma),
+                "rater_offset": (beta - population) / sigma}
+
     def _params_from_posterior(self, idata: Any) -> list[dict[str, np.ndarray]]:
         from alignlab.annotators import _arviz
 
@@ -634,10 +683,14 @@ def _parent_codes(parent_level: np.ndarray, child_level: np.ndarray) -> np.ndarr
 def _marginal_potential(pm: Any, pt: Any, design: em.Design, log_theta: Any, pi: Any) -> None:
     """``sum_i logsumexp_k [log pi_k + sum_n w_n log theta[j_n, k, y_n]]`` as a potential.
 
-    Vectorised: gather ``log_theta[rater, :, label]`` per judgment (N, K), scatter-add into items.
-    Gold items get -1e6 on every other class (the clamp) without ``-inf`` gradients.
+    Vectorised: gather row ``rater * K + label`` of ``log_theta`` laid out as (J*K labels, K classes)
+    per judgment (N, K; one flat gather, ~10% faster under JAX than indexing two axes around a
+    slice), scatter-add into items. Gold items get -1e6 on every other class (the clamp) without
+    ``-inf`` gradients.
     """
-    per_judgment = log_theta[design.rater, :, design.label] * design.weight[:, None]
+    K = design.n_classes
+    by_label = log_theta.transpose(0, 2, 1).reshape((design.n_raters * K, K))
+    per_judgment = by_label[design.rater * K + design.label] * design.weight[:, None]
     per_item = pt.zeros((design.n_items, design.n_classes))
     per_item = pt.inc_subtensor(per_item[design.item], per_judgment)
     clamp = np.zeros((design.n_items, design.n_classes))
@@ -676,6 +729,7 @@ class OneCoin(CategoricalModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         prior_correct: float = 2.0,
         prior_error: float = 0.5,
         use_gold: bool = True,
@@ -690,7 +744,7 @@ class OneCoin(CategoricalModel):
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
+        super().__init__(engine=engine, inference=inference, use_gold=use_gold, prevalence_prior=prevalence_prior,
                          rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
@@ -749,6 +803,9 @@ class OneCoin(CategoricalModel):
             _marginal_potential(pm, pt, design, log_theta, pi)
         return model, ["pi", "accuracy"]
 
+    def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"pi": params["pi"], "accuracy": np.clip(params["accuracy"], 1e-3, 1 - 1e-3)}
+
     def _params_from_posterior(self, idata: Any) -> list[dict[str, np.ndarray]]:
         from alignlab.annotators import _arviz
 
@@ -804,6 +861,7 @@ class MACE(CategoricalModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         competence_prior: tuple[float, float] = (1.0, 1.0),
         strategy_prior: float = 1.0,
         n_restarts: int = 5,
@@ -819,7 +877,7 @@ class MACE(CategoricalModel):
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
+        super().__init__(engine=engine, inference=inference, use_gold=use_gold, prevalence_prior=prevalence_prior,
                          rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
@@ -920,6 +978,10 @@ class MACE(CategoricalModel):
             _marginal_potential(pm, pt, design, pt.log(theta), pi)
         return model, ["pi", "competence", "strategy"]
 
+    def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"pi": params["pi"], "competence": np.clip(params["competence"], 1e-3, 1 - 1e-3),
+                "strategy": em.normalise(np.maximum(params["strategy"], 1e-3))}
+
     def _params_from_posterior(self, idata: Any) -> list[dict[str, np.ndarray]]:
         from alignlab.annotators import _arviz
 
@@ -966,6 +1028,7 @@ class GLAD(CategoricalModel):
         self,
         *,
         engine: str = "em",
+        inference: str = "nuts",
         ability_prior: tuple[float, float] = (1.0, 1.0),
         difficulty_sd: float = 1.0,
         use_gold: bool = True,
@@ -980,7 +1043,7 @@ class GLAD(CategoricalModel):
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(engine=engine, use_gold=use_gold, prevalence_prior=prevalence_prior,
+        super().__init__(engine=engine, inference=inference, use_gold=use_gold, prevalence_prior=prevalence_prior,
                          rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
@@ -1061,6 +1124,9 @@ class GLAD(CategoricalModel):
             logits = base[:, None] + bump + pt.log(pi)[None, :] + clamp
             pm.Potential("marginal_loglik", pt.logsumexp(logits, axis=1).sum())
         return model, ["pi", "ability", "gamma"]
+
+    def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"pi": params["pi"], "ability": params["ability"], "gamma": params["gamma"]}
 
     def _params_from_posterior(self, idata: Any) -> list[dict[str, np.ndarray]]:
         from alignlab.annotators import _arviz
