@@ -290,9 +290,9 @@ def scale_markdown() -> str:
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     rows = []
-    for model, kind, what in (("OrdinalRaters", "ordinal", "|r(severity, true severity)|"),
+    for model, kind, what in (("OrdinalRaters", "ordinal", "abs. r(severity, true severity)"),
                               ("BradleyTerry", "pairwise", "r(system score, true score), 20 systems"),
-                              ("ContinuousRaters", "continuous", "|r(bias, true bias)|")):
+                              ("ContinuousRaters", "continuous", "abs. r(bias, true bias)")):
         out = _parse(run_isolated(SCALE_RUN.format(root=str(ROOT), model=model, kind=kind)))
         print(model, out, file=sys.stderr)
         rows.append({"model": model, "scale": kind, "judgments": "1,000,000",
