@@ -443,3 +443,59 @@ def test_pymc_hierarchical_dawid_skene_runs_and_recovers():
     model = DawidSkene(engine="pymc", random_state=0, sampler={"draws": 400, "tune": 600}).fit(j)
     assert np.corrcoef(model.raters_["reliability"], true_rel)[0, 1] >= 0.9
     assert (model.predict().to_numpy() == truth).mean() > 0.85
+
+
+# -- EM kernels: the fast paths against plain references -----------------------------------------------
+def test_em_kernels_match_plain_references():
+    from scipy.special import logsumexp, softmax
+
+    from alignlab._array import annotators_em as em
+
+    rng = np.random.default_rng(21)
+    n_items, n_raters, K = 300, 9, 4
+    item = rng.integers(0, n_items - 5, 2000)  # unsorted, with 5 items that have no judgments
+    rater, label = rng.integers(0, n_raters, 2000), rng.integers(0, K, 2000)
+    weight = rng.uniform(0.5, 2.0, 2000)
+    gold = np.full(n_items, -1)
+    gold[[3, 40]] = [1, 2]
+    design = em.make_design(item, rater, label, weight, n_items, n_raters, K, gold)
+    dense = np.zeros((n_items, n_raters * K))
+    np.add.at(dense, (item, rater * K + label), weight)  # reference: the design by explicit accumulation
+    np.testing.assert_allclose(design.M.toarray(), dense)
+    log_theta = np.log(rng.dirichlet(np.ones(K), size=(n_raters, K)))
+    L = em.class_loglik(design, log_theta)
+    reference_L = np.zeros((n_items, K))
+    np.add.at(reference_L, item, weight[:, None] * log_theta[rater, :, label])
+    np.testing.assert_allclose(L, reference_L, atol=1e-12)
+    log_pi = np.log(rng.dirichlet(np.ones(K)))
+    T, loglik = em.e_step(L.copy(), log_pi, gold)
+    logits = reference_L + log_pi
+    free = gold < 0
+    np.testing.assert_allclose(T[free], softmax(logits[free], axis=1), atol=1e-12)
+    np.testing.assert_allclose(T[[3, 40]], np.eye(K)[[1, 2]])
+    expected = logsumexp(logits[free], axis=1).sum() + logits[[3, 40], [1, 2]].sum()
+    assert loglik == pytest.approx(expected, rel=1e-12)
+    counts = em.expected_counts(design, T)
+    reference_counts = np.zeros((n_raters, K, K))
+    np.add.at(reference_counts, (rater, slice(None), label), weight[:, None] * T[item])
+    np.testing.assert_allclose(counts, reference_counts, atol=1e-10)
+    best, top = em.class_argmax(np.ascontiguousarray(T.T))
+    np.testing.assert_array_equal(best, np.argmax(T, axis=1))
+    np.testing.assert_allclose(top, T.max(axis=1))
+    majority = em.majority_posterior(design)
+    np.testing.assert_allclose(majority[-5:], 1.0 / K)  # no judgments: uniform
+    label_counts = np.zeros((n_items, K))
+    np.add.at(label_counts, (item, label), weight)
+    rated = free & (label_counts.sum(axis=1) > 0)
+    np.testing.assert_allclose(majority[rated], label_counts[rated] / label_counts[rated].sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(majority[[3, 40]], np.eye(K)[[1, 2]])
+
+
+def test_dawid_skene_fit_does_not_depend_on_row_order():
+    j, _, _, _ = simulate(n_items=200, seed=22)
+    frame = j.frame[["item_id", "rater_id", "value"]]
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    a = DawidSkene(ci_method="none").fit(alignlab.load_judgments(frame, scale=j.scale, segments=[]))
+    b = DawidSkene(ci_method="none").fit(alignlab.load_judgments(shuffled, scale=j.scale, segments=[]))
+    np.testing.assert_allclose(a.raters_["reliability"], b.raters_["reliability"], rtol=1e-9)
+    np.testing.assert_allclose(a.predict_proba().to_numpy(), b.predict_proba().to_numpy(), atol=1e-10)

@@ -149,3 +149,40 @@ def test_save_load_roundtrip(tmp_path):
     pd.testing.assert_frame_equal(loaded.raters_, model.raters_, check_dtype=False)
     np.testing.assert_allclose(loaded.thresholds_, model.thresholds_)
     pd.testing.assert_frame_equal(loaded.predict_proba(), model.predict_proba(), check_dtype=False)
+
+
+def test_blocked_kernel_equals_one_block(monkeypatch):
+    # the kernel walks the items in blocks; tiny blocks (7 items) with gold, online signals and the pairwise
+    # prior give the same fit as one block (regression: equal to rounding)
+    from alignlab._array import annotators_continuous_ordinal as kernel
+
+    rng = np.random.default_rng(8)
+    n_items, n_raters, C = 120, 8, 4
+    item = np.repeat(np.arange(n_items), 3)
+    rater = rng.integers(0, n_raters, len(item))
+    quality = rng.normal(size=n_items)
+    label = np.clip(np.round(quality[item] + rng.normal(0, 0.7, len(item)) + 1.5), 0, C - 1).astype(int)
+    signals = {"item": np.arange(0, n_items, 5), "signal": np.zeros(n_items // 5, int),
+               "successes": rng.integers(0, 30, n_items // 5).astype(float), "trials": np.full(n_items // 5, 30.0),
+               "n_signals": 1}
+    common = {"n_items": n_items, "n_raters": n_raters, "group": np.zeros(n_raters, int)}
+    a, b = rng.integers(0, 5, n_items), rng.integers(0, 4, n_items)
+    b = np.where(b >= a, b + 1, b)
+    rows = np.r_[np.arange(n_items), np.arange(n_items)]
+    import scipy.sparse as sp
+
+    design = sp.csr_matrix((np.r_[np.ones(n_items), -np.ones(n_items)], (rows, np.r_[a, b])), shape=(n_items, 5))
+    fits = {}
+    for block in (10_000, 7):
+        monkeypatch.setattr(kernel, "_BLOCK_ITEMS", block)
+        fits[block] = (
+            kernel.ordinal_map(item, rater, label, n_categories=C, signals=signals, gold_item=np.array([2, 50, 119]),
+                               gold_label=np.array([0, 3, 1]), **common),
+            kernel.ordinal_map(item, rater, np.minimum(label, 2), n_categories=3, design=design, **common),
+        )
+    for one, many in zip(fits[10_000], fits[7], strict=True):
+        np.testing.assert_allclose(many.severity, one.severity, atol=1e-7)
+        np.testing.assert_allclose(many.severity_se, one.severity_se, rtol=1e-6)
+        np.testing.assert_allclose(many.item_posterior, one.item_posterior, atol=1e-7)
+        np.testing.assert_allclose(many.theta, one.theta, atol=1e-7)
+    assert fits[7][0].signal_slope[0] == pytest.approx(fits[10_000][0].signal_slope[0], abs=1e-7)
