@@ -101,6 +101,7 @@ def make_design(item: np.ndarray, rater: np.ndarray, label: np.ndarray, weight: 
         columns, data = columns[order], weight[order]
     else:
         data = weight
+    # ``data`` may be the caller's (read-only) weight column: nothing modifies M in place
     M = sp.csr_matrix((data, columns, indptr), shape=(n_items, n_columns), copy=False)
     gold = np.full(n_items, -1, dtype=np.int64) if gold is None else np.asarray(gold, dtype=np.int64)
     return Design(item, rater, label, weight, n_items, n_raters, n_classes, M, gold)
