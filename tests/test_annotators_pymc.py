@@ -102,3 +102,66 @@ def test_nuts_defaults_converge_on_a_mid_size_problem():
     assert c["max_r_hat"] < 1.01 and c["n_divergent"] == 0, c.to_dict()
     assert not any("r-hat" in w or "divergent" in w for w in model.warnings_)
     assert np.corrcoef(model.raters_["reliability"], true_rel)[0, 1] >= 0.95
+
+
+# -- OrdinalRaters ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("link", ["logit", "probit"])
+def test_ordinal_interval_probability_is_exact_in_both_tails(link):
+    """log(F(b) - F(a)) of the PyMC ordinal likelihood against scipy's log-CDFs (reference)."""
+    import pytensor.tensor as pt
+    from scipy import special, stats
+
+    from alignlab.annotators.ordinal import _log_interval_prob
+
+    # tails as deep as float64 allows for both links (the normal CDF underflows below about -37)
+    lo = np.array([-3.0, -30.0, 30.0, 8.0, -0.5, 0.2])
+    hi = np.array([-1.0, -29.0, 31.0, 8.5, 0.5, 25.0])
+    if link == "logit":
+        log_f, log_sf = special.log_expit, lambda x: special.log_expit(-x)
+    else:
+        log_f, log_sf = stats.norm.logcdf, stats.norm.logsf
+    # reference: the interval mass from whichever tail keeps precision, via logs (no cancellation)
+    upper = lo + hi > 0
+    a = np.where(upper, log_sf(lo), log_f(hi))
+    b = np.where(upper, log_sf(hi), log_f(lo))
+    expected = a + np.log1p(-np.exp(b - a))
+    got = _log_interval_prob(pt.as_tensor(lo), pt.as_tensor(hi), link).eval()
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    # the old clipped form lost the upper tail (F(31) - F(30) ~ 6e-14 in logit) to cancellation
+    assert got[2] == pytest.approx(expected[2], rel=1e-9)
+
+
+def test_ordinal_em_start_is_a_finite_point_of_the_pymc_model():
+    import alignlab.annotators.ordinal as ordinal_module
+    from alignlab.annotators import OrdinalRaters
+    from tests.test_annotators_continuous_ordinal import simulate as simulate_ordinal
+
+    frame, _ = simulate_ordinal(seed=3, n_items=120, n_raters=6, per_item=3)
+    captured: dict = {}
+
+    def capture(model, settings, **kwargs):
+        captured.update(model=model, **kwargs)
+        raise _Captured
+
+    original = ordinal_module.posterior
+    ordinal_module.posterior = capture
+    try:
+        with pytest.raises(_Captured):
+            OrdinalRaters(engine="pymc", random_state=0).fit(frame)
+    finally:
+        ordinal_module.posterior = original
+    model, start = captured["model"], captured["initial_points"]
+    assert set(start) <= {v.name for v in model.free_RVs}
+    point = model.initial_point()
+    for rv in model.free_RVs:
+        if rv.name in start:
+            transform = model.rvs_to_transforms[rv]
+            value = np.asarray(start[rv.name], dtype=float)
+            point[model.rvs_to_values[rv].name] = (transform.forward(value, *rv.owner.inputs).eval()
+                                                   if transform else value)
+    logp = model.compile_logp()
+    assert np.isfinite(logp(point)) and logp(point) > logp(model.initial_point())
+
+
+class _Captured(Exception):
+    """Stops a fit once the PyMC model and its starting point are built."""

@@ -39,6 +39,25 @@ def _expected_label(quality: np.ndarray, severity: np.ndarray, discrimination: n
     return np.sum(np.diff(cum, axis=-1) * levels, axis=-1)
 
 
+def _log_interval_prob(eta_lo: Any, eta_hi: Any, link: str) -> Any:
+    """``log(F(eta_hi) - F(eta_lo))`` as a PyTensor expression, F the logistic or normal CDF, lo < hi.
+
+    Reflected to ``F(-lo) - F(-hi)`` when the interval lies in the upper half (F is symmetric):
+    both CDF values then sit near 0, where they carry full relative precision, instead of cancelling
+    near 1. Three transcendental calls per judgment (the log-sigmoid/log1mexp form needs six and made
+    each gradient ~70% slower under JAX, whose float64 exp/log dominate this model's cost); the
+    floor only guards exact underflow.
+    """
+    import pytensor.tensor as pt
+
+    def cdf(x: Any) -> Any:
+        return pt.sigmoid(x) if link == "logit" else 0.5 * pt.erfc(-x / np.sqrt(2.0))
+
+    upper = eta_lo + eta_hi > 0
+    diff = pt.switch(upper, cdf(-eta_lo) - cdf(-eta_hi), cdf(eta_hi) - cdf(eta_lo))
+    return pt.log(pt.maximum(diff, 1e-300))
+
+
 def _latent_reliability(discrimination: np.ndarray, link: str) -> np.ndarray:
     """Share of the latent response variance that is item quality: 1 / (1 + v / d^2), v = pi^2/3 or 1."""
     v = np.pi**2 / 3 if link == "logit" else 1.0
@@ -166,10 +185,10 @@ class OrdinalRaters(AnnotatorModel):
         return {"group": group, "gold_item": gold_item, "gold_label": gold_label, "priors": priors,
                 "signals": sig, "signal_names": names}
 
-    def _fit_em(self, judgments: Judgments) -> None:
-        inp = self._inputs(judgments)
+    def _map_fit(self, judgments: Judgments, inp: dict[str, Any]) -> Any:
+        """The EM engine's marginal MAP (also the starting point of the PyMC chains)."""
         n_cat = judgments.scale.n_categories
-        fit = ordinal_map(
+        return ordinal_map(
             judgments.item_codes, judgments.rater_codes, judgments.label_codes, n_items=judgments.n_items,
             n_raters=judgments.n_raters, n_categories=n_cat, group=inp["group"],
             weight=judgments.frame["weight"].to_numpy(dtype=float), link=self.link, signals=inp["signals"],
@@ -177,6 +196,10 @@ class OrdinalRaters(AnnotatorModel):
             gold_discrimination=float(self.gold_discrimination),
             prior_severity_mean=inp["priors"]["severity"], prior_severity_sd=inp["priors"]["severity_sd"],
         )
+
+    def _fit_em(self, judgments: Judgments) -> None:
+        inp = self._inputs(judgments)
+        fit = self._map_fit(judgments, inp)
         if not fit.converged:
             self.warnings_.append(f"the optimiser stopped after {fit.n_iter} iterations without converging.")
         self.n_iter_ = fit.n_iter  # L-BFGS iterations over all empirical-Bayes rounds (as ContinuousRaters)
@@ -266,6 +289,38 @@ class OrdinalRaters(AnnotatorModel):
         self.groups_ = group_summary(raters, ("bias", "reliability"), ("bias_se", "reliability_se"), level)
 
     # ------------------------------------------------------------------------------------------
+    # PyMC engine: chains start at the EM solution (its MAP takes a second), so 500 warm-up draws
+    # suffice, and target_accept 0.8 (no divergences seen) takes larger steps. The diagonal mass
+    # matrix stays: nutpie's low-rank one cost ~50% more CPU per draw here (4,000+ dimensions) for
+    # no fewer leapfrog steps (measured on 20k judgments, 4,000 items, 50 raters)
+    _sampler_defaults: ClassVar[dict[str, Any]] = {"tune": 500, "target_accept": 0.8}
+
+    @staticmethod
+    def _pymc_start(fit: Any, inp: dict[str, Any], n_groups: int) -> dict[str, np.ndarray]:
+        """The EM (marginal MAP) solution as starting values of the PyMC model's free variables."""
+        group = inp["group"]
+        thresholds = np.asarray(fit.thresholds, dtype=float)
+        sev_sd = float(np.clip(fit.severity_prior_sd, 0.05, 5.0))
+        ld_sd = float(np.clip(fit.log_discrimination_prior_sd, 0.05, 5.0))
+        group_sev = np.resize(np.asarray(fit.group_severity, dtype=float), n_groups)
+        group_ld = np.resize(np.asarray(fit.group_log_discrimination, dtype=float), n_groups)
+        z_sev = (fit.severity - group_sev[group]) / sev_sd
+        priors = inp["priors"]
+        hist = np.isfinite(priors["severity"]) & np.isfinite(priors["severity_sd"])
+        z_sev[hist] = (fit.severity[hist] - priors["severity"][hist]) / priors["severity_sd"][hist]
+        start = {
+            "quality": fit.item_posterior @ GRID,
+            "first_threshold": np.asarray(thresholds[0]),
+            "log_gaps": np.log(np.maximum(np.diff(thresholds), 1e-3)),
+            "group_severity": group_sev, "severity_sd": np.asarray(sev_sd), "z_severity": z_sev,
+            "group_log_discrimination": group_ld, "log_discrimination_sd": np.asarray(ld_sd),
+            "z_discrimination": (fit.log_discrimination - group_ld[group]) / ld_sd,
+        }
+        if inp["signals"] is not None:
+            start["signal_intercept"] = np.asarray(fit.signal_intercept, dtype=float)
+            start["signal_slope"] = np.asarray(fit.signal_slope, dtype=float)
+        return {k: np.where(np.isfinite(v), v, 0.0) for k, v in start.items()}
+
     def _fit_pymc(self, judgments: Judgments) -> None:
         import pymc as pm
         import pytensor.tensor as pt
@@ -284,11 +339,10 @@ class OrdinalRaters(AnnotatorModel):
         freq = np.bincount(label, minlength=n_c) + 0.5
         lam0 = special.logit(np.cumsum(freq)[:-1] / freq.sum()) * (1.0 if self.link == "logit" else 0.6)
         lam0 = np.maximum.accumulate(lam0 + np.arange(n_c - 1) * 1e-2)
-        cdf = pm.math.sigmoid if self.link == "logit" else (lambda x: 0.5 * (1 + pt.erf(x / np.sqrt(2))))
         has_gold = inp["gold_item"] is not None and len(inp["gold_item"]) > 0
 
         def log_prob(eta_lo: Any, eta_hi: Any) -> Any:
-            return pt.log(pt.clip(cdf(eta_hi) - cdf(eta_lo), 1e-12, 1.0))
+            return _log_interval_prob(eta_lo, eta_hi, self.link)
 
         with pm.Model() as model:
             quality = pm.Normal("quality", 0.0, 1.0, shape=n_i)
@@ -326,8 +380,9 @@ class OrdinalRaters(AnnotatorModel):
                             logit_p=c_sig[sig["signal"]] + e_sig[sig["signal"]] * quality[sig["item"]],
                             observed=sig["successes"].astype(int))
         keep = ["quality", "thresholds", "severity", "discrimination", "severity_sd", "log_discrimination_sd"]
+        start = self._pymc_start(self._map_fit(judgments, inp), inp, n_g)
         outcome = posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
-                               check_names=["thresholds", "severity", "discrimination"])
+                            check_names=["thresholds", "severity", "discrimination"], initial_points=start)
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)
         self.sampler_ = outcome.sampler
