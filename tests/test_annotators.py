@@ -194,15 +194,37 @@ def test_interval_coverage_dawid_skene_bootstrap():
 
 @pytest.mark.slow
 def test_interval_coverage_pymc():
+    """90% posterior intervals of reliability cover the truth 85-95% of the time (pooled over raters and seeds).
+
+    Simulation-based calibration: prevalence and every confusion row are drawn from the model's own
+    prior (Dirichlet(prior_correct + 1, prior_error + 1, ...), Dirichlet(prevalence_prior + 1)), so
+    nominal coverage checks the likelihood and the sampler, not the prior. With the generic
+    simulation above (rows far more diagonal than the prior's mean) and ~60 judgments per rater the
+    prior, worth 6 pseudo-judgments per row, pulls posterior means down and the intervals covered
+    ~55% (at ~160 per rater ~71%; measured): a prior/truth mismatch, which the EM bootstrap test
+    avoids by giving every row more data.
+    """
+    K, n_raters, n_items, per_item = 3, 30, 600, 5
     hits = []
     for seed in range(3):
-        j, _, _, true_rel = simulate(n_items=250, n_raters=20, seed=200 + seed, spammers=(), per_item=5)
+        rng = np.random.default_rng(300 + seed)
+        alpha = np.full((K, K), 0.5 + 1.0)
+        np.fill_diagonal(alpha, 2.0 + 1.0)
+        conf = np.stack([np.stack([rng.dirichlet(alpha[k]) for k in range(K)]) for _ in range(n_raters)])
+        truth = rng.choice(K, n_items, p=rng.dirichlet(np.full(K, 2.0)))
+        item = np.repeat(np.arange(n_items), per_item)
+        rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
+        label = (rng.random(len(item))[:, None] > np.cumsum(conf[rater, truth[item]], axis=1)).sum(axis=1)
+        frame = pd.DataFrame({"item_id": item, "rater_id": [f"r{r:02d}" for r in rater], "value": label})
+        j = alignlab.load_judgments(frame, scale=alignlab.Scale.categorical([0, 1, 2]), segments=[])
+        iu, ju = np.triu_indices(K, 1)
+        true_rel = (0.5 * np.abs(conf[:, iu] - conf[:, ju]).sum(-1)).mean(-1)  # raters r00.. sort as coded
         model = DawidSkene(engine="pymc", pooling=(), confidence_level=0.9, random_state=seed,
-                           sampler={"draws": 500, "tune": 500}).fit(j)
+                           sampler={"draws": 500}).fit(j)
         r = model.raters_
         hits.append(((r["reliability_low"] <= true_rel) & (true_rel <= r["reliability_high"])).to_numpy())
     coverage = np.concatenate(hits).mean()
-    assert 0.8 <= coverage <= 1.0
+    assert 0.85 <= coverage <= 0.95, coverage
 
 
 # -- gold, history, hierarchy -------------------------------------------------------------------------
