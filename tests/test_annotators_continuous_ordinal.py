@@ -118,6 +118,16 @@ def test_rater_history_prior():
     assert raters.loc["r03", "severity"] == pytest.approx(2.0, abs=0.05)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # tiny chains: small-sample notices
+def test_rater_history_prior_pymc():
+    # the history anchors the severity scale in the PyMC engine too (no re-centring of the severities)
+    frame, _ = simulate(seed=5, n_items=120, n_raters=6, per_item=3, spammer=False)
+    history = pd.DataFrame({"rater_id": ["r03"], "severity": [2.0], "severity_sd": [0.01]})
+    model = OrdinalRaters(engine="pymc", rater_priors=history, random_state=0,
+                          sampler={"draws": 200, "tune": 300, "chains": 2}).fit(frame)
+    assert model.raters_.set_index("rater_id").loc["r03", "severity"] == pytest.approx(2.0, abs=0.05)
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")  # tiny chains: small-sample notices
 def test_pymc_agrees_with_em():

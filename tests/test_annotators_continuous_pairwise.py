@@ -31,7 +31,7 @@ def simulate(seed: int = 0, n_items: int = 1500, n_systems: int = 6, n_raters: i
     value = np.where(u < p_b, "B", np.where(u < p_le_tie, "tie", "A"))
     frame = pd.DataFrame({"item_id": item, "rater_id": [f"r{j}" for j in rater], "value": value,
                           "system_a": [f"s{k}" for k in pair[item, 0]], "system_b": [f"s{k}" for k in pair[item, 1]]})
-    return frame, {"theta": theta, "discrimination": disc, "position": pos}
+    return frame, {"theta": theta, "discrimination": disc, "position": pos, "preference": pref}
 
 
 def plain_bradley_terry(frame: pd.DataFrame) -> pd.Series:
@@ -117,3 +117,57 @@ def test_save_load_roundtrip(tmp_path):
     model = BradleyTerry().fit(frame)
     loaded = BradleyTerry.load(model.save(tmp_path / "bt.zip"))
     pd.testing.assert_frame_equal(loaded.systems_, model.systems_, check_dtype=False)
+
+
+def _strong_first_position(seed: int, n_items: int):
+    """Rater r1 prefers the first output (latent position bias -0.8 < 0) — history to carry over."""
+    frame, truth = simulate(seed=seed, n_items=n_items, spammer=False)
+    rng = np.random.default_rng(seed + 1)
+    r1 = frame["rater_id"] == "r1"
+    # re-draw r1's labels with position bias -0.8 (negative = prefers A) from the same latent model
+    pref = truth["preference"][frame.loc[r1, "item_id"].to_numpy()]
+    d, band, pos = truth["discrimination"][1], 0.3, -0.8
+    p_b = special.expit(d * (-band + pos - pref))
+    p_le_tie = special.expit(d * (band + pos - pref))
+    u = rng.random(int(r1.sum()))
+    frame.loc[r1, "value"] = np.where(u < p_b, "B", np.where(u < p_le_tie, "tie", "A"))
+    return frame
+
+
+def test_rater_history_carries_over_and_a_tight_prior_is_honoured():
+    # reference (seeded truth): an earlier large batch pins r1's position bias; a small new batch alone
+    # cannot, and passing the earlier fit's raters_ back brings the new estimate to it with a narrower interval
+    history = BradleyTerry().fit(_strong_first_position(seed=5, n_items=3000)).raters_
+    earlier = history.set_index("rater_id").loc["r1"]
+    assert -1.1 < earlier["position_bias"] < -0.5
+    small = _strong_first_position(seed=6, n_items=90)
+    alone = BradleyTerry().fit(small).raters_.set_index("rater_id").loc["r1"]
+    prior = history[["rater_id", "position_bias", "position_bias_se"]]
+    helped = BradleyTerry(rater_priors=prior).fit(small).raters_.set_index("rater_id").loc["r1"]
+    assert abs(helped["position_bias"] - earlier["position_bias"]) < abs(alone["position_bias"] - earlier["position_bias"])
+    assert helped["position_bias_se"] < alone["position_bias_se"]
+    # a (near-)certain history is kept as it is: the symmetric tie band is imposed in the fit, not by a shift
+    fixed = pd.DataFrame({"rater_id": ["r2"], "position_bias": [0.5], "position_bias_sd": [0.005]})
+    r2 = BradleyTerry(rater_priors=fixed).fit(small).raters_.set_index("rater_id").loc["r2"]
+    assert abs(r2["position_bias"] - 0.5) < 0.02
+    # without history the fit is the symmetric re-centred one: P(A) - P(B) at zero preference has r1's sign
+    assert alone["bias"] > 0 and helped["bias"] > 0
+
+
+def test_rater_history_errors():
+    frame, _ = simulate(seed=1, n_items=50)
+    with pytest.raises(ValueError, match=r"unknown columns \['severity'\]"):
+        BradleyTerry(rater_priors=pd.DataFrame({"rater_id": ["r1"], "severity": [0.1]})).fit(frame)
+    with pytest.raises(ValueError, match="'position_bias_sd' of BradleyTerry must be positive"):
+        BradleyTerry(rater_priors=pd.DataFrame({"rater_id": ["r1"], "position_bias": [0.1],
+                                                "position_bias_sd": [0.0]})).fit(frame)
+
+
+def test_rater_history_in_the_pymc_engine():
+    # reference: a near-certain history fixes r2's position bias in the posterior as in the EM engine
+    small = _strong_first_position(seed=6, n_items=90)
+    fixed = pd.DataFrame({"rater_id": ["r2"], "position_bias": [0.5], "position_bias_sd": [0.005]})
+    model = BradleyTerry(engine="pymc", rater_priors=fixed, random_state=0,
+                         sampler={"draws": 300, "tune": 300, "chains": 2}).fit(small)
+    r2 = model.raters_.set_index("rater_id").loc["r2"]
+    assert abs(r2["position_bias"] - 0.5) < 0.02

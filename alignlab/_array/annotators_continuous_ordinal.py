@@ -354,6 +354,19 @@ def ordinal_map(
         g_sev, g_ld = start.group_severity, start.group_log_discrimination
         sd_sev, sd_ld = start.severity_prior_sd, start.log_discrimination_prior_sd
     lam_prior_sd = 10.0
+    # Pairwise mode with rater history: the history anchors the position biases on the absolute scale, so
+    # the model's symmetric tie band (-h, h) is imposed during the optimisation (first threshold = -gap/2)
+    # rather than by re-centring afterwards, which would move every position bias away from its prior.
+    # Without history the likelihood is invariant to that shift and re-centring is exact (and kept).
+    symmetric = bool(P) and bool(has_hist.any()) and C == 3
+
+    def _symmetrise(z: np.ndarray) -> np.ndarray:
+        z = z.copy()
+        z[2 * R] = -0.5 * np.exp(z[2 * R + 1])
+        return z
+
+    if symmetric:
+        x = _symmetrise(x)
     n_per = np.bincount(rater, minlength=R)
     converged = False
     total_iter = 0
@@ -366,6 +379,8 @@ def ordinal_map(
         prec_ld = 1.0 / sd_ld**2
 
         def objective(z, mean_s=mean_s, prec_s=prec_s, mean_ld=mean_ld, prec_ld=prec_ld):
+            if symmetric:
+                z = _symmetrise(z)
             ll, grad, _ = prob.evaluate(z)
             s, logd = z[:R], z[R:2 * R]
             lam1 = z[2 * R]
@@ -376,13 +391,16 @@ def ordinal_map(
             g[R:2 * R] -= prec_ld * (logd - mean_ld)
             g[2 * R] -= lam1 / lam_prior_sd**2
             g[2 * R + C - 1 + K:] -= z[2 * R + C - 1 + K:] / 25.0
+            if symmetric:  # first threshold = -gap/2: chain rule onto the log gap, no free first threshold
+                g[2 * R + 1] += g[2 * R] * z[2 * R]
+                g[2 * R] = 0.0
             return -(ll + lp), -g
 
         # L-BFGS-B's small dense updates are slowed down, not sped up, by a threaded BLAS
         with threadpool_limits(limits=1, user_api="blas"):
             res = optimize.minimize(objective, x, jac=True, method="L-BFGS-B",
                                     options={"maxiter": 1000, "ftol": _FTOL, "gtol": 1e-5, "maxcor": _LBFGS_MEMORY})
-        x = res.x
+        x = _symmetrise(res.x) if symmetric else res.x
         total_iter += int(res.nit)
         value = -float(res.fun)
         # empirical-Bayes update of the group means and spreads (with the rater SEs)

@@ -27,6 +27,8 @@ model                                       forms (after ``rater_id``)
                                             an earlier ``raters_`` is accepted as ``severity_sd``)
 ``ContinuousRaters``                        any of ``bias, bias_sd, noise_sd, noise_df`` (``bias_se``
                                             accepted as ``bias_sd``)
+``BradleyTerry``                            ``position_bias, position_bias_sd`` (latent position bias;
+                                            ``position_bias_se`` accepted as ``position_bias_sd``)
 =========================================  ==================================================================
 
 Examples

@@ -356,7 +356,9 @@ class OrdinalRaters(AnnotatorModel):
             z_s = pm.Normal("z_severity", 0.0, 1.0, shape=n_r)
             raw = pt.switch(has_hist, np.nan_to_num(priors["severity"]) + np.nan_to_num(priors["severity_sd"], nan=1.0) * z_s,
                             group_sev[group] + sev_sd * z_s)
-            severity = pm.Deterministic("severity", raw - pt.mean(raw) if not has_gold else raw)
+            # gold or a rater history anchors the location (as in the EM engine); otherwise severities average 0
+            anchored = has_gold or bool(has_hist.any())
+            severity = pm.Deterministic("severity", raw if anchored else raw - pt.mean(raw))
             group_ld = pm.Normal("group_log_discrimination", 0.0, 1.0, shape=n_g)
             ld_sd = pm.HalfNormal("log_discrimination_sd", 0.5)
             z_d = pm.Normal("z_discrimination", 0.0, 1.0, shape=n_r)

@@ -13,7 +13,13 @@ from scipy import special, stats
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
 from alignlab._params import Interval, Options
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
-from alignlab.annotators._continuous_common import group_summary, posterior, rater_groups, z_value
+from alignlab.annotators._continuous_common import (
+    group_summary,
+    history_priors,
+    posterior,
+    rater_groups,
+    z_value,
+)
 from alignlab.annotators.ordinal import SPAMMER_RELIABILITY, _latent_reliability
 from alignlab.data import Judgments
 
@@ -43,6 +49,11 @@ class BradleyTerry(AnnotatorModel):
         PyMC engine only: NUTS, or mean-field ADVI for very large inputs (faster, intervals too narrow).
     prior_scale : float
         Prior sd of the system scores (units of the item-level preference sd).
+    rater_priors : DataFrame, optional
+        Rater history: ``rater_id, position_bias, position_bias_sd`` (e.g. an earlier fit's
+        ``raters_[["rater_id", "position_bias", "position_bias_se"]]``) replaces the group prior of the
+        latent position bias for those raters; conventions under "Rater history" in
+        :mod:`alignlab.annotators`.
     confidence_level, n_resamples, sampler, random_state
         As in every annotator model (``n_resamples`` is unused here).
 
@@ -54,8 +65,8 @@ class BradleyTerry(AnnotatorModel):
         scores is the latent log-odds-like preference between the systems.
     raters_ : DataFrame
         ``rater_id, method, vendor, n, bias, bias_low, bias_high, reliability, reliability_low,
-        reliability_high, spammer_prob`` then ``position_bias`` (latent), ``discrimination`` and their
-        intervals. ``bias`` is the position bias in probability units: P(A) - P(B) for two equally good
+        reliability_high, spammer_prob`` then ``position_bias`` (latent, with ``position_bias_se``),
+        ``discrimination`` and their intervals. ``bias`` is the position bias in probability units: P(A) - P(B) for two equally good
         outputs (0 = no preference for either position).
     items_ : DataFrame
         ``item_id, n, system_a, system_b, preference, preference_sd, preference_low, preference_high``.
@@ -82,6 +93,7 @@ class BradleyTerry(AnnotatorModel):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inference": [Options(("nuts", "advi"))],
         "prior_scale": [Interval("real", 0, None, closed="neither")],
+        "rater_priors": [pd.DataFrame, None],
     }
     _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "systems_", "groups_", "proba_", "idata_")
 
@@ -91,6 +103,7 @@ class BradleyTerry(AnnotatorModel):
         engine: str = "em",
         inference: str = "nuts",
         prior_scale: float = 5.0,
+        rater_priors: pd.DataFrame | None = None,
         confidence_level: float = 0.95,
         n_resamples: int = 200,
         sampler: Mapping[str, Any] | None = None,
@@ -100,6 +113,7 @@ class BradleyTerry(AnnotatorModel):
                          sampler=sampler, random_state=random_state)
         self.inference = inference
         self.prior_scale = prior_scale
+        self.rater_priors = rater_priors
 
     def _check_data(self, judgments: Judgments) -> None:
         super()._check_data(judgments)
@@ -142,14 +156,20 @@ class BradleyTerry(AnnotatorModel):
                               "score_se": se, "n_comparisons": n, "win_rate": wins / np.maximum(n, 1)})
         return frame.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
+    def _history(self, judgments: Judgments) -> dict[str, np.ndarray]:
+        return history_priors(self.rater_priors, judgments.raters, ("position_bias", "position_bias_sd"),
+                              type(self).__name__)
+
     # ------------------------------------------------------------------------------------------
     def _fit_em(self, judgments: Judgments) -> None:
         design, systems, ia, ib = self._design(judgments)
         group, _ = rater_groups(judgments.rater_info)
+        priors = self._history(judgments)
         fit = ordinal_map(
             judgments.item_codes, judgments.rater_codes, self._labels(judgments), n_items=judgments.n_items,
             n_raters=judgments.n_raters, n_categories=3, group=group,
             weight=judgments.frame["weight"].to_numpy(dtype=float), link="logit", design=design,
+            prior_severity_mean=priors["position_bias"], prior_severity_sd=priors["position_bias_sd"],
         )
         if not fit.converged:
             self.warnings_.append(f"the optimiser stopped after {fit.n_iter} iterations without converging.")
@@ -198,6 +218,7 @@ class BradleyTerry(AnnotatorModel):
         frame["reliability_high"] = _latent_reliability(disc_high, "logit")
         frame["spammer_prob"] = spammer
         frame["position_bias"], frame["position_bias_low"], frame["position_bias_high"] = sev, sev_low, sev_high
+        frame["position_bias_se"] = (sev_high - sev_low) / (2 * z_value(level))
         frame["discrimination"], frame["discrimination_low"], frame["discrimination_high"] = disc, disc_low, disc_high
         self.raters_ = frame
         self.thresholds_ = np.asarray(thresholds, dtype=float)
@@ -230,6 +251,8 @@ class BradleyTerry(AnnotatorModel):
         n_g, n_r, n_i, k = int(group.max()) + 1, judgments.n_raters, judgments.n_items, len(systems)
         item, rater, label = judgments.item_codes, judgments.rater_codes, self._labels(judgments)
         weight = judgments.frame["weight"].to_numpy(dtype=float)
+        priors = self._history(judgments)
+        has_hist = np.isfinite(priors["position_bias"]) & np.isfinite(priors["position_bias_sd"])
         with pm.Model() as model:
             raw_theta = pm.Normal("raw_score", 0.0, float(self.prior_scale), shape=k)
             theta = pm.Deterministic("score", raw_theta - pt.mean(raw_theta))
@@ -239,7 +262,9 @@ class BradleyTerry(AnnotatorModel):
             group_pos = pm.Normal("group_position_bias", 0.0, 1.0, shape=n_g)
             pos_sd = pm.HalfNormal("position_bias_sd", 1.0)
             z_pos = pm.Normal("z_position", 0.0, 1.0, shape=n_r)
-            pos = pm.Deterministic("position_bias", group_pos[group] + pos_sd * z_pos)
+            pos = pm.Deterministic("position_bias", pt.switch(
+                has_hist, np.nan_to_num(priors["position_bias"]) + np.nan_to_num(priors["position_bias_sd"], nan=1.0) * z_pos,
+                group_pos[group] + pos_sd * z_pos))
             group_ld = pm.Normal("group_log_discrimination", 0.0, 1.0, shape=n_g)
             ld_sd = pm.HalfNormal("log_discrimination_sd", 0.5)
             z_d = pm.Normal("z_discrimination", 0.0, 1.0, shape=n_r)
