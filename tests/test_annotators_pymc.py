@@ -171,3 +171,18 @@ def test_ordinal_em_start_is_a_finite_point_of_the_pymc_model():
 
 class _Captured(Exception):
     """Stops a fit once the PyMC model and its starting point are built."""
+
+
+@pytest.mark.slow
+def test_ordinal_advi_starts_at_em_and_agrees():
+    from alignlab.annotators import OrdinalRaters
+    from tests.test_annotators_continuous_ordinal import simulate as simulate_ordinal
+
+    frame, truth = simulate_ordinal(seed=4, n_items=400, n_raters=8, per_item=4, spammer=False)
+    em = OrdinalRaters().fit(frame)
+    vi = OrdinalRaters(engine="pymc", inference="advi", sampler={"draws": 300}, random_state=0).fit(frame)
+    assert ADVI_WARNING in vi.warnings_
+    # reference: the EM marginal MAP of the same model; severities within 3 EM standard errors
+    diff = np.abs(vi.raters_["severity"] - em.raters_["severity"])
+    assert (diff < 3 * em.raters_["severity_se"]).all(), diff.max()
+    assert np.corrcoef(vi.raters_["severity"], truth["severity"])[0, 1] >= 0.95  # seeded truth

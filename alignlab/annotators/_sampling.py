@@ -139,9 +139,12 @@ def fit_advi(
     """Mean-field ADVI (``pymc.fit``) for very large inputs; ``settings["draws"]`` draws of the approximation.
 
     Starts at ``initial_points`` when given (the EM solution: the means then only refine and the
-    widths settle, starting at 0.1 on the unconstrained scale), and stops when the negative ELBO
-    no longer falls: the mean loss of the last :data:`_ADVI_WINDOW` iterations is not lower than
-    the previous window's by more than twice its standard error (or after ``n_iterations``).
+    widths settle, starting at 0.1 on the unconstrained scale), and then stops when the negative
+    ELBO no longer falls: the mean loss of the last :data:`_ADVI_WINDOW` iterations is not lower
+    than the previous window's by more than twice its standard error (or after ``n_iterations``).
+    Without a starting point it runs all ``n_iterations``: from the prior's centre the loss can
+    creep down slowly enough to look flat over a window (measured: ContinuousRaters stopped far
+    from the EM solution).
     There are no MCMC diagnostics; the outcome carries the warning that mean-field intervals are
     too narrow.
     """
@@ -166,7 +169,7 @@ def fit_advi(
                 start_sigma = {model.rvs_to_values[v].name: 0.1 for v in model.free_RVs}
             approx = pm.fit(n=int(n_iterations), method="advi", random_seed=seed, progressbar=False,
                             start=_initial(initial_points), start_sigma=start_sigma,
-                            callbacks=[_elbo_plateau])
+                            callbacks=[_elbo_plateau] if initial_points else [])
             idata = approx.sample(draws=int(settings["draws"]), random_seed=seed)
     finally:
         logger.setLevel(level)
