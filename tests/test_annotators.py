@@ -224,7 +224,7 @@ def test_interval_coverage_pymc():
         r = model.raters_
         hits.append(((r["reliability_low"] <= true_rel) & (true_rel <= r["reliability_high"])).to_numpy())
     coverage = np.concatenate(hits).mean()
-    assert 0.85 <= coverage <= 0.95, coverage
+    assert 0.85 <= coverage <= 0.95, coverage  # measured 0.922 (regression)
 
 
 # -- gold, history, hierarchy -------------------------------------------------------------------------
@@ -463,7 +463,8 @@ def test_em_and_pymc_agree_within_posterior_uncertainty(model_class):
 def test_pymc_hierarchical_dawid_skene_runs_and_recovers():
     j, truth, _, true_rel = simulate(n_items=300, n_raters=16, per_item=5, seed=12)
     model = DawidSkene(engine="pymc", random_state=0, sampler={"draws": 400, "tune": 600}).fit(j)
-    assert np.corrcoef(model.raters_["reliability"], true_rel)[0, 1] >= 0.9
+    # the recovery target; measured 0.986 with EM-started chains (regression)
+    assert np.corrcoef(model.raters_["reliability"], true_rel)[0, 1] >= 0.95
     assert (model.predict().to_numpy() == truth).mean() > 0.85
 
 
