@@ -199,7 +199,11 @@ def main() -> None:
         "other processes' load.",
         "## snow2008 affect ratings: consensus MAE against the expert gold",
         "Each of the seven tasks fitted separately (700 items, 7,000 answers, 38 workers). The settings were "
-        "compared on this same data (no held-out split).",
+        "compared on this same data; out of sample, a leave-one-task-out selection over 8 settings (noise "
+        "normal/student_t x item prior normal/flat x noise pooling 4/100; each task gets the setting with the "
+        "lowest MAE on the other six) picks item_prior='flat', noise='student_t', noise_pooling=100 on all seven "
+        "folds: held-out MAE 11.865 (tests/test_annotators_continuous.py::"
+        "test_snow2008_consensus_beats_mean_and_median).",
         snow_affect(),
         "## Ordinal wine data: judge effects",
         wine(),
