@@ -31,6 +31,7 @@ def main(names: list[str]) -> None:
             print(f"skipping {name}: no benchmarks/{name}.py yet")
             continue
         print(f"running benchmarks/{name}.py ...", flush=True)
+        sys.argv = [f"benchmarks/{name}.py"]  # each benchmark parses its own options: run it with its defaults
         module.main()
     assemble()
 
