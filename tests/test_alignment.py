@@ -473,6 +473,26 @@ def test_alt_test_summeval_neg_rmse_matches_the_published_procedure() -> None:
     assert res.n_raters == 3 and not res.passed
 
 
+# reference: the authors' own run on the paper's data (nitaytech/AltTest, alt_test_example.ipynb, printed
+# to 2 decimals: "mtbench gpt-4o [FAILED]: Winning Rate=0.00 Advantage Probability=0.77", ...), epsilon 0.2
+PUBLISHED_ALT_TEST = {
+    "mtbench": ("accuracy", {"gemini_flash": 0.72, "gemini_pro": 0.76, "gpt-4o": 0.77, "llama-31": 0.69,
+                             "gpt-4o-mini": 0.74, "mistral-v03": 0.68}),
+    "summeval": ("neg_rmse", {"gemini_flash": 0.46, "gemini_pro": 0.44, "gpt-4o": 0.48, "llama-31": 0.58,
+                              "gpt-4o-mini": 0.54, "mistral-v03": 0.62}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_ALT_TEST))
+def test_alt_test_reproduces_the_published_results(name: str) -> None:
+    metric, published = PUBLISHED_ALT_TEST[name]
+    j = _alttest_judgments(name)
+    for judge, rho in published.items():
+        res = alt_test(j, judge=judge, epsilon=0.2, metric=metric, n_resamples=10, random_state=0)
+        assert round(res.winning_rate, 2) == 0.0 and not res.passed  # published: every LLM fails at 0.2
+        assert round(res.advantage_probability, 2) == rho, judge
+
+
 def test_alt_test_input_validation() -> None:
     j = _alttest_judgments("mtbench")
     with pytest.raises(ValueError, match="No human annotator has 100 items"):
