@@ -149,13 +149,13 @@ def test_ordinal_em_start_is_a_finite_point_of_the_pymc_model():
         captured.update(model=model, **kwargs)
         raise _Captured
 
-    original = ordinal_module.posterior
-    ordinal_module.posterior = capture
+    original = ordinal_module.draw_posterior
+    ordinal_module.draw_posterior = capture
     try:
         with pytest.raises(_Captured):
             OrdinalRaters(engine="pymc", random_state=0).fit(frame)
     finally:
-        ordinal_module.posterior = original
+        ordinal_module.draw_posterior = original
     model, start = captured["model"], captured["initial_points"]
     assert set(start) <= {v.name for v in model.free_RVs}
     point = model.initial_point()

@@ -52,6 +52,12 @@ class BootstrapOutcome:
     n_failed: int
 
 
+def _compact(clusters: np.ndarray) -> np.ndarray:
+    """Cluster codes renumbered 0..C-1 over the clusters present: after units are dropped (pairing,
+    complete cases) a code may be unused, and an empty cluster must not be drawn or deleted."""
+    return np.unique(np.asarray(clusters), return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
 def _batch_rows(n_resamples: int, n_units: int) -> int:
     return max(1, min(n_resamples, _MAX_BATCH_ELEMENTS // max(n_units, 1)))
 
@@ -73,7 +79,7 @@ def resample_weights(
         cluster gets the cluster's multiplicity.
     """
     if clusters is not None:
-        clusters = np.asarray(clusters, dtype=np.int64)
+        clusters = _compact(clusters)
         n_draw = int(clusters.max()) + 1
     else:
         n_draw = n_units
@@ -96,7 +102,7 @@ def jackknife_weights(n_units: int, clusters: np.ndarray | None = None) -> Itera
     if clusters is None:
         groups = np.arange(n_units)
     else:
-        groups = np.asarray(clusters, dtype=np.int64)
+        groups = _compact(clusters)
     n_groups = int(groups.max()) + 1
     if n_groups > _MAX_JACKKNIFE_UNITS:
         groups = groups % _MAX_JACKKNIFE_UNITS  # deterministic, balanced grouping

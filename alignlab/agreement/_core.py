@@ -267,10 +267,6 @@ def bootstrap_interval(
     if ci_method == "none" or not np.isfinite(estimate):
         return NO_INTERVAL
     method = "bca" if ci_method == "bootstrap-bca" else "percentile"
-    if clusters is not None:
-        # compact to 0..C-1: after items are dropped (pairing, complete cases) a cluster may be empty,
-        # and the engine draws max(code) + 1 clusters
-        clusters = np.unique(clusters, return_inverse=True)[1].astype(np.int64)
     outcome = bootstrap(statistic, n_units, estimate=estimate, n_resamples=n_resamples,
                         confidence_level=confidence_level, method=method, random_state=random_state,
                         clusters=clusters, unit_name="items" if clusters is None else "clusters")

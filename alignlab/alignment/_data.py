@@ -15,6 +15,17 @@ from alignlab.data.judgments import Judgments
 Spec = str | Sequence[str]
 
 
+_PAIRWISE_NUMBER = {"A": 1.0, "B": 0.0, "tie": 0.5}
+
+
+def label_numbers(scale: Any) -> np.ndarray:
+    """The number of each label code: pairwise A = 1, tie = 0.5, B = 0 (the probability that A is
+    preferred); otherwise the scale's numeric levels."""
+    if scale.kind == "pairwise":
+        return np.array([_PAIRWISE_NUMBER[label] for label in scale.labels])
+    return scale.numeric_levels()
+
+
 def numeric_values(j: Judgments) -> np.ndarray:
     """A number per judgment row on which means and correlations make sense.
 
@@ -23,8 +34,7 @@ def numeric_values(j: Judgments) -> np.ndarray:
     Categorical (unordered) labels have no numeric meaning and raise.
     """
     if j.scale.kind == "pairwise":
-        lookup = {"A": 1.0, "B": 0.0, "tie": 0.5}
-        return np.array([lookup[label] for label in j.scale.labels])[j.label_codes]
+        return label_numbers(j.scale)[j.label_codes]
     if j.scale.kind == "categorical":
         raise ValueError(
             "The judgments use an unordered categorical scale, on which correlations and means are not "

@@ -70,6 +70,14 @@ def _weighted_mean_row(bias: str, values: np.ndarray, weights: np.ndarray, level
             "expected": expected, "ci_method": "t(weighted, frequency weights)", "detail": detail}
 
 
+def _leniency_row(bias: str, errors: np.ndarray, weights: np.ndarray | None, level: float,
+                  detail: str) -> dict[str, Any]:
+    """Mean signed error (expected 0) with its t interval, item-weighted when the table has weights."""
+    if weights is None:
+        return _mean_row(bias, errors, level, 0.0, detail)
+    return _weighted_mean_row(bias, errors, weights, level, 0.0, f"weighted {detail}")
+
+
 def _diff_row(bias: str, a: np.ndarray, b: np.ndarray, level: float, detail: str) -> dict[str, Any]:
     """Difference of two proportions / means (independent), Wald interval."""
     if a.size < 2 or b.size < 2:
@@ -217,23 +225,15 @@ def judge_biases(
         rows.append(_rate_row("leniency", judge_pass[human_fail], level, math.nan,
                               "P(judge pass | human majority fail)"))
     elif j.scale.kind in ("ordinal", "continuous"):
-        if unit_weight is not None:
-            rows.append(_weighted_mean_row("leniency", js - hs, unit_weight, level, 0.0,
-                                           "weighted mean signed error judge - human"))
-        else:
-            rows.append(_mean_row("leniency", js - hs, level, 0.0, "mean signed error judge - human"))
+        rows.append(_leniency_row("leniency", js - hs, unit_weight, level, "mean signed error judge - human"))
         seg_cols = segments if segments is not None else [
             s for s in j.segments if j.frame[s].nunique() <= 20]
         for column in seg_cols:
             seg = _item_column(j, column, "segments").loc[common].astype(str).to_numpy()
             for value in np.unique(seg):
                 mask = seg == value
-                if unit_weight is not None:
-                    rows.append(_weighted_mean_row(f"leniency[{column}={value}]", js[mask] - hs[mask],
-                                                   unit_weight[mask], level, 0.0,
-                                                   "weighted mean signed error judge - human in the segment"))
-                else:
-                    rows.append(_mean_row(f"leniency[{column}={value}]", js[mask] - hs[mask], level, 0.0,
+                rows.append(_leniency_row(f"leniency[{column}={value}]", js[mask] - hs[mask],
+                                          None if unit_weight is None else unit_weight[mask], level,
                                           "mean signed error judge - human in the segment"))
     table = pd.DataFrame(rows, columns=_COLUMNS)
     return BiasResult(table=table, judge=judge, confidence_level=confidence_level,

@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 
 from alignlab._array.bootstrap import bootstrap
 from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
-from alignlab.alignment._data import resolve, weights_ignored
+from alignlab.alignment._data import label_numbers, resolve, weights_ignored
 from alignlab.alignment._results import AltTestResult, HumanCeilingResult
 from alignlab.data.judgments import Judgments
 
@@ -56,12 +56,10 @@ def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
         vals = j.matrix("value")
     else:  # numeric value of each label code (pairwise: A = 1, tie = 0.5, B = 0; categorical: the code)
         code_matrix = j.matrix("code")
-        if j.scale.kind == "pairwise":
-            lookup = np.array([{"A": 1.0, "B": 0.0, "tie": 0.5}[label] for label in j.scale.labels])
-        elif j.scale.kind == "categorical":
+        if j.scale.kind == "categorical":
             lookup = np.arange(j.scale.n_categories, dtype=float)
         else:
-            lookup = j.scale.numeric_levels()
+            lookup = label_numbers(j.scale)
         vals = np.where(np.isnan(code_matrix), np.nan, lookup[np.nan_to_num(code_matrix).astype(np.int64)])
     judged = ~np.isnan(vals[:, j_idx])
     return _Panel(

@@ -79,12 +79,7 @@ def _item_statistic(paired: Paired, statistic: str, epsilon: float | None) -> Ca
         evaluate = _pairs_acc_eq(x, y, pi, pj, epsilon)
 
         def acc_item(w: np.ndarray) -> np.ndarray:
-            total = w.sum(axis=1)
-            n_pairs = total * (total - 1) / 2
-            pair_weight = (w[:, pi] * w[:, pj]) / n_pairs[:, None]
-            # copies of one unit are a tie in both: always correct
-            self_pairs = (w * (w - 1) / 2).sum(axis=1) / n_pairs
-            return evaluate(pair_weight, self_pairs)[0]
+            return evaluate(*_pair_shares(w, pi, pj))[0]
 
         return acc_item
     raise ValueError(
@@ -380,16 +375,19 @@ def _name(spec: Any) -> str:
     return spec if isinstance(spec, str) else "+".join(map(str, spec))
 
 
+def _pair_shares(w: np.ndarray, pi: np.ndarray, pj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each unit pair among all pairs of a resample with multiplicities ``w`` ``(b, n)``, and the
+    share of pairs formed by copies of one unit (a tie in both: always correct)."""
+    total = w.sum(axis=1)
+    n_pairs = total * (total - 1) / 2
+    return (w[:, pi] * w[:, pj]) / n_pairs[:, None], (w * (w - 1) / 2).sum(axis=1) / n_pairs
+
+
 def _item_epsilon(paired: Paired, unit_weight: np.ndarray | None = None) -> float:
     pi, pj = np.triu_indices(paired.n, 1)
     evaluate = _pairs_acc_eq(paired.a, paired.b, pi, pj, None)
-    if unit_weight is None:
-        n_pairs = paired.n * (paired.n - 1) / 2
-        return float(evaluate(np.full((1, len(pi)), 1.0 / n_pairs), np.zeros(1))[1][0])
-    total = unit_weight.sum()
-    n_pairs = total * (total - 1) / 2
-    self_pairs = np.array([(unit_weight * (unit_weight - 1) / 2).sum() / n_pairs])
-    return float(evaluate((unit_weight[pi] * unit_weight[pj])[None, :] / n_pairs, self_pairs)[1][0])
+    w = np.ones((1, paired.n)) if unit_weight is None else unit_weight[None, :]
+    return float(evaluate(*_pair_shares(w, pi, pj))[1][0])
 
 
 def _weighted(stat: Callable[[np.ndarray], np.ndarray], unit_weight: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

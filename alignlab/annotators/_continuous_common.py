@@ -119,17 +119,3 @@ def group_summary(raters: pd.DataFrame, value_columns: tuple[str, ...], se_colum
                 row[value], row[f"{value}_low"], row[f"{value}_high"] = est, est - z * s, est + z * s
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def posterior(model: Any, settings: dict[str, Any], *, inference: str, random_state: Any,
-              var_names: list[str], check_names: list[str], initial_points: dict[str, Any] | None = None) -> Any:
-    """Draw from a PyMC model: NUTS (nutpie+JAX when installed) or mean-field ADVI for very large inputs.
-
-    Returns the :class:`~alignlab.annotators._sampling.SamplingOutcome` of the shared sampler
-    (:func:`~alignlab.annotators._sampling.draw_posterior`); with ADVI the MCMC diagnostics are absent
-    and a warning says the intervals come from a variational approximation.
-    """
-    from alignlab.annotators._sampling import draw_posterior
-
-    return draw_posterior(model, settings, inference=inference, random_state=random_state, var_names=var_names,
-                          check_names=check_names, initial_points=initial_points)

@@ -16,10 +16,10 @@ from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
     online_signals,
-    posterior,
     rater_groups,
     z_value,
 )
+from alignlab.annotators._sampling import draw_posterior
 from alignlab.data import Judgments
 
 __all__ = ["ContinuousRaters"]
@@ -336,7 +336,7 @@ class ContinuousRaters(AnnotatorModel):
         keep = ["mu", "tau", "quality", "bias", "noise_sd", "reliability", "group_bias", "bias_sd"]
         if self.scale == "rater":
             keep.append("scale")
-        outcome = posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
+        outcome = draw_posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
                                check_names=["mu", "tau", "bias", "noise_sd"])
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)

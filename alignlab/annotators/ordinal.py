@@ -16,10 +16,10 @@ from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
     online_signals,
-    posterior,
     rater_groups,
     z_value,
 )
+from alignlab.annotators._sampling import draw_posterior
 from alignlab.data import Judgments
 
 __all__ = ["OrdinalRaters"]
@@ -383,7 +383,7 @@ class OrdinalRaters(AnnotatorModel):
                             observed=sig["successes"].astype(int))
         keep = ["quality", "thresholds", "severity", "discrimination", "severity_sd", "log_discrimination_sd"]
         start = self._pymc_start(self._map_fit(judgments, inp), inp, n_g)
-        outcome = posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
+        outcome = draw_posterior(model, settings, inference=self.inference, random_state=self.random_state_, var_names=keep,
                             check_names=["thresholds", "severity", "discrimination"], initial_points=start)
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)

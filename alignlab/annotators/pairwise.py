@@ -16,10 +16,10 @@ from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
-    posterior,
     rater_groups,
     z_value,
 )
+from alignlab.annotators._sampling import draw_posterior
 from alignlab.annotators.ordinal import SPAMMER_RELIABILITY, _latent_reliability
 from alignlab.data import Judgments
 
@@ -275,7 +275,7 @@ class BradleyTerry(AnnotatorModel):
             lo = pm.math.sigmoid(disc[rater] * (ext[label] + base))
             pm.Potential("labels", pt.sum(weight * pt.log(pt.clip(hi - lo, 1e-12, 1.0))))
         keep = ["score", "preference", "tie_band", "position_bias", "discrimination"]
-        outcome = posterior(model, self._sampler_settings(), inference=self.inference, random_state=self.random_state_, var_names=keep,
+        outcome = draw_posterior(model, self._sampler_settings(), inference=self.inference, random_state=self.random_state_, var_names=keep,
                                check_names=["score", "position_bias", "discrimination"])
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)
