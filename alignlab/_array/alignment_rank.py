@@ -36,7 +36,6 @@ __all__ = [
     "dense_codes",
     "weighted_pearson",
     "weighted_spearman",
-    "weighted_midranks",
     "SpearmanKernel",
 ]
 
@@ -70,16 +69,6 @@ def weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         syy = (w * dy * dy).sum(axis=1)
         r = sxy / np.sqrt(sxx * syy)
     return np.clip(r, -1.0, 1.0)
-
-
-def weighted_midranks(codes: np.ndarray, n_groups: int, w: np.ndarray) -> np.ndarray:
-    """Mid-ranks (1-based, ties averaged) of the units under multiplicities ``w`` ``(b, n)``."""
-    b = w.shape[0]
-    flat = (codes[None, :] + np.arange(b, dtype=np.int64)[:, None] * n_groups).ravel()
-    group_weight = np.bincount(flat, weights=w.ravel(), minlength=b * n_groups).reshape(b, n_groups)
-    before = np.cumsum(group_weight, axis=1) - group_weight
-    mid = before + (group_weight + 1.0) / 2.0
-    return np.take_along_axis(mid, np.broadcast_to(codes, w.shape), axis=1)
 
 
 def weighted_spearman(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -130,7 +130,7 @@ class _GroupedPairs:
         # permutations per batch: keep the (groups, batch, systems) float32 arrays to ~32 MB
         self.batch = max(1, min(1000, 8_000_000 // max(n_groups * n_sys * 2, 1)))
 
-    def _quantities(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray) -> tuple[list, np.ndarray]:
+    def _quantities(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray) -> tuple:
         iu, ju = np.triu_indices(self.n_sys, 1)
         ci, cj = self.cell[:, iu], self.cell[:, ju]  # (groups, pairs)
         hd = np.full((self.n_groups, self.n_sys), np.nan)
@@ -160,34 +160,34 @@ class _GroupedPairs:
             forms.append((constant, linear, quad))
         sy_count = (sy != 0).sum(axis=1).astype(float)
         n_pairs = valid.sum(axis=1).astype(float)
-        return forms, np.stack([sy_count, n_pairs])
+        # everything that does not depend on the permutations, computed once per perm_both call
+        quad_all = np.concatenate([quad for _, _, quad in forms], axis=2).astype(np.float32)  # (groups, sys, k*sys)
+        fixed = [(constant, linear, (quad.sum(axis=2) + quad.sum(axis=1))[self.group, self.system],
+                  constant + np.bincount(self.group, weights=linear, minlength=self.n_groups) + quad.sum(axis=(1, 2)))
+                 for constant, linear, quad in forms]  # (D + D') 1 at each cell; Q(1) per group
+        member = sparse.csr_array((np.ones(n_cells), (np.arange(n_cells), self.group)),
+                                  shape=(n_cells, self.n_groups))
+        return fixed, quad_all, member, sy_count, n_pairs
 
     def deltas(self, z1: np.ndarray, z2: np.ndarray, h: np.ndarray, swap: np.ndarray) -> np.ndarray:
         key = (id(z1), id(z2), id(h))
         if getattr(self, "_key", None) != key:  # perm_both passes the same arrays for every batch
             self._key, self._cached = key, self._quantities(z1, z2, h)
-        forms, (sy_count, n_pairs) = self._cached
-        n_cells = len(self.group)
+        fixed, quad_all, member, sy_count, n_pairs = self._cached
         b = swap.shape[0]
-        member = sparse.csr_array((np.ones(n_cells), (np.arange(n_cells), self.group)),
-                                  shape=(n_cells, self.n_groups))
         s = swap.astype(np.float32)
         dense = np.zeros((self.n_groups, b, self.n_sys), dtype=np.float32)
         dense[self.group, :, self.system] = s.T
-        quad_all = np.concatenate([f[2] for f in forms], axis=2).astype(np.float32)  # (groups, sys, k*sys)
         products = np.matmul(dense, quad_all)  # (groups, b, k*sys)
+        s_float = s.T.astype(float)
         results = []
-        for index, (constant, linear, quad) in enumerate(forms):
+        for index, (constant, linear, flip, total) in enumerate(fixed):
             part = products[:, :, index * self.n_sys:(index + 1) * self.n_sys]
             s_quad_s = np.einsum("gbk,gbk->bg", part, dense, dtype=float)
-            row_col = quad.sum(axis=2) + quad.sum(axis=1)  # (D + D') 1 per cell position
-            flip = row_col[self.group, self.system]
-            lin_s = (member.T @ (s.T.astype(float) * linear[:, None])).T  # (b, groups)
-            flip_s = (member.T @ (s.T.astype(float) * flip[:, None])).T
-            total_linear = np.bincount(self.group, weights=linear, minlength=self.n_groups)
-            total_quad = quad.sum(axis=(1, 2))
+            lin_s = (member.T @ (s_float * linear[:, None])).T  # (b, groups)
+            flip_s = (member.T @ (s_float * flip[:, None])).T
             q1 = constant + lin_s + s_quad_s
-            q2 = constant + total_linear + total_quad - lin_s - flip_s + s_quad_s
+            q2 = total - lin_s - flip_s + s_quad_s  # metric 2: Q(1 - s)
             results.append((q1, q2))
         with np.errstate(invalid="ignore", divide="ignore"):
             if self.statistic == "kendall_b":
