@@ -31,6 +31,11 @@ __all__ = [
     "validate_params",
     "check_random_state",
     "check_confidence_level",
+    "CI_METHODS",
+    "DEFAULT_N_RESAMPLES",
+    "RATERS_DOC",
+    "REFERENCE_DOC",
+    "ci_method_constraint",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -235,3 +240,47 @@ def check_confidence_level(confidence_level: float, caller: str) -> float:
 CONFIDENCE_LEVEL = [Interval("real", 0, 1, closed="neither")]
 N_RESAMPLES = [Interval("integral", 1, None)]
 RANDOM_STATE = ["random_state"]
+
+
+# -- the library-wide vocabulary ----------------------------------------------------------------------
+# Declared once here and used by every family (issue: one vocabulary). A new public function picks the
+# subset of ``CI_METHODS`` it supports with ``ci_method_constraint(...)`` and takes
+# ``n_resamples=DEFAULT_N_RESAMPLES``; the raters under study are chosen with ``raters=`` and the reference
+# they are compared with with ``reference=`` (each a rater id, a method name or a list of them, resolved by
+# ``Judgments.resolve_raters``).
+CI_METHODS: dict[str, str] = {
+    "auto": "the function's recommended method for the data at hand (named in the result's ci_method)",
+    "bca": "bias-corrected and accelerated bootstrap (Efron 1987) over the resampling unit",
+    "percentile": "percentile bootstrap over the resampling unit",
+    "basic": "basic (reverse-percentile) bootstrap over the resampling unit",
+    "bootstrap": "bootstrap draws of a fitted model's parameters (annotator models)",
+    "conditional": "draws from the complete-data posterior at the fitted parameters (annotator models)",
+    "analytic": "a closed-form or asymptotic standard error (named in the result)",
+    "wilson": "Wilson score interval for a binomial proportion",
+    "clopper-pearson": "exact Clopper-Pearson interval for a binomial proportion",
+    "newcombe": "Newcombe's hybrid score interval for a difference of proportions",
+    "none": "no interval (ci_low and ci_high are NaN)",
+}
+DEFAULT_N_RESAMPLES = 1000
+
+RATERS_DOC = (
+    "raters : str or list of str\n"
+    "    The raters under study: a rater id, a method name (e.g. ``\"llm_judge\"``) or a list of them."
+)
+REFERENCE_DOC = (
+    "reference : str or list of str\n"
+    "    What the raters are compared with: a rater id, a method name (e.g. ``\"human\"``), ``\"gold\"``\n"
+    "    or a list of them."
+)
+
+
+def ci_method_constraint(*supported: str) -> list[Any]:
+    """The ``ci_method`` constraint of a function that supports ``supported`` (a subset of CI_METHODS).
+
+    >>> ci_method_constraint("percentile", "bca", "none")[0].values
+    ('percentile', 'bca', 'none')
+    """
+    unknown = [m for m in supported if m not in CI_METHODS]
+    if unknown:  # pragma: no cover - programming error caught at import
+        raise TypeError(f"ci_method values {unknown} are not in alignlab._params.CI_METHODS")
+    return [Options(supported)]

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-__all__ = ["EstimateResult", "TableResult", "results_to_frame", "format_estimate"]
+__all__ = ["EstimateResult", "TableResult", "Summary", "results_to_frame", "format_estimate"]
 
 BASE_COLUMNS: tuple[str, ...] = (
     "statistic",
@@ -44,6 +44,72 @@ def format_estimate(estimate: float, ci_low: float, ci_high: float, confidence_l
     if ci_low is not None and not (isinstance(ci_low, float) and math.isnan(ci_low)):
         text += f" ({confidence_level:.0%} CI {ci_low:.3f} to {ci_high:.3f})"
     return text
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What every result's ``summary()`` returns (statsmodels-style).
+
+    Attributes
+    ----------
+    title : str
+        One line naming the analysis.
+    lines : tuple of str
+        The decision-ready sentences, in reading order.
+    tables : tuple of (str, DataFrame)
+        Captioned tables (unrounded; rounding happens when rendered).
+    warnings : tuple of str
+        What the reader must know before trusting the numbers.
+
+    ``as_text()`` / ``str()`` render plain text, ``as_html()`` / ``_repr_html_`` escaped HTML.
+
+    >>> s = Summary("Example", lines=("alpha is 0.71.",), tables=(("t", pd.DataFrame({"a": [1.23456]})),))
+    >>> print(s.as_text())
+    Example
+    =======
+    alpha is 0.71.
+    <BLANKLINE>
+    t
+          a
+    0  1.235
+    """
+
+    title: str
+    lines: tuple[str, ...] = ()
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("lines", "tables", "warnings"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+
+    def as_text(self) -> str:
+        out = [self.title, "=" * len(self.title), *self.lines]
+        for caption, table in self.tables:
+            with pd.option_context("display.max_rows", 40, "display.width", 120, "display.precision", 3):
+                out += ["", caption, str(table)]
+        out += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(out)
+
+    def as_html(self) -> str:
+        parts = [f"<div class='alignlab-summary'><h4>{html.escape(self.title)}</h4>"]
+        parts += [f"<p>{html.escape(line)}</p>" for line in self.lines]
+        for caption, table in self.tables:
+            parts.append(
+                f"<p><strong>{html.escape(caption)}</strong></p>"
+                + table.to_html(escape=True, na_rep="", float_format=lambda x: f"{x:.4g}")
+            )
+        parts += [f"<p class='warning'>warning: {html.escape(w)}</p>" for w in self.warnings]
+        parts.append("</div>")
+        return "".join(parts)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +188,14 @@ class EstimateResult:
         """One-row tidy frame: the base columns first (same for every result), then extras."""
         return pd.DataFrame([self.to_dict()])
 
+    def summary(self) -> Summary:
+        """The estimate in one sentence, with how its interval was computed."""
+        sentence = f"{self.method or self.statistic}: " + format_estimate(
+            self.estimate, self.ci_low, self.ci_high, self.confidence_level
+        )
+        how = f"Interval: {self.ci_method}; n_items={self.n_items}, n_raters={self.n_raters}."
+        return Summary(self.method or self.statistic, lines=(sentence, how), warnings=self.warnings)
+
     def __str__(self) -> str:
         head = f"{self.method or self.statistic}: " + format_estimate(
             self.estimate, self.ci_low, self.ci_high, self.confidence_level
@@ -156,6 +230,10 @@ class TableResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def summary(self) -> Summary:
+        """The table under its method's name (subclasses add their decision-ready sentences)."""
+        return Summary(self.method, tables=(("", self.table),), warnings=self.warnings)
 
     def __str__(self) -> str:
         with pd.option_context("display.max_rows", 30, "display.width", 120, "display.precision", 3):
