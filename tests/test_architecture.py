@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "alignlab"
 COMPUTE = ["_array", "data", "datasets", "agreement", "annotators", "alignment", "slices", "sampling",
-           "workflows", "results.py", "_params.py"]
+           "design", "compare", "online", "metrics", "workflows", "results.py", "_params.py"]
 FORBIDDEN = ("alignlab.plot", "alignlab.report", "alignlab.cli")
 
 
