@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = [
+    "AlignlabError",
+    "DataError",
     "InvalidParameterError",
     "Interval",
     "Options",
@@ -41,10 +43,26 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class InvalidParameterError(ValueError, TypeError):
+class AlignlabError(Exception):
+    """Base of every error alignlab raises on purpose: a user error with a message that names the fix.
+
+    The CLI turns these (and only these, plus unreadable files) into exit code 2 with the message; any
+    other exception is a bug and is reported as one.
+    """
+
+
+class InvalidParameterError(AlignlabError, ValueError, TypeError):
     """A public parameter has a value outside its documented constraints.
 
     Subclasses both ``ValueError`` and ``TypeError`` so code written against either keeps working.
+    """
+
+
+class DataError(AlignlabError, ValueError):
+    """The data given cannot support the computation asked for.
+
+    Too few items, raters or pairs for the statistic, a scale the statistic does not apply to, a selection
+    that matches nothing. The message names what is missing and how to get it.
     """
 
 

@@ -118,3 +118,36 @@ def test_report_unknown_dataset_exit_2(tmp_path) -> None:
     result = runner.invoke(app, ["report", "--dataset", "no-such-data", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("raised", "code", "said"), [
+    (KeyError("item_codes"), 1, "internal error"),
+    (TypeError("unsupported operand"), 1, "internal error"),
+    (ValueError("a bug deep in numpy"), 2, "a bug deep in numpy"),
+])
+def test_only_user_errors_exit_2(good_csv, monkeypatch, raised, code, said) -> None:
+    """A KeyError or TypeError escaping the library is a bug (exit 1, says so), not bad input (exit 2)."""
+    from alignlab.data import Judgments
+
+    def broken(self):
+        raise raised
+
+    monkeypatch.setattr(Judgments, "summary", broken)
+    result = runner.invoke(app, ["validate", str(good_csv), "--item", "item", "--rater", "who",
+                                 "--value", "score"])
+    assert result.exit_code == code
+    assert said in result.output
+    assert "Traceback" not in result.output
+
+
+def test_alignlab_errors_exit_2(good_csv, monkeypatch) -> None:
+    from alignlab._params import DataError
+    from alignlab.data import Judgments
+
+    def short(self):
+        raise DataError("needs at least 2 items; got 1")
+
+    monkeypatch.setattr(Judgments, "summary", short)
+    result = runner.invoke(app, ["validate", str(good_csv), "--item", "item", "--rater", "who", "--value", "score"])
+    assert result.exit_code == 2
+    assert "needs at least 2 items; got 1" in result.output

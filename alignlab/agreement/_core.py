@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from alignlab._array.bootstrap import bootstrap
-from alignlab._params import Options
+from alignlab._params import DataError, InvalidParameterError, Options
 from alignlab.data.judgments import Judgments
 from alignlab.results import EstimateResult, TableResult, format_estimate
 
@@ -78,7 +78,7 @@ class AgreementTable(TableResult):
     def matrix(self, value: str = "estimate") -> pd.DataFrame:
         """Rater x rater matrix of ``value`` (pairwise tables only), symmetric with NaN diagonal."""
         if set(self.keys) != {"rater_a", "rater_b"}:
-            raise ValueError("matrix() needs a pairwise table (from agreement.pairwise).")
+            raise DataError("matrix() needs a pairwise table (from agreement.pairwise).")
         t = self.table
         raters = list(dict.fromkeys([*t["rater_a"], *t["rater_b"]]))
         out = pd.DataFrame(np.nan, index=pd.Index(raters, name="rater_a"), columns=pd.Index(raters, name="rater_b"))
@@ -178,7 +178,7 @@ def long_data(judgments: Judgments, caller: str) -> LongData:
     """Deduplicate to the last judgment per (item, rater) and compact the codes."""
     j = judgments
     if j.aggregates is not None and len(j.frame) == 0:  # pragma: no cover - aggregates-only tables
-        raise ValueError(f"{caller} needs individual judgments; this table only has per-item aggregates.")
+        raise DataError(f"{caller} needs individual judgments; this table only has per-item aggregates.")
     cached = j.__dict__.get(_CACHE_ATTRIBUTE)
     if cached is not None:
         return cached
@@ -218,17 +218,17 @@ def cluster_codes(data: LongData, clusters: str | None, caller: str) -> np.ndarr
         return None
     frame = data.judgments.frame
     if clusters not in frame.columns:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'clusters' argument of {caller} names column {clusters!r}, which is not in the judgments "
             f"table; columns are {list(frame.columns)}. Load the table with that column kept as a segment."
         )
     column = frame[clusters].to_numpy()[data.rows]
     if pd.isna(column).any():
-        raise ValueError(f"The cluster column {clusters!r} has missing values; fill them in or drop those rows.")
+        raise DataError(f"The cluster column {clusters!r} has missing values; fill them in or drop those rows.")
     pairs = pd.DataFrame({"item": data.item_codes, "cluster": column}).drop_duplicates()
     if len(pairs) != data.n_items:
         bad = pairs["item"][pairs["item"].duplicated()].iloc[0]
-        raise ValueError(
+        raise InvalidParameterError(
             f"The cluster column {clusters!r} must be constant within an item; item {data.items[bad]!r} has "
             "several values. Use an item-level column such as a conversation id."
         )

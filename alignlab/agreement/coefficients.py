@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from alignlab._array import agreement_kernels as kern
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.agreement._core import (
     AgreementResult,
     Interval,
@@ -57,7 +65,7 @@ _ALPHA_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 # --------------------------------------------------------------------------------------------------
 def _require_discrete(data: LongData, caller: str, alternative: str) -> None:
     if not data.scale.is_discrete:
-        raise ValueError(
+        raise DataError(
             f"{caller} needs discrete labels, but the judgments are on a continuous scale "
             f"({data.scale.describe()}). Use {alternative} instead, or load the table with a discrete scale."
         )
@@ -78,19 +86,19 @@ def _weight_matrix(weights: WeightsSpec, scale: Any, caller: str, *, by_index: b
         return np.eye(k), "unweighted"
     if isinstance(weights, np.ndarray):
         if weights.shape != (k, k):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The 'weights' matrix of {caller} must be {k} x {k} (one row and column per category of "
                 f"{scale.describe()}). Got shape {weights.shape} instead."
             )
         return np.asarray(weights, float), "custom"
     if weights != "identity" and scale.kind in ("categorical", "pairwise"):
-        raise ValueError(
+        raise InvalidParameterError(
             f"weights={weights!r} in {caller} needs ordered categories, but the scale is {scale.kind} "
             f"({scale.describe()}). Use weights=None for unordered labels, or load with an ordinal scale."
         )
     levels = np.arange(float(k)) if by_index else _level_values(scale)
     if weights == "ratio" and np.any(levels == 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"weights='ratio' in {caller} divides by the category values, and the scale has a category 0 "
             f"({scale.describe()}). Shift the labels (e.g. 1..K) or use weights='quadratic'."
         )
@@ -128,11 +136,11 @@ def _gwet_family(
     counts = data.counts()
     warnings = _count_warnings(data) + list(extra_warnings)
     if data.scale.n_categories < 2:  # pragma: no cover - Scale enforces two categories
-        raise ValueError(f"{caller} needs at least two categories")
+        raise DataError(f"{caller} needs at least two categories")
     stats = kern.gwet_family_stats(counts, matrix, chance)
     n2 = int(stats.pairable.sum())
     if n2 == 0:
-        raise ValueError(
+        raise DataError(
             f"{caller} needs items rated by at least two raters; none of the {data.n_items} items is. "
             "Check the raters=/methods= selection."
         )
@@ -146,7 +154,7 @@ def _gwet_family(
     codes = cluster_codes(data, clusters, caller)
     if ci_method == "analytic":
         if codes is not None:
-            raise ValueError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-bca'.")
         se = stats.analytic_se() if np.isfinite(estimate) else math.nan
         interval = t_interval(estimate, se, data.n_items - 1, confidence_level, f"analytic(gwet, t{data.n_items - 1})")
     else:
@@ -400,7 +408,7 @@ def brennan_prediger(
 def _two_raters(data: LongData, caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Items judged by both raters: (item codes, first rater's labels, second rater's labels)."""
     if data.n_raters != 2:
-        raise ValueError(
+        raise InvalidParameterError(
             f"{caller} compares exactly two raters; the selection has {data.n_raters} "
             f"({', '.join(map(str, data.raters[:6]))}{', ...' if data.n_raters > 6 else ''}). Pass raters=[a, b], "
             "or use fleiss_kappa, gwet_ac or krippendorff_alpha for more raters (pairwise() for every pair)."
@@ -413,7 +421,7 @@ def _two_raters(data: LongData, caller: str) -> tuple[np.ndarray, np.ndarray, np
     both = (first >= 0) & (second >= 0)
     notes = []
     if not both.any():
-        raise ValueError(f"{caller}: raters {data.raters[0]!r} and {data.raters[1]!r} have no item in common.")
+        raise DataError(f"{caller}: raters {data.raters[0]!r} and {data.raters[1]!r} have no item in common.")
     if (~both).any():
         notes.append(f"{int((~both).sum())} items judged by only one of the two raters were left out")
     return np.flatnonzero(both), first[both], second[both], notes
@@ -477,7 +485,7 @@ def cohen_kappa(
     data = long_data(select(judgments, raters, methods), caller)
     _require_discrete(data, caller, "icc or krippendorff_alpha(level='interval')")
     if isinstance(weights, str) and data.scale.kind in ("categorical", "pairwise"):
-        raise ValueError(
+        raise InvalidParameterError(
             f"weights={weights!r} in cohen_kappa needs ordered categories, but the scale is {data.scale.kind}. "
             "Use weights=None for unordered labels."
         )
@@ -491,7 +499,7 @@ def cohen_kappa(
     codes = cluster_codes(data, clusters, caller)
     if ci_method == "analytic":
         if codes is not None:
-            raise ValueError("clusters= needs a bootstrap interval in cohen_kappa; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError("clusters= needs a bootstrap interval in cohen_kappa; pass ci_method='bootstrap-bca'.")
         interval = _cohen_analytic(stats, weights, estimate, confidence_level)
     else:
         interval = bootstrap_interval(stats.statistic, items.size, estimate, ci_method=ci_method,
@@ -597,7 +605,7 @@ def _alpha_kernel(data: LongData, level: str) -> Any:
     scale = data.scale
     if scale.is_discrete:
         if level in ("ordinal", "interval", "ratio") and scale.kind in ("categorical", "pairwise"):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"krippendorff_alpha(level={level!r}) needs ordered values, but the scale is {scale.kind} "
                 f"({scale.describe()}). Use level='nominal', or load the table with an ordinal scale."
             )
@@ -682,7 +690,7 @@ def krippendorff_alpha(
     m = data.per_item()
     n_pairable = int((m >= 2).sum())
     if n_pairable == 0:
-        raise ValueError(
+        raise DataError(
             "krippendorff_alpha needs items with at least two judgments; none of the "
             f"{data.n_items} items has. Check the raters=/methods= selection."
         )

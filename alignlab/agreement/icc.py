@@ -10,7 +10,15 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.agreement._core import (
     AgreementResult,
     Interval,
@@ -306,9 +314,9 @@ def icc(
     matrix[data.item_codes, data.rater_codes] = data.values
     complete_rows = ~np.isnan(matrix).any(axis=1)
     if data.n_raters < 2:
-        raise ValueError(f"icc needs at least two raters; the selection has {data.n_raters}.")
+        raise DataError(f"icc needs at least two raters; the selection has {data.n_raters}.")
     if data.scale.kind in ("categorical", "pairwise"):
-        raise ValueError(
+        raise InvalidParameterError(
             f"icc needs numeric values, but the scale is {data.scale.kind} ({data.scale.describe()}). "
             "Use fleiss_kappa, gwet_ac or krippendorff_alpha(level='nominal') for unordered labels."
         )
@@ -324,13 +332,13 @@ def icc(
         complete = True
     if complete:
         if matrix.shape[0] < 2:
-            raise ValueError("icc needs at least two items rated by every rater; pass missing='mixed_model'.")
+            raise InvalidParameterError("icc needs at least two items rated by every rater; pass missing='mixed_model'.")
         kernel = _CompleteIcc(matrix, canonical)
         ms = kernel.ms()
         estimate = float(kernel.statistic(np.ones((1, matrix.shape[0])))[0])
         if ci_method == "analytic":
             if codes is not None:
-                raise ValueError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
+                raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
             interval = _f_interval(canonical, ms, confidence_level, "analytic(F)")
         else:
             interval = bootstrap_interval(kernel.statistic, matrix.shape[0], estimate, ci_method=ci_method,
@@ -354,7 +362,7 @@ def icc(
     n = float(data.n_items)
     if ci_method == "analytic":
         if codes is not None:
-            raise ValueError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
         ms = _MeanSquares(msr=resid + k_h * item_var, msc=resid + n * rater_var, mse=resid,
                           msw=resid + rater_var, n=n, k=k_h)
         interval = _f_interval(canonical, ms, confidence_level, "analytic(F, approximate: unbalanced design)")
@@ -469,7 +477,7 @@ def kendall_w(
     caller = "kendall_w"
     data = long_data(select(judgments, raters, methods), caller)
     if data.scale.kind in ("categorical", "pairwise"):
-        raise ValueError(f"kendall_w needs ordered values, but the scale is {data.scale.kind}; "
+        raise InvalidParameterError(f"kendall_w needs ordered values, but the scale is {data.scale.kind}; "
                          "use fleiss_kappa or krippendorff_alpha(level='nominal').")
     matrix = np.full((data.n_items, data.n_raters), np.nan)
     matrix[data.item_codes, data.rater_codes] = data.values
@@ -479,7 +487,7 @@ def kendall_w(
         warnings.append(f"{int((~complete).sum())} items not ranked by every rater were left out")
     matrix = matrix[complete]
     if matrix.shape[0] < 2 or data.n_raters < 2:
-        raise ValueError("kendall_w needs at least two raters who all judged at least two common items; "
+        raise DataError("kendall_w needs at least two raters who all judged at least two common items; "
                          f"found {matrix.shape[0]} common items and {data.n_raters} raters.")
     codes = cluster_codes(data, clusters, caller)
     kernel = _KendallW(matrix)

@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 
 from alignlab._array import agreement_kernels as kern
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.agreement._core import (
     AgreementResult,
     AgreementTable,
@@ -62,7 +71,7 @@ def _check_clusters(judgments: Judgments, clusters: str | None, ci_method: str, 
     if clusters is None:
         return
     if ci_method == "analytic":
-        raise ValueError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-percentile' "
+        raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-percentile' "
                          "(or 'bootstrap-bca').")
     cluster_codes(long_data(judgments, caller), clusters, caller)
 
@@ -263,7 +272,7 @@ def leave_one_out(
     """
     sub = select(judgments, raters, methods)
     if sub.n_raters < 3:
-        raise ValueError(f"leave_one_out needs at least three raters; the selection has {sub.n_raters}. "
+        raise DataError(f"leave_one_out needs at least three raters; the selection has {sub.n_raters}. "
                          "Use pairwise() for two raters.")
     _check_clusters(sub, clusters, ci_method, "leave_one_out")
     lvl = default_level(sub) if level == "auto" else level
@@ -275,7 +284,7 @@ def leave_one_out(
     all_counts = None
     if data.scale.is_discrete:
         if lvl != "nominal" and data.scale.kind in ("categorical", "pairwise"):
-            raise ValueError(f"level={lvl!r} needs ordered values; the scale is {data.scale.kind}.")
+            raise InvalidParameterError(f"level={lvl!r} needs ordered values; the scale is {data.scale.kind}.")
         all_counts = data.counts()
     rows = []
     # one pass over the arrays per rater (no per-rater Judgments): linear in judgments per rater
@@ -333,7 +342,7 @@ def _cross_alpha(
     data = long_data(judgments, "cross-group alpha")
     scale = data.scale
     if scale.is_discrete and level != "nominal" and scale.kind in ("categorical", "pairwise"):
-        raise ValueError(f"level={level!r} needs ordered values; the scale is {scale.kind}.")
+        raise InvalidParameterError(f"level={level!r} needs ordered values; the scale is {scale.kind}.")
     all_counts = data.counts() if scale.is_discrete else None
     return _cross_alpha_arrays(data, in_a[data.rows], level, all_counts, label=label,
                                confidence_level=confidence_level, ci_method=ci_method, n_resamples=n_resamples,
@@ -364,12 +373,12 @@ def _cross_alpha_arrays(
     elif level == "interval":
         kernel = kern.cross_interval_alpha_stats(data.item_codes, data.values, in_a, data.n_items)
     else:
-        raise ValueError(f"cross-group alpha on continuous scores supports level='interval' only, got {level!r}.")
+        raise InvalidParameterError(f"cross-group alpha on continuous scores supports level='interval' only, got {level!r}.")
     has_a = np.bincount(data.item_codes[in_a], minlength=data.n_items) > 0
     has_b = np.bincount(data.item_codes[~in_a], minlength=data.n_items) > 0
     shared = has_a & has_b
     if not shared.any():
-        raise ValueError(f"{label}: the two groups have no item in common.")
+        raise DataError(f"{label}: the two groups have no item in common.")
     keep = np.flatnonzero(shared)
     full = kernel.statistic(np.ones((1, data.n_items)))
     estimate = float(full[0])
@@ -459,7 +468,7 @@ def by_group(
         keys = ("stratum", "group")
     else:
         if by not in judgments.frame.columns or by in ("item_id", "rater_id", "value", "weight"):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The 'by' argument of by_group names {by!r}, which is neither 'method_pair', "
                 f"'human_disagreement' nor a segment column; segments are {list(judgments.segments)}."
             )
@@ -511,7 +520,7 @@ def _method_pairs(judgments: Judgments, level: str, kwargs: dict[str, Any]) -> p
 
 def _by_unanimity(judgments: Judgments, level: str, reference: str, kwargs: dict[str, Any]) -> pd.DataFrame:
     if reference not in set(judgments.methods):
-        raise ValueError(f"The 'reference' method {reference!r} is not in this table; methods are "
+        raise DataError(f"The 'reference' method {reference!r} is not in this table; methods are "
                          f"{list(judgments.methods)}.")
     ref = judgments.subset(methods=reference)
     values = ref.label_codes if ref.scale.is_discrete else ref.values
@@ -519,7 +528,7 @@ def _by_unanimity(judgments: Judgments, level: str, reference: str, kwargs: dict
     spread = frame.groupby("item")["value"].agg(["nunique", "size"])
     spread = spread[spread["size"] >= 2]
     if spread.empty:
-        raise ValueError(f"by_group(by='human_disagreement') needs items with at least two {reference!r} "
+        raise InvalidParameterError(f"by_group(by='human_disagreement') needs items with at least two {reference!r} "
                          "judgments; there are none.")
     strata = {"unanimous": spread.index[spread["nunique"] == 1], "split": spread.index[spread["nunique"] > 1]}
     parts = []

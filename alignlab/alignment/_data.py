@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data.judgments import Judgments
 
 Spec = str | Sequence[str]
@@ -36,7 +37,7 @@ def numeric_values(j: Judgments) -> np.ndarray:
     if j.scale.kind == "pairwise":
         return label_numbers(j.scale)[j.label_codes]
     if j.scale.kind == "categorical":
-        raise ValueError(
+        raise InvalidParameterError(
             "The judgments use an unordered categorical scale, on which correlations and means are not "
             "defined. Use method_matrix (chance-corrected agreement) or alt_test(..., metric='accuracy'), "
             "or load the table with an ordinal scale if the labels are ordered."
@@ -52,7 +53,7 @@ def per_item_scores(j: Judgments, raters: list[Any], *, label: str) -> pd.Series
     """Mean numeric judgment per item over ``raters`` (a single rater's value when one is named)."""
     mask = j.frame["rater_id"].isin(raters).to_numpy()
     if not mask.any():
-        raise ValueError(f"{label} has no judgments in this table.")
+        raise InvalidParameterError(f"{label} has no judgments in this table.")
     values = numeric_values(j)[mask]
     codes = j.item_codes[mask]
     total = np.bincount(codes, weights=values, minlength=j.n_items)
@@ -66,14 +67,14 @@ def consensus_scores(j: Judgments, humans: Spec, consensus: pd.DataFrame | None)
     if consensus is None:
         return per_item_scores(j, resolve(j, humans, "humans"), label="humans")
     if not isinstance(consensus, pd.DataFrame) or "item_id" not in consensus.columns:
-        raise ValueError(
+        raise InvalidParameterError(
             "The 'consensus' argument must be a DataFrame with an 'item_id' column and a numeric "
             "'consensus', 'mean', 'estimate' or 'posterior_mean' column (e.g. an annotator model's items_)."
         )
     for column in ("consensus", "posterior_mean", "estimate", "mean"):
         if column in consensus.columns and pd.api.types.is_numeric_dtype(consensus[column]):
             return pd.Series(consensus[column].to_numpy(dtype=float), index=consensus["item_id"], name="humans")
-    raise ValueError(
+    raise DataError(
         "The 'consensus' frame has no numeric 'consensus', 'posterior_mean', 'estimate' or 'mean' column; "
         f"its columns are {list(consensus.columns)}."
     )
@@ -109,7 +110,7 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
     """Align two per-item score series on their common items, attaching system and group codes."""
     common = a.index.intersection(b.index)
     if len(common) < 3:
-        raise ValueError(
+        raise DataError(
             f"Only {len(common)} items are scored by both sides; correlations need at least 3. Check that "
             "the two methods rated the same item ids."
         )
@@ -118,12 +119,12 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
     if "system" in info.columns:
         codes, systems = pd.factorize(info.loc[common, "system"], sort=True)
         if (codes < 0).any():
-            raise ValueError("Some items have no 'system'; give every item a system or drop them.")
+            raise DataError("Some items have no 'system'; give every item a system or drop them.")
         system = codes.astype(np.int64)
     group_codes = groups = None
     if group is not None:
         if group not in j.frame.columns:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The 'group' argument names column {group!r}, which is not in the table; columns are "
                 f"{list(j.frame.columns)}. Pass the column holding the input (prompt, source segment) "
                 "shared by the systems' outputs."

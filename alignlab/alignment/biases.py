@@ -13,7 +13,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from alignlab._params import CONFIDENCE_LEVEL, Interval, validate_params
+from alignlab._params import CONFIDENCE_LEVEL, DataError, Interval, InvalidParameterError, validate_params
 from alignlab.alignment._data import (
     has_weights,
     item_weights,
@@ -92,7 +92,7 @@ def _diff_row(bias: str, a: np.ndarray, b: np.ndarray, level: float, detail: str
 
 def _item_column(j: Judgments, column: str, argument: str) -> pd.Series:
     if column not in j.frame.columns:
-        raise ValueError(f"The {argument!r} argument names column {column!r}, which is not in the table; columns "
+        raise InvalidParameterError(f"The {argument!r} argument names column {column!r}, which is not in the table; columns "
                          f"are {list(j.frame.columns)}.")
     return j.frame.drop_duplicates("item_id").set_index("item_id")[column]
 
@@ -174,7 +174,7 @@ def judge_biases(
     judge_raters = resolve(j, judge, "judge")
     human_raters = [r for r in resolve(j, humans, "humans") if r not in judge_raters]
     if not human_raters:
-        raise ValueError("judge_biases needs human raters besides the judge; check the 'humans' argument.")
+        raise InvalidParameterError("judge_biases needs human raters besides the judge; check the 'humans' argument.")
     judge_scores = per_item_scores(j, judge_raters, label="judge")
     human_scores = per_item_scores(j, human_raters, label="humans")
     common = judge_scores.index.intersection(human_scores.index)
@@ -246,7 +246,7 @@ def _position_rows(j: Judgments, judge_scores: pd.Series, swap: str, level: floa
     sizes = frame.groupby("key")["v"].transform("size")
     both = frame[sizes == 2].sort_values("key")
     if both.empty:
-        raise ValueError(f"No value of the swap column {swap!r} has exactly two judged items (both orders).")
+        raise DataError(f"No value of the swap column {swap!r} has exactly two judged items (both orders).")
     first = both.groupby("key")["v"].first().to_numpy()
     second = both.groupby("key")["v"].last().to_numpy()
     # the same underlying winner after the swap: A then B, B then A, or tie both times
@@ -278,7 +278,7 @@ def _self_preference(j: Judgments, common: pd.Index, js: np.ndarray, hs: np.ndar
     info = j.item_info.set_index("item_id").loc[common]
     if j.scale.kind == "pairwise":
         if "system_a" not in info.columns or "system_b" not in info.columns:
-            raise ValueError("Self-preference on pairwise data needs system_a and system_b columns.")
+            raise DataError("Self-preference on pairwise data needs system_a and system_b columns.")
         fam_a = info["system_a"].map(system_family).to_numpy()
         fam_b = info["system_b"].map(system_family).to_numpy()
         own_a = (fam_a == judge_family) & (fam_b != judge_family)
@@ -292,7 +292,7 @@ def _self_preference(j: Judgments, common: pd.Index, js: np.ndarray, hs: np.ndar
                         f"judge win rate of its own family ({judge_family}) minus the humans' on the same pairs")
         return [row]
     if "system" not in info.columns:
-        raise ValueError("Self-preference needs a 'system' (or system_a/system_b) column.")
+        raise DataError("Self-preference needs a 'system' (or system_a/system_b) column.")
     fam = info["system"].map(system_family).to_numpy()
     own = fam == judge_family
     if not own.any() or own.all():

@@ -15,7 +15,16 @@ from sklearn.utils.validation import check_is_fitted
 from statsmodels.stats.proportion import proportion_confint
 
 from alignlab._array.bootstrap import resample_weights
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import CalibrationResult
 from alignlab.data.judgments import Judgments
@@ -155,7 +164,7 @@ def _targets(j: Judgments, target: Any) -> pd.Series:
     labels = per_item_scores(j, resolve(j, target, "target"), label="humans")
     lo, hi = float(labels.min()), float(labels.max())
     if lo < 0 or hi > 1:
-        raise ValueError(
+        raise DataError(
             f"Calibration needs binary human labels (0/1, or the share of positive votes); the target "
             f"{target!r} has values in [{lo:g}, {hi:g}]. Binarise the human labels or pass a consensus frame "
             "with a 'positive_rate' or 'posterior_positive' column.")
@@ -234,7 +243,7 @@ def calibration(
     labels = _targets(j, target)
     common = probs.index.intersection(labels.index)
     if len(common) < 20:
-        raise ValueError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
+        raise DataError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
                          "needs at least 20.")
     unit_weight = item_weights(j, common)
     if unit_weight is not None:
@@ -283,12 +292,12 @@ class Recalibrator(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> Recalibrator:
         if self.method not in ("platt", "isotonic", "temperature", "beta"):
-            raise ValueError(f"Recalibrator method must be 'platt', 'isotonic', 'temperature' or 'beta'; got "
+            raise InvalidParameterError(f"Recalibrator method must be 'platt', 'isotonic', 'temperature' or 'beta'; got "
                              f"{self.method!r}.")
         p = np.asarray(X, dtype=float).reshape(-1)
         y = np.asarray(y, dtype=float).reshape(-1)
         if p.shape != y.shape:
-            raise ValueError(f"X and y must have the same length; got {p.shape[0]} and {y.shape[0]}.")
+            raise DataError(f"X and y must have the same length; got {p.shape[0]} and {y.shape[0]}.")
         if self.method == "isotonic":
             self.model_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
         elif self.method == "temperature":
@@ -369,7 +378,7 @@ def recalibrate(
     labels = _targets(j, target)
     common = probs.index.intersection(labels.index)
     if len(common) < 5 * n_folds:
-        raise ValueError(f"Only {len(common)} labelled items for {n_folds}-fold cross-fitting; need at least "
+        raise DataError(f"Only {len(common)} labelled items for {n_folds}-fold cross-fitting; need at least "
                          f"{5 * n_folds}.")
     p = np.clip(probs.loc[common].to_numpy(float), 0, 1)
     y = labels.loc[common].to_numpy(float)
@@ -423,7 +432,7 @@ def scale_mapping(
     human_scores = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
     common = judge_scores.index.intersection(human_scores.index)
     if len(common) < 5:
-        raise ValueError(f"Only {len(common)} items are scored by both the judge and the humans; need >= 5.")
+        raise DataError(f"Only {len(common)} items are scored by both the judge and the humans; need >= 5.")
     x, y = judge_scores.loc[common].to_numpy(float), human_scores.loc[common].to_numpy(float)
     levels = np.unique(x)
     if len(levels) > 50:  # continuous judge: map deciles instead of every distinct value

@@ -12,7 +12,16 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from alignlab._array.bootstrap import bootstrap
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.alignment._data import label_numbers, resolve, weights_ignored
 from alignlab.alignment._results import AltTestResult, HumanCeilingResult
 from alignlab.data.judgments import Judgments
@@ -37,11 +46,11 @@ class _Panel:
 def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
     judge_raters = resolve(j, judge, "judge")
     if len(judge_raters) != 1:
-        raise ValueError(f"The 'judge' argument must name one rater; {judge!r} resolves to {len(judge_raters)} "
+        raise InvalidParameterError(f"The 'judge' argument must name one rater; {judge!r} resolves to {len(judge_raters)} "
                          f"raters ({judge_raters[:5]}). Pass a rater id.")
     human_raters = [r for r in resolve(j, humans, "humans") if r != judge_raters[0]]
     if len(human_raters) < 2:
-        raise ValueError(f"Comparing a judge with the humans needs at least 2 human raters; {humans!r} gives "
+        raise DataError(f"Comparing a judge with the humans needs at least 2 human raters; {humans!r} gives "
                          f"{len(human_raters)}.")
     raters = list(j.raters)
     h_idx = [raters.index(r) for r in human_raters]
@@ -173,9 +182,9 @@ def alt_test(
     if metric == "auto":
         metric = "neg_rmse" if j.scale.kind in ("ordinal", "continuous") else "accuracy"
     if metric == "neg_rmse" and j.scale.kind == "categorical":
-        raise ValueError("metric='neg_rmse' needs ordered scores; unordered categorical labels use 'accuracy'.")
+        raise InvalidParameterError("metric='neg_rmse' needs ordered scores; unordered categorical labels use 'accuracy'.")
     if metric == "accuracy" and not panel.discrete:
-        raise ValueError("metric='accuracy' needs discrete labels; use metric='neg_rmse' for scores.")
+        raise InvalidParameterError("metric='accuracy' needs discrete labels; use metric='neg_rmse' for scores.")
     s_h, s_f, usable = _scores_vs_others(panel, metric)
     w_f = (s_f >= s_h) & usable
     w_h = (s_h >= s_f) & usable
@@ -186,7 +195,7 @@ def alt_test(
     if ignored:
         warnings.append(ignored)
     if not keep.any():
-        raise ValueError(
+        raise DataError(
             f"No human annotator has {min_items_per_human} items that the judge and at least one other human "
             f"also rated (most: {int(n_per_human.max())}). The alt-test needs >= 2 humans per item and >= 30 "
             "items per human; annotate more items or lower min_items_per_human (then the t-test is approximate)."
@@ -316,7 +325,7 @@ def human_ceiling(
         judge_score = -np.abs(panel.judge_value[:, None] - target)
         metric = "negative absolute error vs the others' mean"
     if not usable.any():
-        raise ValueError("No item has two humans and the judge; the ceiling needs >= 2 humans per item.")
+        raise DataError("No item has two humans and the judge; the ceiling needs >= 2 humans per item.")
     us = usable.astype(float)
     hs, js = np.where(usable, human_score, 0.0), np.where(usable, judge_score, 0.0)
     item_n, item_h, item_j = us.sum(axis=1), hs.sum(axis=1), js.sum(axis=1)

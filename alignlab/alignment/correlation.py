@@ -18,7 +18,16 @@ from alignlab._array.alignment_rank import (
 )
 from alignlab._array.alignment_rows import rows_statistic, tie_sweep
 from alignlab._array.bootstrap import bootstrap, resample_weights
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.alignment._data import Paired, item_weights, pair_up, side_scores, weights_ignored
 from alignlab.alignment._results import CorrelationResult
 from alignlab.data.judgments import Judgments
@@ -70,7 +79,7 @@ def _item_statistic(paired: Paired, statistic: str, epsilon: float | None) -> Ca
     if statistic == "acc_eq":
         n = len(x)
         if n > _MAX_PAIRS_ITEM_ACC_EQ:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"Item-level acc_eq with tie calibration enumerates all pairs of the {n:,} items (limit "
                 f"{_MAX_PAIRS_ITEM_ACC_EQ:,}). Use level='item_grouped' with group=... (Deutsch et al. "
                 "compare systems within each input), or epsilon=0 for acc_23 without calibration."
@@ -82,7 +91,7 @@ def _item_statistic(paired: Paired, statistic: str, epsilon: float | None) -> Ca
             return evaluate(*_pair_shares(w, pi, pj))[0]
 
         return acc_item
-    raise ValueError(
+    raise InvalidParameterError(
         f"statistic={statistic!r} is a system-level statistic; use level='system' (pairwise accuracy ranks "
         "systems, Kocmi et al. 2021; soft pairwise accuracy, Thompson et al. 2024)."
     )
@@ -100,7 +109,7 @@ def _grouped_values(paired: Paired, statistic: str, epsilon: float | None
     """Per-group statistic (fixed), or for calibrated acc_eq a function of group weights."""
     xa, yb = _dense(paired, paired.a), _dense(paired, paired.b)
     if statistic in ("pairwise_accuracy", "soft_pairwise_accuracy"):
-        raise ValueError(f"statistic={statistic!r} is a system-level statistic; use level='system'.")
+        raise InvalidParameterError(f"statistic={statistic!r} is a system-level statistic; use level='system'.")
     if statistic != "acc_eq" or epsilon is not None:
         return rows_statistic(xa, yb, statistic, epsilon=epsilon or 0.0), None, math.nan
     # calibrated acc_eq: pairs of systems within each group, one epsilon for all groups
@@ -258,13 +267,13 @@ def correlate(
     if level in ("system",) or resample == "items_and_systems" or statistic in (
             "pairwise_accuracy", "soft_pairwise_accuracy"):
         if paired.system is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"level={level!r}, statistic={statistic!r} and resample={resample!r} need a 'system' column "
                 "(the model version each item's output comes from); load the table with system=...")
     if statistic in ("pairwise_accuracy", "soft_pairwise_accuracy") and level != "system":
-        raise ValueError(f"statistic={statistic!r} compares systems: use level='system'.")
+        raise InvalidParameterError(f"statistic={statistic!r} compares systems: use level='system'.")
     if (level == "item_grouped" or statistic == "soft_pairwise_accuracy") and paired.group is None:
-        raise ValueError(
+        raise InvalidParameterError(
             f"level={level!r} / statistic={statistic!r} needs group=COLUMN naming the input (prompt or source "
             "segment) that the systems' outputs share.")
     common = {"a": a_name, "b": b_name, "level": level, "confidence_level": confidence_level,
@@ -292,7 +301,7 @@ def correlate(
 
     if level == "item_grouped":
         if resample != "items":
-            raise ValueError("resample='items_and_systems' is not available at level='item_grouped'; "
+            raise InvalidParameterError("resample='items_and_systems' is not available at level='item_grouped'; "
                              "use resample='items' (inputs are resampled) or level='system'.")
         ignored = weights_ignored(j, "correlate(level='item_grouped')", "the statistic is an unweighted mean over "
                                   "inputs of within-input rank statistics; use level='item' or 'system' for weights")
@@ -301,7 +310,7 @@ def correlate(
         values, calibrated, _ = _grouped_values(paired, statistic, epsilon)
         usable = np.isfinite(values)
         if usable.sum() < 2:
-            raise ValueError("Fewer than 2 inputs have at least two systems scored by both sides.")
+            raise DataError("Fewer than 2 inputs have at least two systems scored by both sides.")
         skipped = int((~usable).sum())
         if skipped:
             warnings.append(f"{skipped} inputs skipped (fewer than two systems, or a constant score)")
@@ -324,7 +333,7 @@ def correlate(
     # system level
     n_sys = len(paired.systems)
     if n_sys < 3:
-        raise ValueError(f"System-level statistics need at least 3 systems; the items cover {n_sys}.")
+        raise InvalidParameterError(f"System-level statistics need at least 3 systems; the items cover {n_sys}.")
     if statistic == "soft_pairwise_accuracy":
         ignored = weights_ignored(j, "correlate(statistic='soft_pairwise_accuracy')",
                                   "its per-pair permutation p-values are unweighted sign-flip tests")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from alignlab._array.alignment_rank import weighted_pearson
 from alignlab._array.bootstrap import bootstrap
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
+from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, DataError, Options, validate_params
 from alignlab.alignment._data import per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import OnlineAlignmentResult
 from alignlab.data.judgments import Judgments
@@ -92,15 +92,15 @@ def online_alignment(
     """
     agg = j.aggregates
     if agg is None or agg.empty:
-        raise ValueError("No online aggregates: load the table with successes= and trials= columns "
+        raise DataError("No online aggregates: load the table with successes= and trials= columns "
                          "(per-item counts such as thumbs up out of impressions).")
     signals = list(pd.unique(agg["rater_id"]))
     if signal is None:
         if len(signals) > 1:
-            raise ValueError(f"Several online signals {signals}; choose one with signal=...")
+            raise DataError(f"Several online signals {signals}; choose one with signal=...")
         signal = signals[0]
     if signal not in signals:
-        raise ValueError(f"signal={signal!r} is not among the online signals {signals}.")
+        raise DataError(f"signal={signal!r} is not among the online signals {signals}.")
     sig = agg[agg["rater_id"] == signal].groupby("item_id")[["successes", "trials"]].sum()
     names = list(methods) if methods is not None else [m for m in j.methods if m != "online"]
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
@@ -116,7 +116,7 @@ def online_alignment(
         system = j.item_info.set_index("item_id").loc[common, "system"] if j.has("system") else None
         rows += _method_rows(str(name), x, s, t, system, level, rng, n_resamples, confidence_level)
     if not rows:
-        raise ValueError("No method shares at least 5 items with the online signal.")
+        raise DataError("No method shares at least 5 items with the online signal.")
     table = pd.DataFrame(rows)
     item_rows = table[table["level"] == "item"]
     ranked = item_rows if not item_rows.empty else table

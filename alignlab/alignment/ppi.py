@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import LabelBudgetResult, PPIResult, RoganGladenResult
 from alignlab.data.judgments import Judgments
@@ -110,7 +118,7 @@ def _threshold(j: Judgments, threshold: float | None) -> float:
         return float(threshold)
     if j.scale.kind == "binary":
         return float(j.scale.numeric_levels()[1])
-    raise ValueError("target='pass_rate' on a non-binary scale needs threshold=... (the lowest passing score).")
+    raise InvalidParameterError("target='pass_rate' on a non-binary scale needs threshold=... (the lowest passing score).")
 
 
 @validate_params({
@@ -199,13 +207,13 @@ def ppi_estimate(
     True
     """
     if target == "win_rate" and j.scale.kind != "pairwise":
-        raise ValueError("target='win_rate' needs pairwise preferences (scale 'pairwise'); use 'mean' instead.")
+        raise InvalidParameterError("target='win_rate' needs pairwise preferences (scale 'pairwise'); use 'mean' instead.")
     if contrast is not None and system is not None:
-        raise ValueError("Give system=... (one system's metric) or contrast=(A, B) (a difference), not both.")
+        raise DataError("Give system=... (one system's metric) or contrast=(A, B) (a difference), not both.")
     if group is not None and contrast is None:
-        raise ValueError("group=... pairs the two systems of contrast=(A, B); pass contrast as well.")
+        raise DataError("group=... pairs the two systems of contrast=(A, B); pass contrast as well.")
     if (system is not None or contrast is not None) and not j.has("system"):
-        raise ValueError("system=... and contrast=... need a 'system' column in the table.")
+        raise DataError("system=... and contrast=... need a 'system' column in the table.")
     judge_raters = resolve(j, judge, "judge")
     if system is not None:
         j = j.subset(items=list(_system_items(j, system)))
@@ -230,7 +238,7 @@ def ppi_estimate(
         out = _ppi_series(f_all, y, weight, options)
         return PPIResult(method=f"{variant}[{target}]", warnings=tuple(notes), **out, **common)
     if len(contrast) != 2 or contrast[0] == contrast[1]:
-        raise ValueError(f"contrast must name two different systems (A, B); got {contrast!r}.")
+        raise DataError(f"contrast must name two different systems (A, B); got {contrast!r}.")
     first, second = (_system_items(j, name) for name in contrast)
     label = f"{contrast[0]} - {contrast[1]}"
     if group is None:
@@ -250,14 +258,14 @@ def ppi_estimate(
             effective_n=math.nan, contrast=label, method=f"{variant}[{target} difference, independent systems]",
             warnings=tuple(notes), **common)
     if group not in j.frame.columns:
-        raise ValueError(f"The 'group' argument names column {group!r}, which is not in the table; columns are "
+        raise InvalidParameterError(f"The 'group' argument names column {group!r}, which is not in the table; columns are "
                          f"{list(j.frame.columns)}.")
     inputs = j.frame.drop_duplicates("item_id").set_index("item_id")[group]
     by_input = []
     for items in (first, second):
         keys = inputs.loc[items]
         if keys.duplicated().any():
-            raise ValueError(f"Column {group!r} repeats an input within one system (e.g. {keys[keys.duplicated()].iloc[0]!r}); "
+            raise DataError(f"Column {group!r} repeats an input within one system (e.g. {keys[keys.duplicated()].iloc[0]!r}); "
                              "a paired contrast needs one output per system and input.")
         by_input.append(pd.Series(items, index=keys.to_numpy()))
     shared = by_input[0].index.intersection(by_input[1].index)
@@ -266,7 +274,7 @@ def ppi_estimate(
     both_judged = pd.Index(item_a).isin(judged) & pd.Index(item_b).isin(judged)  # hashed, any id type
     item_a, item_b, shared = item_a[both_judged], item_b[both_judged], shared[both_judged]
     if len(shared) == 0:
-        raise ValueError(f"No input in column {group!r} has judge outputs for both {contrast[0]!r} and "
+        raise DataError(f"No input in column {group!r} has judge outputs for both {contrast[0]!r} and "
                          f"{contrast[1]!r}; drop group=... for independent systems.")
     f_diff = pd.Series(f_all.loc[item_a].to_numpy() - f_all.loc[item_b].to_numpy(), index=shared)
     has_a, has_b = pd.Index(item_a).isin(y.index), pd.Index(item_b).isin(y.index)
@@ -286,7 +294,7 @@ def ppi_estimate(
 def _system_items(j: Judgments, system: str) -> pd.Index:
     items = j.item_info.loc[j.item_info["system"] == system, "item_id"]
     if items.empty:
-        raise ValueError(f"system {system!r} has no items; systems are {sorted(j.item_info['system'].unique())}.")
+        raise DataError(f"system {system!r} has no items; systems are {sorted(j.item_info['system'].unique())}.")
     return pd.Index(items)
 
 
@@ -295,9 +303,9 @@ def _ppi_series(f_all: pd.Series, y: pd.Series, weight: pd.Series | None, option
     labelled = y.index.intersection(f_all.index)
     unlabelled = f_all.index.difference(y.index)
     if len(labelled) < 10:
-        raise ValueError(f"Only {len(labelled)} items have both human labels and judge outputs; PPI needs >= 10.")
+        raise DataError(f"Only {len(labelled)} items have both human labels and judge outputs; PPI needs >= 10.")
     if len(unlabelled) < 1:
-        raise ValueError("Every judged item also has human labels: there are no unlabelled items to add. "
+        raise DataError("Every judged item also has human labels: there are no unlabelled items to add. "
                          "The classical mean of the human labels is the estimate.")
     yy, ff, fu = (y.loc[labelled].to_numpy(float), f_all.loc[labelled].to_numpy(float),
                   f_all.loc[unlabelled].to_numpy(float))
@@ -354,7 +362,7 @@ def ppi_mean(
 
 def _binary_labels(j: Judgments, raters: list, label: str, positive: object | None) -> pd.Series:
     if j.scale.kind != "binary":
-        raise ValueError(f"rogan_gladen needs a binary scale (pass/fail); this table is {j.scale.describe()}.")
+        raise DataError(f"rogan_gladen needs a binary scale (pass/fail); this table is {j.scale.describe()}.")
     scores = per_item_scores(j, raters, label=label)
     pos_value = float(j.scale.numeric_levels()[1]) if positive is None else float(positive)
     # several raters: majority (a mean above the midpoint counts as positive)
@@ -399,7 +407,7 @@ def rogan_gladen(
     t, p_cal = truth.loc[calib].to_numpy(), pred.loc[calib].to_numpy()
     n_pos, n_neg = int((t == 1).sum()), int((t == 0).sum())
     if n_pos < 5 or n_neg < 5:
-        raise ValueError(f"The calibration set (items with human labels and judge outputs) has {n_pos} positives "
+        raise DataError(f"The calibration set (items with human labels and judge outputs) has {n_pos} positives "
                          f"and {n_neg} negatives; sensitivity and specificity need at least 5 of each.")
     q1 = float(p_cal[t == 1].mean())
     q0 = float(1 - p_cal[t == 0].mean())
@@ -412,7 +420,7 @@ def rogan_gladen(
     if ignored:
         warnings.append(ignored)
     if youden <= 0.05:
-        raise ValueError(f"The judge is no better than chance (sensitivity {q1:.3f} + specificity {q0:.3f} - 1 = "
+        raise DataError(f"The judge is no better than chance (sensitivity {q1:.3f} + specificity {q0:.3f} - 1 = "
                          f"{youden:.3f}); the Rogan-Gladen correction is undefined.")
     raw = (apparent + q0 - 1) / youden
     theta = float(np.clip(raw, 0, 1))
@@ -473,7 +481,7 @@ def label_budget(
     y = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
     common = y.index.intersection(f.index)
     if len(common) < 10:
-        raise ValueError(f"label_budget needs a pilot of at least 10 items with human labels and judge outputs; "
+        raise DataError(f"label_budget needs a pilot of at least 10 items with human labels and judge outputs; "
                          f"got {len(common)}.")
     yy, ff = y.loc[common].to_numpy(float), f.loc[common].to_numpy(float)
     sigma = float(yy.std(ddof=1))

@@ -12,7 +12,16 @@ from scipy import sparse, stats
 from threadpoolctl import threadpool_limits
 
 from alignlab._array.alignment_rows import rows_statistic
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.alignment._data import consensus_scores, per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import CompareJudgesResult
 from alignlab.alignment.correlation import correlate
@@ -268,7 +277,7 @@ def _cell_statistic(level: str, statistic: str, system: np.ndarray | None, group
                                       "pearson")
             if statistic in ("kendall_b", "kendall_c"):  # O(n log n) per permutation in scipy
                 return np.array([stats.kendalltau(row, h, variant=statistic[-1]).statistic for row in x])
-            raise ValueError("PERM-BOTH at level='item' supports pearson, spearman, kendall_b and kendall_c.")
+            raise InvalidParameterError("PERM-BOTH at level='item' supports pearson, spearman, kendall_b and kendall_c.")
         return _Generic(item_stat)
 
     if statistic in ("kendall_b", "acc_eq", "pairwise_accuracy"):
@@ -352,7 +361,7 @@ def compare_judges(
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     if len(judges) < 2:
-        raise ValueError("compare_judges needs at least two judges; use correlate for one.")
+        raise DataError("compare_judges needs at least two judges; use correlate for one.")
     names = [str(x) for x in judges]
     scores = {name: per_item_scores(j, resolve(j, spec, "judges"), label=name) for name, spec in zip(names, judges,
                                                                                                     strict=True)}
@@ -361,19 +370,19 @@ def compare_judges(
     for s in scores.values():
         common = common.intersection(s.index)
     if len(common) < 3:
-        raise ValueError(f"Only {len(common)} items are scored by every judge and the humans; need at least 3.")
+        raise DataError(f"Only {len(common)} items are scored by every judge and the humans; need at least 3.")
     sub = j.subset(items=list(common))
     info = sub.item_info.set_index("item_id").loc[common]
     system = group_codes = None
     n_sys = n_groups = 0
     if level in ("system", "item_grouped"):
         if "system" not in info.columns:
-            raise ValueError(f"level={level!r} needs a 'system' column.")
+            raise InvalidParameterError(f"level={level!r} needs a 'system' column.")
         codes, uniq = pd.factorize(info["system"], sort=True)
         system, n_sys = codes.astype(np.int64), len(uniq)
     if level == "item_grouped":
         if group is None or group not in sub.frame.columns:
-            raise ValueError("level='item_grouped' needs group=COLUMN naming the shared input.")
+            raise InvalidParameterError("level='item_grouped' needs group=COLUMN naming the shared input.")
         first = sub.frame.drop_duplicates("item_id").set_index("item_id")[group].loc[common]
         gcodes, guniq = pd.factorize(first, sort=True)
         group_codes, n_groups = gcodes.astype(np.int64), len(guniq)

@@ -53,6 +53,7 @@ from alignlab._params import (
     CONFIDENCE_LEVEL,
     N_RESAMPLES,
     RANDOM_STATE,
+    AlignlabError,
     Interval,
     InvalidParameterError,
     Options,
@@ -109,7 +110,7 @@ _SAMPLER_CONSTRAINTS: dict[str, list[Any]] = {
 _SAVE_FORMAT = "alignlab-annotator-model/1"
 
 
-class NotFittedError(ValueError, AttributeError):
+class NotFittedError(AlignlabError, ValueError, AttributeError):
     """A fitted attribute (``raters_``, ``predict()`` ...) was used before ``fit``.
 
     Subclasses ``ValueError`` and ``AttributeError`` like scikit-learn's, so ``hasattr(model,
@@ -117,7 +118,7 @@ class NotFittedError(ValueError, AttributeError):
     """
 
 
-class ProvenanceError(ValueError):
+class ProvenanceError(AlignlabError, ValueError):
     """A saved model does not match what it is loaded for (class, library version, data or settings)."""
 
 

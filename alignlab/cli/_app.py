@@ -31,6 +31,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from alignlab._params import AlignlabError
 from alignlab.data import Judgments, JudgmentsValidationError, load_judgments
 
 app = typer.Typer(
@@ -81,7 +82,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             print_failures(exc)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-        except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+        except (AlignlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            # alignlab's own errors and unreadable paths are the user's to fix (exit 2); a KeyError,
+            # TypeError or anything else escaping the library is a bug and is reported as one (exit 1)
             if _STATE["debug"]:
                 raise
             err_console.print("[bold red]error:[/] ", end="")
@@ -90,7 +93,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if _STATE["debug"]:
                 raise
-            err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for details)")
+            err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in "
+                              "alignlab, not in your input; run with --debug for the traceback and report it.")
             raise typer.Exit(EXIT_ERROR) from None
 
     return wrapper

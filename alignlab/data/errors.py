@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from alignlab._params import AlignlabError
+
 __all__ = ["JudgmentsValidationError", "FailureCollector", "FAILURE_COLUMNS"]
 
 FAILURE_COLUMNS = ["row", "column", "value", "problem", "fix"]
@@ -13,7 +15,7 @@ FAILURE_COLUMNS = ["row", "column", "value", "problem", "fix"]
 _MAX_ROWS_PER_PROBLEM = 1000
 
 
-class JudgmentsValidationError(ValueError):
+class JudgmentsValidationError(AlignlabError, ValueError):
     """The judgments table has problems; ``failures`` lists every one.
 
     Attributes

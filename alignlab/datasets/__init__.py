@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from alignlab._params import check_param
+from alignlab._params import InvalidParameterError, check_param
 from alignlab.data.judgments import Judgments, load_judgments
 from alignlab.data.scales import Scale
 
@@ -336,7 +336,7 @@ def _get(name: Any, caller: str) -> DatasetInfo:
     lowered = {key.lower(): key for key in available}
     close = difflib.get_close_matches(name.lower(), builtins.list(lowered), n=1, cutoff=0.5)
     hint = f" Did you mean {lowered[close[0]]!r}?" if close else ""
-    raise ValueError(
+    raise InvalidParameterError(
         f"Unknown dataset {name!r}.{hint} Available datasets: {', '.join(available)} "
         "(see alignlab.datasets.list())."
     )

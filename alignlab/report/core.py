@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from alignlab._params import InvalidParameterError
 from alignlab.data import Judgments
 from alignlab.report import html as h
 
@@ -146,7 +147,7 @@ def build_report(
         known = {s.key for s in specs}
         unknown = [s for s in sections if s not in known]
         if unknown:
-            raise ValueError(f"Unknown report sections {unknown}; available: {sorted(known)}")
+            raise InvalidParameterError(f"Unknown report sections {unknown}; available: {sorted(known)}")
         specs = [s for s in specs if s.key in sections]
     built: list[BuiltSection] = []
     for spec in specs:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data import Judgments
 
 MISSING_LEVEL = "(missing)"
@@ -59,7 +60,7 @@ def read_table(path: Path, role: str) -> pd.DataFrame:
         return pd.read_parquet(path)
     if kind in (".jsonl", ".ndjson", ".json"):
         return pd.read_json(path, lines=True)
-    raise ValueError(f"Unknown file type {''.join(path.suffixes)!r} for the {role} file {str(path)!r}; "
+    raise InvalidParameterError(f"Unknown file type {''.join(path.suffixes)!r} for the {role} file {str(path)!r}; "
                      "use .csv, .tsv, .parquet or .jsonl.")
 
 
@@ -67,15 +68,15 @@ def resolve_segments(segments: str | Sequence[str] | None, eval_data: Any, calle
     if segments is None:
         if isinstance(eval_data, Judgments) and eval_data.segments:
             return list(eval_data.segments)
-        raise ValueError(
+        raise DataError(
             f"{caller} needs segments=[...]: the columns (locale, task, length ...) whose mix is compared "
             "between the evaluation data and production."
         )
     chosen = [segments] if isinstance(segments, str) else list(segments)
     if not chosen:
-        raise ValueError(f"{caller} needs at least one segment column in segments=[...].")
+        raise DataError(f"{caller} needs at least one segment column in segments=[...].")
     if len(set(chosen)) != len(chosen):
-        raise ValueError(f"The segments {chosen} repeat a column; name each column once.")
+        raise DataError(f"The segments {chosen} repeat a column; name each column once.")
     return chosen
 
 
@@ -88,7 +89,7 @@ def check_columns(table: pd.DataFrame, columns: Sequence[str], role: str, other_
     for column in missing:
         close = difflib.get_close_matches(str(column), present, n=2)
         hints.append(f"{column!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
-    raise ValueError(
+    raise DataError(
         f"Segment column{'s' if len(missing) > 1 else ''} {', '.join(hints)} missing from the {role} table "
         f"(columns: {present[:15]}). Fix: add the column to the {role} table, or drop it from segments= "
         f"so both the {role} and the {other_role} tables are cut the same way."
@@ -103,7 +104,7 @@ def row_weights(table: pd.DataFrame, weights: Any, role: str) -> np.ndarray | No
         if weights not in table.columns:
             close = difflib.get_close_matches(weights, [str(c) for c in table.columns], n=2)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(f"The {role} weight column {weights!r} is not in the {role} table{hint} "
+            raise DataError(f"The {role} weight column {weights!r} is not in the {role} table{hint} "
                              f"Fix: pass the name of the column holding request counts.")
         name = weights
         values = pd.to_numeric(table[weights], errors="coerce").to_numpy(dtype=float)
@@ -111,20 +112,20 @@ def row_weights(table: pd.DataFrame, weights: Any, role: str) -> np.ndarray | No
         name = f"{role}_weights"
         values = np.asarray(weights, dtype=float)
         if values.shape != (len(table),):
-            raise ValueError(f"{name} has {values.size} values but the {role} table has {len(table)} rows; "
+            raise DataError(f"{name} has {values.size} values but the {role} table has {len(table)} rows; "
                              "give one count per row.")
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"Column {name!r} of the {role} table has {int(bad.sum())} missing or non-numeric "
+        raise DataError(f"Column {name!r} of the {role} table has {int(bad.sum())} missing or non-numeric "
                          f"counts (first at row {row}). Fix: give every row a finite, non-negative count.")
     negative = values < 0
     if negative.any():
         row = int(np.flatnonzero(negative)[0])
-        raise ValueError(f"Column {name!r} of the {role} table has {int(negative.sum())} negative counts "
+        raise InvalidParameterError(f"Column {name!r} of the {role} table has {int(negative.sum())} negative counts "
                          f"(first at row {row}: {values[row]:g}). Fix: counts must be >= 0.")
     if values.sum() <= 0:
-        raise ValueError(f"Column {name!r} of the {role} table sums to 0: there is no traffic to compare "
+        raise DataError(f"Column {name!r} of the {role} table sums to 0: there is no traffic to compare "
                          "with. Fix: give the request count of each row.")
     return values
 
@@ -257,14 +258,14 @@ def load_pair(
     eval_table, item_ids = as_table(eval_data, "eval_data")
     prod_table, _ = as_table(production, "production")
     if len(prod_table) == 0:
-        raise ValueError("The production table has no rows. Fix: pass a log of real requests (one row per "
+        raise InvalidParameterError("The production table has no rows. Fix: pass a log of real requests (one row per "
                          "request) or one row per segment with a count column (production_weights='...').")
     if len(eval_table) == 0:
-        raise ValueError("The eval_data table has no rows. Fix: pass the evaluation set (one row per item).")
+        raise DataError("The eval_data table has no rows. Fix: pass the evaluation set (one row per item).")
     if isinstance(eval_data, Judgments):
         missing = [c for c in columns if c not in eval_table.columns]
         if missing:
-            raise ValueError(
+            raise DataError(
                 f"Segment column(s) {missing} are not item-level segments of the eval_data Judgments "
                 f"(its segments: {list(eval_data.segments)}). Fix: load the judgments with "
                 f"load_judgments(..., segments={columns!r}) or drop them from segments=."

@@ -13,7 +13,14 @@ from scipy import optimize, stats
 from statsmodels.stats.power import NormalIndPower, TTestIndPower, TTestPower
 from statsmodels.stats.proportion import proportion_effectsize
 
-from alignlab._params import CONFIDENCE_LEVEL, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.results import EstimateResult, TableResult
 
 __all__ = [
@@ -247,12 +254,12 @@ def _check_segments_frame(frame: Any) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     missing = [c for c in ("segment", "production_share") if c not in frame.columns]
     if missing:
-        raise ValueError(f"segments_frame lacks column(s) {missing} (columns: {list(map(str, frame.columns))}). "
+        raise DataError(f"segments_frame lacks column(s) {missing} (columns: {list(map(str, frame.columns))}). "
                          "Fix: give one row per segment with 'segment', 'production_share' and 'rate' (or 'sd').")
     if len(frame) == 0:
-        raise ValueError("segments_frame has no rows. Fix: give one row per segment.")
+        raise InvalidParameterError("segments_frame has no rows. Fix: give one row per segment.")
     if "rate" not in frame.columns and "sd" not in frame.columns:
-        raise ValueError("segments_frame needs a 'rate' column (the metric's proportion in each segment) or an "
+        raise InvalidParameterError("segments_frame needs a 'rate' column (the metric's proportion in each segment) or an "
                          "'sd' column (its standard deviation). Fix: add one; use rate=0.5 when unknown "
                          "(the worst case).")
 
@@ -262,7 +269,7 @@ def _check_segments_frame(frame: Any) -> pd.DataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             bound = f"in [{low:g}, {high:g}]" if np.isfinite(high) else (f">= {low:g}" if closed_low else f"> {low:g}")
-            raise ValueError(f"Column {column!r} of segments_frame must be a number {bound}; row {row} "
+            raise InvalidParameterError(f"Column {column!r} of segments_frame must be a number {bound}; row {row} "
                              f"(segment {frame['segment'].iloc[row]!r}) has {frame[column].iloc[row]!r}. "
                              f"Fix: correct the value.")
         return values
@@ -270,7 +277,7 @@ def _check_segments_frame(frame: Any) -> pd.DataFrame:
     out = pd.DataFrame({"segment": frame["segment"].astype(str)})
     share = numeric("production_share", low=0.0)
     if share.sum() <= 0:
-        raise ValueError("Column 'production_share' of segments_frame sums to 0. Fix: give each segment's share "
+        raise DataError("Column 'production_share' of segments_frame sums to 0. Fix: give each segment's share "
                          "of production traffic.")
     out["production_share"] = share / share.sum()
     out["rate"] = numeric("rate", low=0.0, high=1.0) if "rate" in frame.columns else np.nan
@@ -282,7 +289,7 @@ def _check_segments_frame(frame: Any) -> pd.DataFrame:
     out["population"] = numeric("population", low=1.0) if "population" in frame.columns else np.inf
     if out["segment"].duplicated().any():
         dup = out["segment"][out["segment"].duplicated()].iloc[0]
-        raise ValueError(f"Segment {dup!r} appears twice in segments_frame. Fix: one row per segment.")
+        raise DataError(f"Segment {dup!r} appears twice in segments_frame. Fix: one row per segment.")
     return out
 
 
@@ -382,10 +389,10 @@ def plan_sample(
     0.0118
     """
     if budget is None and half_width is None and segment_half_width is None:
-        raise ValueError("plan_sample needs budget=, half_width= or segment_half_width=: say how many items you "
+        raise DataError("plan_sample needs budget=, half_width= or segment_half_width=: say how many items you "
                          "can annotate, or the precision you need.")
     if budget is not None and (half_width is not None or segment_half_width is not None):
-        raise ValueError("Give either budget= (allocate a fixed number of items) or a precision target "
+        raise DataError("Give either budget= (allocate a fixed number of items) or a precision target "
                          "(half_width= / segment_half_width=), not both.")
     seg = _check_segments_frame(segments_frame)
     warnings: list[str] = []
@@ -421,7 +428,7 @@ def plan_sample(
     if budget is not None:
         total_cost = budget + float(np.sum(cost * current))
         if float(np.sum(cost * floor)) > total_cost + 1e-9:
-            raise ValueError(f"The budget {budget:g} cannot cover the floors ({min_per_segment} per segment and "
+            raise DataError(f"The budget {budget:g} cannot cover the floors ({min_per_segment} per segment and "
                              "the items already annotated). Fix: raise budget= or lower min_per_segment=.")
         x = _allocate_continuous(total_cost, shape, cost, floor, cap)
         if has_cost:
@@ -452,7 +459,7 @@ def plan_sample(
             if excess(lo) <= 0:
                 total = lo
             elif np.isfinite(hi_limit) and excess(hi_limit) > 0:
-                raise ValueError(f"half_width={half_width:g} cannot be reached even with every segment at its cap. "
+                raise DataError(f"half_width={half_width:g} cannot be reached even with every segment at its cap. "
                                  "Fix: widen the target or raise max_per_segment=.")
             else:
                 hi = max(2 * lo, 16.0)
@@ -579,7 +586,7 @@ def sample_size_difference(
     1565
     """
     if (rate is None) == (sd is None):
-        raise ValueError("sample_size_difference needs exactly one of rate= (binary metric) or sd= (continuous).")
+        raise DataError("sample_size_difference needs exactly one of rate= (binary metric) or sd= (continuous).")
     if paired:
         if rate is not None:
             rate_b = min(max(rate + difference, 1e-9), 1 - 1e-9)
@@ -596,7 +603,7 @@ def sample_size_difference(
         if rate is not None:
             rate_b = rate + difference
             if rate_b >= 1:
-                raise ValueError(f"rate + difference = {rate_b:g} is not a proportion below 1. Fix: lower the rate "
+                raise DataError(f"rate + difference = {rate_b:g} is not a proportion below 1. Fix: lower the rate "
                                  "or the difference.")
             effect = abs(float(proportion_effectsize(rate_b, rate)))
             n = NormalIndPower().solve_power(effect_size=effect, power=power, alpha=alpha, ratio=1.0)

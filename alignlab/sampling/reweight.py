@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignlab._params import CONFIDENCE_LEVEL, Interval, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_params,
+)
 from alignlab.data import Judgments
 from alignlab.results import EstimateResult, TableResult
 from alignlab.sampling._cells import Cells, build_cells, fitted_propensity
@@ -330,14 +337,14 @@ class ReweightedMetricResult(EstimateResult):
 def _metric_values(eval_data: Any, eval_table: pd.DataFrame, metric: Any) -> np.ndarray:
     if metric is None:
         if not isinstance(eval_data, Judgments):
-            raise ValueError("reweighted_metric needs metric=: a column of eval_data or one value per row.")
+            raise InvalidParameterError("reweighted_metric needs metric=: a column of eval_data or one value per row.")
         # item mean of the numeric judgment values, in Judgments.items order (= item_info rows)
         totals = np.bincount(eval_data.item_codes, weights=eval_data.values, minlength=eval_data.n_items)
         counts = np.bincount(eval_data.item_codes, minlength=eval_data.n_items)
         return totals / np.maximum(counts, 1)
     if isinstance(metric, str):
         if metric not in eval_table.columns:
-            raise ValueError(f"The metric column {metric!r} is not in eval_data (columns: "
+            raise DataError(f"The metric column {metric!r} is not in eval_data (columns: "
                              f"{[str(c) for c in eval_table.columns][:15]}). Fix: name a numeric column.")
         values = pd.to_numeric(eval_table[metric], errors="coerce").to_numpy(dtype=float)
         name = metric
@@ -345,10 +352,10 @@ def _metric_values(eval_data: Any, eval_table: pd.DataFrame, metric: Any) -> np.
         values = np.asarray(metric, dtype=float)
         name = "metric"
         if values.shape != (len(eval_table),):
-            raise ValueError(f"metric has {values.size} values but eval_data has {len(eval_table)} rows; "
+            raise DataError(f"metric has {values.size} values but eval_data has {len(eval_table)} rows; "
                              "give one value per row (per item for a Judgments).")
     if not np.isfinite(values).all():
-        raise ValueError(f"{name!r} has {int((~np.isfinite(values)).sum())} missing or non-numeric values. "
+        raise DataError(f"{name!r} has {int((~np.isfinite(values)).sum())} missing or non-numeric values. "
                          "Fix: drop those rows from eval_data or fill them in.")
     return values
 

@@ -8,7 +8,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from alignlab._params import RANDOM_STATE, Interval, Options, check_random_state, validate_params
+from alignlab._params import (
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from alignlab.data import Judgments, item_consensus
 from alignlab.slices._find import META_KEY
 
@@ -153,18 +161,18 @@ def divergence(
     rng = check_random_state(random_state)
     scale = judgments.scale
     if kind in ("signed", "absolute") and scale.kind in ("categorical", "pairwise"):
-        raise ValueError(f"kind={kind!r} needs an ordered scale (ordinal, binary or continuous); this table is "
+        raise DataError(f"kind={kind!r} needs an ordered scale (ordinal, binary or continuous); this table is "
                          f"{scale.kind}. Use kind='disagree'.")
     numeric = kind != "disagree" or not scale.is_discrete
     if b is None and consensus is None:
-        raise ValueError("Give b= (a method, rater id or 'gold') or consensus= (a per-item frame).")
+        raise DataError("Give b= (a method, rater id or 'gold') or consensus= (a per-item frame).")
     b_label = "consensus" if consensus is not None and b is None else _label(b)
     if consensus is not None:
         missing = [c for c in ("item_id", "consensus") if c not in consensus.columns]
         if missing:
-            raise ValueError(f"consensus= needs columns 'item_id' and 'consensus'; missing {missing}.")
+            raise DataError(f"consensus= needs columns 'item_id' and 'consensus'; missing {missing}.")
     if b == "gold" and not judgments.has("gold"):
-        raise ValueError("b='gold' but the table has no gold column; load it with gold=... or use b='human'.")
+        raise InvalidParameterError("b='gold' but the table has no gold column; load it with gold=... or use b='human'.")
 
     a_online = _aggregate_rates(judgments, a)
     a_ids = [] if a_online is not None else judgments.resolve_raters(a, argument="a")
@@ -177,7 +185,7 @@ def divergence(
     item_cols = [c for c in ("system", "system_a", "system_b", *judgments.segments) if c in info.columns]
     if level == "item" or a_online is not None:
         if level == "judgment":
-            raise ValueError("level='judgment' needs judgment rows for a; an online signal has per-item rates only.")
+            raise InvalidParameterError("level='judgment' needs judgment rows for a; an online signal has per-item rates only.")
         left = a_online if a_online is not None else _item_values(judgments, a_ids, numeric)
         if consensus is not None:
             right = consensus[["item_id", "consensus"]].rename(columns={"consensus": "value"})
@@ -246,7 +254,7 @@ def divergence(
     out["divergence"] = target
     out = out[~np.isnan(target)].reset_index(drop=True)
     if out.empty:
-        raise ValueError(f"No {'items' if level == 'item' else 'judgments'} have both {_label(a)!r} and "
+        raise DataError(f"No {'items' if level == 'item' else 'judgments'} have both {_label(a)!r} and "
                          f"{b_label!r}; check a= and b= (methods: {list(judgments.methods)}).")
     ordered = ["item_id", *(["rater_id"] if "rater_id" in out.columns else []), "a_value", "b_value", "divergence",
                "weight"]

@@ -18,7 +18,9 @@ from alignlab._params import (
     CONFIDENCE_LEVEL,
     N_RESAMPLES,
     RANDOM_STATE,
+    DataError,
     Interval,
+    InvalidParameterError,
     Options,
     check_random_state,
     validate_params,
@@ -179,7 +181,7 @@ def _prepare(
     if target is None:
         target = meta.get("target")
         if target is None:
-            raise ValueError(f"{caller} needs target= the name of the column to explain (e.g. 'divergence'); "
+            raise InvalidParameterError(f"{caller} needs target= the name of the column to explain (e.g. 'divergence'); "
                              "only the output of alignlab.slices.divergence names it by itself.")
     if target not in frame.columns:
         raise _column_error(target, list(frame.columns), "target")
@@ -187,11 +189,11 @@ def _prepare(
     if pd.api.types.is_bool_dtype(y_series):
         y_series = y_series.astype(float)
     if not pd.api.types.is_numeric_dtype(y_series):
-        raise ValueError(f"The target column {target!r} must be numeric (or boolean); it has dtype "
+        raise InvalidParameterError(f"The target column {target!r} must be numeric (or boolean); it has dtype "
                          f"{y_series.dtype}. Encode it as numbers, e.g. (frame[{target!r}] == 'wrong').astype(float).")
     y = y_series.to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(y).any():
-        raise ValueError(f"The target column {target!r} has infinite values; replace or drop them.")
+        raise DataError(f"The target column {target!r} has infinite values; replace or drop them.")
     if weights is None:
         weights = meta.get("weights")
     w: np.ndarray | None = None
@@ -205,23 +207,23 @@ def _prepare(
             w = np.asarray(weights, dtype=float)
             wname = "weights"
             if w.shape != (len(frame),):
-                raise ValueError(f"weights has {w.size} values but the data has {len(frame)} rows; give one weight "
+                raise InvalidParameterError(f"weights has {w.size} values but the data has {len(frame)} rows; give one weight "
                                  "per row or the name of a weight column.")
         if not np.isfinite(w).all() or (w < 0).any():
-            raise ValueError(f"The {wname!r} weights must be finite and non-negative; fix or drop the bad rows.")
+            raise InvalidParameterError(f"The {wname!r} weights must be finite and non-negative; fix or drop the bad rows.")
         if not (w > 0).any():
-            raise ValueError(f"Every weight in {wname!r} is zero; nothing to search.")
+            raise DataError(f"Every weight in {wname!r} is zero; nothing to search.")
     if segments is None:
         segments = meta.get("segments") or _infer_segments(
             frame, {target, *([weights] if isinstance(weights, str) else [])}, max_levels)
     segments = [segments] if isinstance(segments, str) else list(segments)
     if not segments:
-        raise ValueError("No segment columns to search: pass segments=[...] naming categorical or numeric columns.")
+        raise InvalidParameterError("No segment columns to search: pass segments=[...] naming categorical or numeric columns.")
     for column in segments:
         if column not in frame.columns:
             raise _column_error(column, list(frame.columns), "segments")
         if column == target:
-            raise ValueError(f"The target column {target!r} cannot also be a segment.")
+            raise DataError(f"The target column {target!r} cannot also be a segment.")
     keep = ~np.isnan(y)
     if w is not None:
         keep &= w > 0
@@ -231,7 +233,7 @@ def _prepare(
         notes.append(f"{n_dropped:,} rows without a target value (or with zero weight) were left out")
     sub = frame.loc[keep, segments] if n_dropped else frame[segments]
     if keep.sum() < 4:
-        raise ValueError(f"Only {int(keep.sum())} rows have a target value; at least 4 are needed.")
+        raise DataError(f"Only {int(keep.sum())} rows have a target value; at least 4 are needed.")
     encoding = encode_segments(sub, segments, bins=bins, max_levels=max_levels)
     notes += list(encoding.notes)
     return _Prepared(y[keep], None if w is None else w[keep], encoding, str(target), meta, n_dropped, tuple(notes))
@@ -682,7 +684,7 @@ def find_slices(
     if direction is None:
         direction = "higher" if prep.meta.get("kind") in ("absolute", "disagree") else "both"
     if test == "exact" and not (binary and prep.w is None):
-        raise ValueError("test='exact' needs an unweighted 0/1 target; use test='welch' or 'auto'.")
+        raise DataError("test='exact' needs an unweighted 0/1 target; use test='welch' or 'auto'.")
     n_all = len(prep.y)
     search_rows = est_rows = None
     y_s, w_s, enc_s = prep.y, prep.w, prep.encoding
