@@ -29,11 +29,15 @@ from scipy.special import entr, expit, logit
 from alignlab._array import annotators_em as em
 from alignlab._params import Interval, Options
 from alignlab.annotators._base import RATER_COLUMNS, AnnotatorModel, empty_rater_frame
+from alignlab.annotators._checks import consensus_checks, consensus_warnings, gold_accuracy
 from alignlab.data import Judgments
 
 __all__ = ["DawidSkene", "OneCoin", "MACE", "GLAD", "CategoricalModel"]
 
 _EM_CI_METHODS = ("auto", "bootstrap", "conditional", "none")
+# class prevalence of the one-coin, MACE and GLAD models: "estimate" (EM/MAP), "uniform" (fixed at 1/K,
+# as in the original GLAD and MACE), "auto" (estimate; fixed at 1/K when the estimated fit collapses)
+_PREVALENCE_MODES = ("auto", "estimate", "uniform")
 # above this many judgments ci_method="auto" uses the conditional (complete-data) posterior, not the bootstrap
 _AUTO_BOOTSTRAP_MAX_JUDGMENTS = 200_000
 # PyMC item posteriors are averaged over at most this many (thinned) draws
@@ -142,6 +146,53 @@ class CategoricalModel(AnnotatorModel):
     def _prevalence_pseudo(self, K: int) -> np.ndarray:
         return np.full(K, float(self.prevalence_prior))
 
+    def _update_pi(self, design: em.Design, T: np.ndarray, item_weight: np.ndarray | None) -> np.ndarray:
+        """M-step of the class prevalence: the MAP update, or fixed at 1/K (``prevalence="uniform"``)."""
+        K = design.n_classes
+        if self._prevalence_mode() == "uniform":
+            return np.full(K, 1.0 / K)
+        totals = T.sum(axis=0) if item_weight is None else item_weight @ T
+        return em.normalise(totals + self._prevalence_pseudo(K))
+
+    def _prevalence_mode(self) -> str:
+        """``"estimate"`` or ``"uniform"``: the resolved ``prevalence`` setting (models without one estimate)."""
+        mode = getattr(self, "prevalence", "estimate")
+        return self.__dict__.get("_resolved_prevalence", mode if mode != "auto" else "estimate")
+
+    def _pymc_pi(self, pm: Any, K: int) -> Any:
+        """The prevalence of a PyMC model: Dirichlet (estimated) or the constant 1/K (``"uniform"``)."""
+        if self._prevalence_mode() == "uniform":
+            return pm.Deterministic("pi", pm.math.constant(np.full(K, 1.0 / K)))
+        return pm.Dirichlet("pi", a=self._prevalence_pseudo(K) + 1.0)
+
+    def _checks(self, design: em.Design, T: np.ndarray) -> dict[str, Any]:
+        counts = np.asarray(design.M @ np.tile(np.eye(design.n_classes), (design.n_raters, 1)))
+        return consensus_checks(counts, T, exclude=design.gold >= 0)
+
+    def _resolve_prevalence(self, design: em.Design, T: np.ndarray) -> bool:
+        """``prevalence="auto"``: switch to a fixed uniform prevalence when the estimated one collapsed.
+
+        Returns True when the model must be refitted. The symmetric-error models reach a vertex of
+        the simplex (one label for every item) as their maximum-likelihood solution when raters
+        differ in how often they use a label (see :mod:`alignlab.annotators._checks`); with the
+        prevalence held at 1/K, as in the original GLAD (Whitehill et al. 2009) and MACE (Hovy et
+        al. 2013), that route is closed and the fit weighs raters by their agreement.
+        """
+        if getattr(self, "prevalence", "estimate") != "auto" or "_resolved_prevalence" in self.__dict__:
+            return False
+        checks = self._checks(design, T)
+        if not checks["collapsed"]:
+            self._resolved_prevalence = "estimate"
+            return False
+        self._resolved_prevalence = "uniform"
+        labels = list(self.scale_.labels)
+        shares = ", ".join(f"{labels[k]!r} on {checks['model_share'][k]:.1%} of items (majority vote "
+                           f"{checks['mv_share'][k]:.1%})" for k in checks["collapsed"])
+        self.warnings_.append(f"{self._model_name} with an estimated prevalence collapsed toward one label ({shares}); "
+                              "refitted with the prevalence fixed at 1/K (prevalence='uniform'). Pass "
+                              "prevalence='estimate' to keep the collapsed fit.")
+        return True
+
     def _history(self, judgments: Judgments) -> np.ndarray:
         """Rater-history pseudo-counts (J, K, K) from ``rater_priors`` (zeros when not given).
 
@@ -231,6 +282,8 @@ class CategoricalModel(AnnotatorModel):
         design = self._design_
         T0 = em.majority_posterior(design)
         params, T, objective, n_iter, converged = self._run(design, T0, None, None, self.max_iter)
+        if self._resolve_prevalence(design, T):  # prevalence="auto" and the estimated one collapsed
+            params, T, objective, n_iter, converged = self._run(design, T0, None, None, self.max_iter)
         if not converged:
             self.warnings_.append(f"EM did not converge in {self.max_iter} iterations (tol={self.tol:g}); "
                                   "raise max_iter.")
@@ -261,6 +314,7 @@ class CategoricalModel(AnnotatorModel):
         self._finish(judgments, point=params, draws=draws, T=T)
 
     def _prepare(self, judgments: Judgments) -> None:
+        self.__dict__.pop("_resolved_prevalence", None)
         self._design_ = self._design(judgments)
         self._history_ = self._history(judgments)
         self._rater_frame_ = empty_rater_frame(judgments)
@@ -277,6 +331,8 @@ class CategoricalModel(AnnotatorModel):
         params, _, _, _, _ = self._run(design, em.majority_posterior(design), None, None,
                                        min(self.max_iter, 200), tol=max(self.tol, 1e-6))
         start = self._pymc_initial_point(params)
+        if self._prevalence_mode() == "uniform":
+            start.pop("pi", None)  # a constant, not a free variable
         if "pi" in start:
             start["pi"] = em.normalise(np.maximum(start["pi"], 1e-3))
         return start
@@ -286,9 +342,14 @@ class CategoricalModel(AnnotatorModel):
 
         self._prepare(judgments)
         design = self._design_
+        if getattr(self, "prevalence", "estimate") == "auto":  # decided on the EM fit, then fixed for sampling
+            _, T_em, _, _, _ = self._run(design, em.majority_posterior(design), None, None, min(self.max_iter, 200),
+                                         tol=max(self.tol, 1e-6))
+            self._resolve_prevalence(design, T_em)
         model, names = self._pymc_build(design)
         outcome = draw_posterior(model, self._sampler_settings(), inference=self.inference,
-                                 random_state=self.random_state_, var_names=names, check_names=names,
+                                 random_state=self.random_state_, var_names=names,
+                                 check_names=[n for n in names if n != "pi" or self._prevalence_mode() != "uniform"],
                                  initial_points=self._em_start(design))
         self.idata_ = outcome.idata
         self.warnings_.extend(outcome.warnings)
@@ -359,6 +420,10 @@ class CategoricalModel(AnnotatorModel):
         raters = pd.DataFrame(columns, index=base.index)
         self._extra_rater_columns(raters, point, draws)
         ordered = list(RATER_COLUMNS) + ["accuracy", "accuracy_low", "accuracy_high"]
+        raw = gold_accuracy(judgments, self.interval_level_)
+        if raw is not None:  # the raw share right on gold items, beside the model-smoothed accuracy
+            for column in raw.columns:
+                raters[column] = raw[column].to_numpy()
         ordered += [c for c in raters.columns if c not in ordered]
         self.raters_ = raters[ordered]
 
@@ -408,6 +473,12 @@ class CategoricalModel(AnnotatorModel):
         item_columns.update({f"p_{label}": by_class[k] for k, label in enumerate(labels)})
         items = pd.DataFrame(item_columns)
         self.items_ = items
+        checks = self._checks(self._design_, T)
+        self.warnings_.extend(consensus_warnings(self._model_name, checks, labels))
+        if "convergence_" in vars(self):
+            self.convergence_ = self.convergence_.assign(
+                prevalence=self._prevalence_mode(), mv_disagreement=checks["disagreement"],
+                collapsed=", ".join(str(labels[k]) for k in checks["collapsed"]))
         self._groups(judgments, stats_point, stats_draws)
         for name in ("_design_", "_history_", "_rater_frame_"):
             self.__dict__.pop(name, None)
@@ -710,6 +781,15 @@ class OneCoin(CategoricalModel):
     common parameters and attributes; ``raters_`` adds ``competence`` (= a_j) with its interval.
     Zhang, Chen, Zhou & Jordan 2014, NeurIPS.
 
+    ``prevalence`` ({"auto", "estimate", "uniform"}, also in :class:`MACE` and :class:`GLAD`): the
+    class prevalence is estimated (``"estimate"``), fixed at 1/K (``"uniform"``, as in the original
+    GLAD and MACE), or estimated and fixed at 1/K only when the estimated fit collapses toward one
+    label (``"auto"``, the default; a warning says so and ``convergence_["prevalence"]`` records
+    it). Why: with symmetric errors, raters who differ in how often they use a label are explained
+    best by giving every item one class (each rater's accuracy then equals its own label rate), so
+    on sparse crowds with lenient spammers the estimated prevalence runs to a vertex of the simplex
+    and the consensus is one label for all items; holding the prevalence fixed closes that route.
+
     Examples
     --------
     >>> import alignlab
@@ -721,6 +801,7 @@ class OneCoin(CategoricalModel):
 
     _model_name = "one-coin"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "prevalence": [Options(_PREVALENCE_MODES)],
         "prior_correct": [Interval("real", 0, None)],
         "prior_error": [Interval("real", 0, None)],
     }
@@ -734,6 +815,7 @@ class OneCoin(CategoricalModel):
         prior_error: float = 0.5,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
+        prevalence: str = "auto",
         rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
@@ -750,6 +832,7 @@ class OneCoin(CategoricalModel):
                          sampler=sampler, random_state=random_state)
         self.prior_correct = prior_correct
         self.prior_error = prior_error
+        self.prevalence = prevalence
 
     def _beta_prior(self, K: int) -> tuple[np.ndarray, np.ndarray]:
         history = self._history_
@@ -766,8 +849,7 @@ class OneCoin(CategoricalModel):
         counts = em.expected_counts(design, T, item_weight)
         a0, b0 = self._beta_prior(design.n_classes)
         accuracy = em.onecoin_m_step(counts, a0, b0)
-        totals = T.sum(axis=0) if item_weight is None else item_weight @ T
-        return {"accuracy": accuracy, "pi": em.normalise(totals + self._prevalence_pseudo(design.n_classes))}
+        return {"accuracy": accuracy, "pi": self._update_pi(design, T, item_weight)}
 
     def _theta(self, params: dict[str, np.ndarray]) -> np.ndarray:
         return em.onecoin_theta(params["accuracy"], len(params["pi"]))
@@ -795,7 +877,7 @@ class OneCoin(CategoricalModel):
         K = design.n_classes
         a0, b0 = self._beta_prior(K)
         with pm.Model() as model:
-            pi = pm.Dirichlet("pi", a=self._prevalence_pseudo(K) + 1.0)
+            pi = self._pymc_pi(pm, K)
             accuracy = pm.Beta("accuracy", alpha=a0 + 1.0, beta=b0 + 1.0, shape=design.n_raters)
             eye = np.eye(K)
             log_theta = (pt.log(accuracy)[:, None, None] * eye
@@ -852,6 +934,7 @@ class MACE(CategoricalModel):
 
     _model_name = "MACE"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "prevalence": [Options(_PREVALENCE_MODES)],
         "competence_prior": [tuple, list],
         "strategy_prior": [Interval("real", 0, None)],
         "n_restarts": [Interval("integral", 1, None)],
@@ -867,6 +950,7 @@ class MACE(CategoricalModel):
         n_restarts: int = 5,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
+        prevalence: str = "auto",
         rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
@@ -884,6 +968,7 @@ class MACE(CategoricalModel):
         self.competence_prior = competence_prior
         self.strategy_prior = strategy_prior
         self.n_restarts = n_restarts
+        self.prevalence = prevalence
 
     def _beta_prior(self, K: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self.competence_prior) != 2 or min(self.competence_prior) < 0:
@@ -912,9 +997,7 @@ class MACE(CategoricalModel):
         # two inner passes: the honest/spam split depends on the current competence
         for _ in range(2):
             competence, strategy = em.mace_m_step(counts, competence, strategy, a0, b0, float(self.strategy_prior))
-        totals = T.sum(axis=0) if item_weight is None else item_weight @ T
-        return {"competence": competence, "strategy": strategy,
-                "pi": em.normalise(totals + self._prevalence_pseudo(design.n_classes))}
+        return {"competence": competence, "strategy": strategy, "pi": self._update_pi(design, T, item_weight)}
 
     def _theta(self, params: dict[str, np.ndarray]) -> np.ndarray:
         return em.mace_theta(params["competence"], params["strategy"])
@@ -970,7 +1053,7 @@ class MACE(CategoricalModel):
         J, K = design.n_raters, design.n_classes
         a0, b0 = self._beta_prior(K)
         with pm.Model() as model:
-            pi = pm.Dirichlet("pi", a=self._prevalence_pseudo(K) + 1.0)
+            pi = self._pymc_pi(pm, K)
             competence = pm.Beta("competence", alpha=a0 + 1.0, beta=b0 + 1.0, shape=J)
             strategy = pm.Dirichlet("strategy", a=np.full((J, K), self.strategy_prior + 1.0), shape=(J, K))
             theta = ((1 - competence)[:, None, None] * strategy[:, None, :]
@@ -1020,6 +1103,7 @@ class GLAD(CategoricalModel):
 
     _model_name = "GLAD"
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "prevalence": [Options(_PREVALENCE_MODES)],
         "ability_prior": [tuple, list],
         "difficulty_sd": [Interval("real", 0, None, closed="neither")],
     }
@@ -1033,6 +1117,7 @@ class GLAD(CategoricalModel):
         difficulty_sd: float = 1.0,
         use_gold: bool = True,
         prevalence_prior: float = 1.0,
+        prevalence: str = "auto",
         rater_priors: pd.DataFrame | None = None,
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
@@ -1049,6 +1134,7 @@ class GLAD(CategoricalModel):
                          sampler=sampler, random_state=random_state)
         self.ability_prior = ability_prior
         self.difficulty_sd = difficulty_sd
+        self.prevalence = prevalence
 
     def _ability_prior(self, K: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self.ability_prior) != 2 or self.ability_prior[1] <= 0:
@@ -1077,8 +1163,7 @@ class GLAD(CategoricalModel):
         mu, sd = self._ability_prior(design.n_classes)
         a, g = em.glad_m_step(design, T, params["ability"], params["gamma"], item_weight=item_weight,
                               ability_prior=(mu, sd), difficulty_prior=(0.0, float(self.difficulty_sd)))
-        totals = T.sum(axis=0) if item_weight is None else item_weight @ T
-        return {"ability": a, "gamma": g, "pi": em.normalise(totals + self._prevalence_pseudo(design.n_classes))}
+        return {"ability": a, "gamma": g, "pi": self._update_pi(design, T, item_weight)}
 
     def _e_step(self, design: em.Design, params: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
         return em.glad_e_step(design, params["ability"], params["gamma"], np.log(params["pi"]))
@@ -1108,7 +1193,7 @@ class GLAD(CategoricalModel):
         K = design.n_classes
         mu, sd = self._ability_prior(K)
         with pm.Model() as model:
-            pi = pm.Dirichlet("pi", a=self._prevalence_pseudo(K) + 1.0)
+            pi = self._pymc_pi(pm, K)
             ability = pm.Normal("ability", mu=mu, sigma=sd, shape=design.n_raters)
             gamma = pm.Normal("gamma", 0.0, float(self.difficulty_sd), shape=design.n_items)
             x = ability[design.rater] * pt.exp(gamma[design.item])
