@@ -415,3 +415,72 @@ def test_round_trip_formats_equal(fmt: str, tmp_path) -> None:
     loaded = load_judgments(source, scale=LIKERT)
     pd.testing.assert_frame_equal(_canonical(loaded), _canonical(reference))
     assert loaded.data_hash == reference.data_hash
+
+
+# --------------------------------------------------------------------------------------------------
+# on_invalid="drop" drops what it says and counts every row (issue #19)
+# --------------------------------------------------------------------------------------------------
+def _kept_or_excluded(j: Judgments, n_rows: int) -> None:
+    kept = set(j.frame["source_row"].tolist())
+    excluded = set(j.exclusions["row"].astype(int).tolist())
+    assert not kept & excluded
+    assert kept | excluded == set(range(n_rows))
+
+
+def test_on_invalid_drop_excludes_mixed_type_rows() -> None:
+    table = _table(item_id=["i1", "i1", 7, 7, "i3", "i3"])
+    with pytest.raises(JudgmentsValidationError, match="mixed types"):
+        load_judgments(table, scale=LIKERT)
+    j = load_judgments(table, scale=LIKERT, on_invalid="drop")
+    assert list(j.items) == ["i1", "i3"]
+    assert j.n_excluded == 2
+    assert j.exclusions["problem"].str.startswith("mixed types").all()
+    assert j.exclusions["value"].tolist() == [7, 7]
+    _kept_or_excluded(j, len(table))
+
+
+def test_on_invalid_drop_mixed_value_types() -> None:
+    table = _table(value=[4, "5", 2, 2, 3, 4])
+    j = load_judgments(table, scale="categorical", on_invalid="drop")
+    assert len(j) == 5 and j.n_excluded == 1 and int(j.exclusions["row"].iloc[0]) == 1
+
+
+def test_on_invalid_drop_excludes_every_row_of_an_inconsistent_rater() -> None:
+    table = _table(method=["human", "llm_judge", "llm_judge", "llm_judge", "human", "llm_judge"])
+    j = load_judgments(table, scale=LIKERT, on_invalid="drop")
+    assert list(j.raters) == ["gpt"]  # ann has two methods: all three of ann's rows go, counted
+    assert j.n_excluded == 3
+    assert set(j.exclusions["problem"]) == {"one rater_id has several values of 'method'"}
+    _kept_or_excluded(j, len(table))
+
+
+def test_on_invalid_drop_counts_beyond_the_example_cap() -> None:
+    n = 3000  # more than the 1,000 examples the error keeps per problem
+    frame = pd.DataFrame({"item_id": np.repeat(np.arange(n), 2), "rater_id": "a",
+                          "value": np.tile([1, 2], n)})
+    frame = pd.concat([frame, pd.DataFrame({"item_id": [n], "rater_id": ["a"], "value": [3]})], ignore_index=True)
+    j = load_judgments(frame, scale=Scale.ordinal([1, 2, 3]), on_invalid="drop")
+    assert len(j) == 1 and j.n_excluded == 2 * n  # every copy of every duplicated pair
+    assert j._has_repeated_pairs is False
+    _kept_or_excluded(j, len(frame))
+    bad = frame.assign(value=np.where(np.arange(len(frame)) % 2 == 0, 9, 1))
+    j = load_judgments(bad, scale=Scale.ordinal([1, 2, 3]), on_invalid="drop", duplicates="keep_all")
+    assert j.n_excluded == (len(frame) + 1) // 2
+    _kept_or_excluded(j, len(frame))
+
+
+def test_n_excluded_counts_rows_not_problems() -> None:
+    table = _table(value=[4, 9, 2, 2, 3, 4], weight=[1.0, -1.0, 1.0, 1.0, 1.0, 1.0])
+    j = load_judgments(table, scale=LIKERT, on_invalid="drop")
+    assert len(j.exclusions) == 2 and j.n_excluded == 1
+
+
+def test_distinct_pair_counts_with_repeats() -> None:
+    table = pd.concat([_table(), _table().iloc[[0, 0, 3]]], ignore_index=True)
+    j = load_judgments(table, scale=LIKERT, duplicates="keep_all")
+    assert j._has_repeated_pairs
+    assert j.rater_info["n_judgments"].tolist() == [5, 4]
+    assert j.rater_info["n_items"].tolist() == [3, 3]
+    assert j.item_info["n_raters"].tolist() == [2, 2, 2]
+    assert j.item_info["n_judgments"].tolist() == [4, 3, 2]
+    np.testing.assert_array_equal(j._last_per_pair(), [1, 2, 4, 5, 7, 8])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -60,13 +60,39 @@ _MAX_SEGMENT_TEXT_LENGTH = 60
 # --------------------------------------------------------------------------------------------------
 # reading
 # --------------------------------------------------------------------------------------------------
-def _read_source(source: Any) -> pd.DataFrame:
+#: canonical columns that hold identifiers: read as text from CSV/TSV/JSON files, never as numbers
+TEXT_CANONICALS: tuple[str, ...] = ("item_id", "rater_id", "method", "system", "system_a", "system_b", "vendor")
+# column names that hold identifiers whatever their canonical role (cluster/pair/conversation ids)
+_ID_NAMES = frozenset({"id", "pair", "cluster", "conversation", "thread", "session", "document"})
+
+
+def is_id_name(name: str) -> bool:
+    """Whether a column name says it holds identifiers (``*_id``, ``id``, ``cluster`` ...)."""
+    lowered = str(name).strip().lower()
+    return lowered in _ID_NAMES or lowered.endswith(("_id", " id", "-id", ".id"))
+
+
+def _text_columns(header: Sequence[str], mapping: dict[str, str | None], extra: Sequence[str]) -> set[str]:
+    """The columns of ``header`` read as text: the id columns named by keyword or recognised by name,
+    columns named like ids, and ``extra`` (``id_columns=``)."""
+    present = set(header)
+    text = {c for c in header if is_id_name(c)} | (set(extra) & present)
+    for canonical in TEXT_CANONICALS:
+        given = mapping.get(canonical)
+        if given is not None:
+            text |= {given} & present
+        else:
+            text |= set(_ALIASES[canonical]) & present
+    return text
+
+
+def _read_source(source: Any, text_columns: Callable[[Sequence[str]], set[str]] | None = None) -> pd.DataFrame:
     if isinstance(source, Judgments):
         return source.frame.copy()
     if isinstance(source, pd.DataFrame):
         return source.copy(deep=False)  # copy-on-write (pandas 3): later edits never reach the caller's frame
     if isinstance(source, str | os.PathLike):
-        return _read_path(Path(source))
+        return _read_path(Path(source), text_columns or (lambda header: set()))
     if hasattr(source, "to_pandas"):  # polars DataFrame, pyarrow Table / RecordBatch
         return source.to_pandas()
     if isinstance(source, dict):
@@ -77,10 +103,94 @@ def _read_source(source: Any) -> pd.DataFrame:
     )
 
 
-def _read_path(path: Path) -> pd.DataFrame:
+def _read_delimited(path: Path, sep: str, text_columns: Callable[[Sequence[str]], set[str]]) -> pd.DataFrame:
+    """A CSV/TSV with its id columns as text, exactly as written: ``007`` stays ``007`` (not 7),
+    ``1e3`` stays ``1e3``, and ``NA``/``nan``/``null`` are ids (only an empty field is missing).
+    Other columns are parsed as pandas does by default."""
+    from pandas._libs.parsers import STR_NA_VALUES  # pandas' default missing-value spellings
+
+    header = [str(c) for c in pd.read_csv(path, sep=sep, nrows=0).columns]
+    text = text_columns(header)
+    if not text:
+        return pd.read_csv(path, sep=sep)
+    default_na = sorted(STR_NA_VALUES)
+    na_values = {c: ([""] if c in text else default_na) for c in header}
+    return pd.read_csv(path, sep=sep, dtype={c: str for c in text}, keep_default_na=False, na_values=na_values)
+
+
+def _read_json(path: Path, lines: bool, text_columns: Callable[[Sequence[str]], set[str]]) -> pd.DataFrame:
+    """JSON (lines) with its id columns as text: JSON strings as written (pandas' default would turn
+    ``"007"`` into 7.0), JSON integers as their digits, other JSON numbers as their exact source text."""
+    try:
+        frame = pd.read_json(path, lines=lines)
+    except ValueError as exc:
+        if "too big" not in str(exc):
+            raise
+        # integers beyond 64 bits (pandas' parser refuses them): Python's json reads them
+        frame = pd.DataFrame(_json_records(path, lines, exact=False))
+        text = text_columns([str(c) for c in frame.columns])
+        exact_text = _json_text_columns(path, lines, text & set(frame.columns))
+        for column, values in exact_text.items():
+            frame[column] = pd.Series(values, dtype="str")
+        return frame
+    text = text_columns([str(c) for c in frame.columns])
+    if not text:
+        return frame
+    frame = pd.read_json(path, lines=lines, dtype={c: object for c in text})
+    exact: dict[str, list[Any]] | None = None
+    for column in sorted(text & set(frame.columns)):
+        values = frame[column].to_numpy(dtype=object)
+        kinds = set(map(type, values))
+        if kinds <= {str, int, type(None)}:  # JSON strings as written, JSON integers as their digits
+            frame[column] = pd.Series(values, dtype="str")
+            continue
+        if exact is None:  # floats/booleans: the exact source text (1e3 stays "1e3"), by a second parse
+            exact = _json_text_columns(path, lines, text & set(frame.columns))
+        frame[column] = pd.Series(exact[column], dtype="str")
+    return frame
+
+
+def _json_records(path: Path, lines: bool, *, exact: bool) -> list[dict[str, Any]]:
+    """The records of a JSON (lines) file by Python's parser; ``exact`` keeps numbers as their text."""
+    import gzip
+    import json
+
+    kwargs: dict[str, Any] = {"parse_int": str, "parse_float": str, "parse_constant": str} if exact else {}
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig") as handle:
+        if lines:
+            return [json.loads(line, **kwargs) for line in handle if line.strip()]
+        return list(json.load(handle, **kwargs))
+
+
+def _json_text_columns(path: Path, lines: bool, columns: set[str]) -> dict[str, list[Any]]:
+    """The values of ``columns`` as their JSON source text (numbers unparsed); JSON null -> None."""
+    records = _json_records(path, lines, exact=True)
+    out: dict[str, list[Any]] = {}
+    for column in columns:
+        out[column] = [_json_scalar_text(r.get(column)) for r in records]
+    return out
+
+
+def _json_scalar_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    import json
+
+    return json.dumps(value)  # a nested list/object: its JSON text
+
+
+def _read_path(path: Path, text_columns: Callable[[Sequence[str]], set[str]]) -> pd.DataFrame:
     if not path.exists():
         collector = FailureCollector()
         collector.add_table(None, f"file {str(path)!r} does not exist", "check the path")
+        raise collector.error()
+    if path.is_dir():
+        collector = FailureCollector()
+        collector.add_table(None, f"{str(path)!r} is a directory, not a file",
+                            "pass the path of a CSV, Parquet or JSONL file")
         raise collector.error()
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".gz", ".bz2", ".zip", ".xz", ".zst"):
@@ -88,18 +198,18 @@ def _read_path(path: Path) -> pd.DataFrame:
     kind = suffixes[-1] if suffixes else ""
     try:
         if kind in (".csv", ".txt"):
-            return pd.read_csv(path)
+            return _read_delimited(path, ",", text_columns)
         if kind == ".tsv":
-            return pd.read_csv(path, sep="\t")
+            return _read_delimited(path, "\t", text_columns)
         if kind in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if kind in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True)
+            return _read_json(path, True, text_columns)
         if kind == ".json":
             try:
-                return pd.read_json(path, lines=True)
+                return _read_json(path, True, text_columns)
             except ValueError:
-                return pd.read_json(path)
+                return _read_json(path, False, text_columns)
     except Exception as exc:  # a parser error from pandas/pyarrow: name the file and the cause
         collector = FailureCollector()
         collector.add_table(None, f"cannot read {str(path)!r}: {type(exc).__name__}: {exc}",
@@ -128,28 +238,34 @@ def _python_kind(value: Any) -> str:
 _HOMOGENEOUS_INFERRED = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty"})
 
 
-def _check_mixed_types(series: pd.Series, column: str, rows: np.ndarray, collector: FailureCollector) -> bool:
-    """Flag an object column that mixes numbers and text (1 and "1" would become two ids)."""
+def _check_mixed_types(
+    series: pd.Series, column: str, rows: np.ndarray, collector: FailureCollector
+) -> tuple[np.ndarray, str, str]:
+    """Flag an object column that mixes numbers and text (1 and "1" would become two ids).
+
+    Returns the mask (over ``series``) of the rows of the minority types, the rows
+    ``on_invalid="drop"`` excludes (each counted in ``Judgments.exclusions``), the problem and the fix.
+    """
+    none = np.zeros(len(series), dtype=bool)
     if series.dtype != object:
-        return False
+        return none, "", ""
     # one C pass answers the common homogeneous cases without a per-row Python map
     if pd.api.types.infer_dtype(series, skipna=True) in _HOMOGENEOUS_INFERRED:
-        return False
+        return none, "", ""
     nonnull = series.notna().to_numpy()
     kinds = series[nonnull].map(_python_kind)
     counts = kinds.value_counts()
     if len(counts) <= 1:
-        return False
+        return none, "", ""
     majority = counts.index[0]
-    minority = kinds != majority
-    collector.add_rows(
-        column,
-        rows[nonnull][minority.to_numpy()],
-        series[nonnull][minority.to_numpy()],
-        f"mixed types: mostly {majority} but also {', '.join(counts.index[1:])}",
-        f"make every value of {column!r} the same type (e.g. all text)",
-    )
-    return True
+    minority = (kinds != majority).to_numpy()
+    problem = f"mixed types: mostly {majority} but also {', '.join(counts.index[1:])}"
+    fix = (f"make every value of {column!r} the same type (e.g. all text), or pass on_invalid='drop' to "
+           f"exclude the rows that are not {majority}")
+    collector.add_rows(column, rows[nonnull][minority], series[nonnull][minority], problem, fix)
+    out = none.copy()
+    out[np.flatnonzero(nonnull)[minority]] = True
+    return out, problem, fix
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -252,7 +368,10 @@ class Judgments:
 
     @property
     def n_excluded(self) -> int:
-        return int(len(self.exclusions))
+        """Input rows excluded at load (a row with two problems has two records in ``exclusions``)."""
+        if not len(self.exclusions):
+            return 0
+        return int(pd.Series(self.exclusions["row"]).nunique())
 
     def has(self, column: str) -> bool:
         """Whether the optional canonical column (``system``, ``vendor``, ``gold`` ...) is present."""
@@ -327,8 +446,7 @@ class Judgments:
         if self.has("vendor"):
             out["vendor"] = self.frame["vendor"].to_numpy()[first]
         out["n_judgments"] = np.bincount(codes, minlength=self.n_raters)
-        pairs = np.unique(codes * np.int64(self.n_items) + self.item_codes)
-        out["n_items"] = np.bincount(pairs // self.n_items, minlength=self.n_raters)
+        out["n_items"] = np.bincount(self._distinct_pairs % self.n_raters, minlength=self.n_raters)
         return out
 
     @cached_property
@@ -340,12 +458,20 @@ class Judgments:
         first[codes[::-1]] = np.arange(len(codes))[::-1]
         out = pd.DataFrame({"item_id": self.items})
         out["n_judgments"] = np.bincount(codes, minlength=self.n_items)
-        pairs = np.unique(codes * np.int64(self.n_raters) + self.rater_codes)
-        out["n_raters"] = np.bincount(pairs // self.n_raters, minlength=self.n_items)
+        out["n_raters"] = np.bincount(self._distinct_pairs // self.n_raters, minlength=self.n_items)
         for column in ("system", "system_a", "system_b", "gold", *self.segments):
             if column in self.frame.columns:
                 out[column] = self.frame[column].to_numpy()[first]
         return out
+
+    @cached_property
+    def _distinct_pairs(self) -> np.ndarray:
+        """One key ``item * n_raters + rater`` per distinct (item, rater) pair. O(n): without repeats
+        every row is its own pair; else one hash pass (``pd.unique``), not ``np.unique``'s 0.8 s per 1M keys."""
+        key = self.item_codes * np.int64(self.n_raters) + self.rater_codes
+        if self.__dict__.get("_has_repeated_pairs") is False or _strictly_increasing(key):
+            return key
+        return pd.unique(key)
 
     @cached_property
     def data_hash(self) -> str:
@@ -359,18 +485,15 @@ class Judgments:
     def _has_repeated_pairs(self) -> bool:
         """Whether a rater judged an item more than once (only ``duplicates="keep_all"`` allows it;
         ``load_judgments`` sets it to False otherwise)."""
-        if len(self.frame) < 2:
-            return False
-        _, repeated = _repeated_pairs((self.item_codes, self.items), (self.rater_codes, self.raters),
-                                      np.arange(len(self.frame)))
-        return bool(repeated.any())
+        return len(self._distinct_pairs) < len(self.frame)
 
     # -- views for other modules ------------------------------------------------------------------
     def _last_per_pair(self) -> np.ndarray:
         """Row positions keeping the last judgment of each (item, rater) pair (repeats allowed)."""
+        if not self._has_repeated_pairs:
+            return np.arange(len(self.frame))
         key = self.item_codes * np.int64(self.n_raters) + self.rater_codes
-        _, last_rev = np.unique(key[::-1], return_index=True)
-        return np.sort(len(key) - 1 - last_rev)
+        return np.flatnonzero(~pd.Series(key).duplicated(keep="last").to_numpy())
 
     def matrix(self, kind: Literal["code", "value"] = "code", *, sparse: bool = False) -> np.ndarray | sp.csr_matrix:
         """Item x rater matrix in the order of :attr:`items` and :attr:`raters`.
@@ -558,7 +681,7 @@ def _resolve_columns(
     return resolved
 
 
-def _infer_segments(raw: pd.DataFrame, used: set[str]) -> list[str]:
+def _infer_segments(raw: pd.DataFrame, used: set[str], read_as_text: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
     chosen = []
     for column in raw.columns:
         if column in used:
@@ -568,6 +691,12 @@ def _infer_segments(raw: pd.DataFrame, used: set[str]) -> list[str]:
             if series.notna().any():
                 chosen.append(column)
             continue
+        if column in read_as_text and series.notna().any():
+            # an id column read as text (a cluster/conversation id) is a segment when its numeric
+            # reading would have been one: the text reading changes the ids' spelling, not the choice
+            if pd.to_numeric(series.dropna(), errors="coerce").notna().all():
+                chosen.append(column)
+                continue
         n_levels = series.nunique(dropna=True)
         if 1 <= n_levels <= _MAX_INFERRED_SEGMENT_LEVELS:
             lengths = series.dropna().astype(str).str.len()
@@ -597,6 +726,7 @@ def load_judgments(
     default_method: str = "human",
     duplicates: Literal["error", "keep_last", "keep_all"] = "error",
     on_invalid: Literal["error", "drop"] = "error",
+    id_columns: Sequence[str] = (),
 ) -> Judgments:
     """Load and validate a judgments table.
 
@@ -620,7 +750,22 @@ def load_judgments(
         What to do with several judgments of the same item by the same rater. ``keep_all`` keeps
         repeats (e.g. to measure a judge's run-to-run instability); matrix views use the last.
     on_invalid : {"error", "drop"}
-        Raise on invalid rows, or drop them and record each in ``Judgments.exclusions``.
+        Raise on invalid rows, or drop them and record each in ``Judgments.exclusions`` (one record
+        per row and problem). Droppable (row-level) problems: a missing id, method or value; a value
+        not on the scale, not a number, infinite or out of bounds; a bad weight, timestamp, gold
+        label or successes/trials count; a value of another type than the rest of its column
+        (``7`` among text ids: the minority type's rows are dropped); a rater with several methods
+        or vendors, an item with several systems or gold labels (every row of that rater or item);
+        duplicate ``(item_id, rater_id)`` pairs under ``duplicates="error"`` (every copy).
+        Table-level problems always raise: a missing or unknown column, an empty or unreadable file,
+        a scale that cannot be inferred or does not fit, repeated column names.
+    id_columns : list of str
+        More columns to read as text from CSV/TSV/JSON files (e.g. a cluster column). The id columns
+        (``item_id``, ``rater_id``, ``method``, ``system``, ``system_a``/``system_b``, ``vendor``,
+        whether recognised by name or mapped by keyword) and every column named like an id
+        (``*_id``, ``id``, ``cluster``, ``conversation`` ...) are always read as text, exactly as
+        written: ``007`` stays ``007``, ``1e3`` stays ``1e3``, and ``NA``/``nan``/``null`` are ids
+        (only an empty field is a missing id). In-memory tables keep their dtypes.
 
     Returns
     -------
@@ -650,7 +795,18 @@ def load_judgments(
                                  None], "load_judgments")
     check_param("default_method", default_method, [str], "load_judgments")
 
-    raw = _read_source(source)
+    mapping = {
+        "item_id": item, "rater_id": rater, "method": method, "value": value, "system": system,
+        "vendor": vendor, "timestamp": timestamp, "gold": gold, "weight": weight, "successes": successes,
+        "trials": trials, "system_a": system_a, "system_b": system_b,
+    }
+    read_as_text: set[str] = set()
+
+    def text_columns(header: Sequence[str]) -> set[str]:
+        read_as_text.update(_text_columns(header, mapping, list(id_columns)))
+        return read_as_text
+
+    raw = _read_source(source, text_columns)
     raw.columns = [str(c) for c in raw.columns]
     collector = FailureCollector()
     notes: list[str] = []
@@ -658,17 +814,23 @@ def load_judgments(
     if raw.empty or len(raw.columns) == 0:
         collector.add_table(None, "the table is empty (no rows)", "pass a table with at least one judgment")
         raise collector.error()
+    if len(raw.columns) == 1:  # a file with another separator loads as one column named "a;b;c"
+        only = str(raw.columns[0])
+        for sep, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if sep in only:
+                suffix = ".tsv" if sep == "\t" else ".csv"
+                collector.add_table(
+                    only, f"the table loads as one column {_clip(only)!r}: the file looks {label}-separated",
+                    f"read it with pandas.read_csv(path, sep={sep!r}, dtype=str) and pass the DataFrame to "
+                    f"load_judgments, or save it {'tab' if sep == chr(9) else 'comma'}-separated as {suffix}",
+                )
+                raise collector.error()
     duplicated_columns = raw.columns[raw.columns.duplicated()].unique().tolist()
     if duplicated_columns:
         collector.add_table(duplicated_columns[0], f"column names repeated: {duplicated_columns}",
                             "give every column a unique name")
         raise collector.error()
 
-    mapping = {
-        "item_id": item, "rater_id": rater, "method": method, "value": value, "system": system,
-        "vendor": vendor, "timestamp": timestamp, "gold": gold, "weight": weight, "successes": successes,
-        "trials": trials, "system_a": system_a, "system_b": system_b,
-    }
     resolved = _resolve_columns(raw, mapping, collector, notes)
     has_aggregates = "trials" in resolved or "successes" in resolved
     for required in ("item_id", "rater_id"):
@@ -690,7 +852,7 @@ def load_judgments(
                             f"pass {missing}='<your column>' as well")
     used = set(resolved.values())
     if segments is None:
-        segment_columns = _infer_segments(raw, used)
+        segment_columns = _infer_segments(raw, used, read_as_text)
         if segment_columns:
             notes.append(f"segments inferred: {segment_columns}")
     else:
@@ -720,14 +882,34 @@ def load_judgments(
         notes.append(f"no method column: every rater taken as method {default_method!r}")
     rows = frame["source_row"].to_numpy()
     bad = np.zeros(len(frame), dtype=bool)  # row-level failures, for on_invalid="drop"
+    # every row-level failure in full (the collector keeps 1,000 examples per problem): the
+    # exclusions of on_invalid="drop", one record per (row, column, problem)
+    dropped_parts: list[pd.DataFrame] = []
+
+    def record(column: str, positions: np.ndarray, shown: Any, problem: str, fix: str) -> None:
+        nonlocal bad
+        if len(positions) == 0:
+            return
+        bad[positions] = True
+        dropped_parts.append(pd.DataFrame({
+            "row": rows[positions], "column": column,
+            "value": pd.Series(np.asarray(shown, dtype=object), dtype=object),
+            "problem": problem, "fix": fix,
+        }))
 
     def flag(column: str, mask: np.ndarray, problem: str, fix: str, values: pd.Series | None = None) -> None:
-        nonlocal bad
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             shown = frame[column] if values is None else values
             collector.add_rows(column, rows[mask], shown[mask], problem, fix)
-            bad |= mask
+            record(column, np.flatnonzero(mask), shown[mask].to_numpy(), problem, fix)
+
+    def flag_mixed(column: str, subset: np.ndarray | None = None) -> None:
+        positions = np.arange(len(frame)) if subset is None else np.flatnonzero(subset)
+        series = frame[column] if subset is None else frame[column][subset]
+        minority, problem, fix = _check_mixed_types(series, column, rows[positions], collector)
+        if minority.any():
+            record(column, positions[minority], series[minority].to_numpy(), problem, fix)
 
     # ids and method
     for column in (*_ID_COLUMNS, "method", "system", "vendor", "system_a", "system_b"):
@@ -735,8 +917,8 @@ def load_judgments(
             continue
         missing = frame[column].isna().to_numpy()
         flag(column, missing, f"missing {column}", f"fill in {column!r} for every row or drop those rows")
-        # mixed types are a column-level problem: on_invalid='drop' cannot repair them (see _has_table_level)
-        _check_mixed_types(frame[column], column, rows, collector)
+        # mixed types (7 and "7" would be two ids): on_invalid='drop' excludes the minority type's rows
+        flag_mixed(column)
 
     aggregate_rows = np.zeros(len(frame), dtype=bool)
     if has_aggregates and "trials" in frame.columns and "successes" in frame.columns:
@@ -766,7 +948,7 @@ def load_judgments(
         jv = values[judgment_rows]
         if isinstance(scale, str) or scale is None:
             resolved_scale = _scale_from_data(scale, jv, collector, notes)
-        _check_mixed_types(values[judgment_rows], "value", rows[judgment_rows], collector)
+        flag_mixed("value", judgment_rows)
         missing = judgment_rows & values.isna().to_numpy()
         flag("value", missing, "missing value (NaN/None)",
              "give every judgment a value, or pass on_invalid='drop' to exclude these rows")
@@ -857,19 +1039,22 @@ def load_judgments(
     # sorted integer codes of the ids (missing -> -1), shared by the checks below and kept
     # for the table's cached item/rater codes
     id_factors = {column: _factorize_sorted(frame[column]) for column in _ID_COLUMNS}
+    checks = []
     if not method_defaulted:  # a defaulted method column is constant by construction
-        _check_constant_within(frame, clean, "rater_id", "method", rows, collector,
-                               "rater ids must be unique across methods: rename one of them",
-                               key_codes=id_factors["rater_id"][0])
+        checks.append(("rater_id", "method", "rater ids must be unique across methods: rename one of them"))
     if "vendor" in frame.columns:
-        _check_constant_within(frame, clean, "rater_id", "vendor", rows, collector,
-                               "a rater belongs to one vendor: fix the vendor or split the rater id",
-                               key_codes=id_factors["rater_id"][0])
+        checks.append(("rater_id", "vendor", "a rater belongs to one vendor: fix the vendor or split the rater id"))
     for column in ("system", "system_a", "system_b", "gold"):
         if column in frame.columns:
-            _check_constant_within(frame, clean, "item_id", column, rows, collector,
-                                   f"an item has one {column}: make item ids unique per {column}",
-                                   key_codes=id_factors["item_id"][0])
+            checks.append(("item_id", column, f"an item has one {column}: make item ids unique per {column}"))
+    for key, column, fix in checks:
+        offending = _check_constant_within(frame, clean, key, column, rows, collector, fix,
+                                           key_codes=id_factors[key][0])
+        if offending.any():  # on_invalid="drop" excludes every row of the key: which value is right is unknown
+            record(column, np.flatnonzero(offending),
+                   frame[key][offending].astype(str).to_numpy(dtype=object) + " -> "
+                   + frame[column][offending].astype(str).to_numpy(dtype=object),
+                   f"one {key} has several values of {column!r}", fix)
 
     exclusions: list[pd.DataFrame] = []
     # duplicates among judgment rows
@@ -878,12 +1063,11 @@ def load_judgments(
         dup_later, dup_any = _repeated_pairs(id_factors["item_id"], id_factors["rater_id"], positions)
         if duplicates == "error" and dup_any.any():
             dup_rows = positions[dup_any]
-            collector.add_rows(
-                "rater_id", rows[dup_rows],
-                frame.loc[dup_rows, "item_id"].astype(str) + " / " + frame.loc[dup_rows, "rater_id"].astype(str),
-                "duplicate (item_id, rater_id) judgments",
-                "keep one judgment per rater and item, or pass duplicates='keep_last' (or 'keep_all' for repeats)",
-            )
+            shown = frame.loc[dup_rows, "item_id"].astype(str) + " / " + frame.loc[dup_rows, "rater_id"].astype(str)
+            problem = "duplicate (item_id, rater_id) judgments"
+            fix = "keep one judgment per rater and item, or pass duplicates='keep_last' (or 'keep_all' for repeats)"
+            collector.add_rows("rater_id", rows[dup_rows], shown, problem, fix)
+            record("rater_id", dup_rows, shown.to_numpy(dtype=object), problem, fix)
         elif duplicates == "keep_last" and dup_later.any():
             dropped = positions[dup_later]
             exclusions.append(pd.DataFrame({
@@ -895,17 +1079,16 @@ def load_judgments(
             keep = np.ones(len(frame), dtype=bool)
             keep[dropped] = False
             frame, rows, bad, aggregate_rows = frame[keep], rows[keep], bad[keep], aggregate_rows[keep]
+            frame.index = pd.RangeIndex(len(frame))
             notes.append(f"{len(dropped):,} duplicate judgments replaced by later ones")
 
     if collector:
         if on_invalid == "error" or _has_table_level(collector):
             raise collector.error()
-        failures = collector.failures()
-        row_failures = failures[failures["row"].notna()]
-        exclusions.append(row_failures.drop_duplicates(subset=["row", "column", "problem"]))
-        # drop every row named in a failure (the collector caps stored examples, so use the mask)
-        failed_rows = set(rows[bad].tolist()) | set(row_failures["row"].astype(int).tolist())
-        keep = ~np.isin(rows, list(failed_rows))
+        # every failed row is dropped and listed (the collector keeps only examples; `record` has all)
+        exclusions.append(pd.concat(dropped_parts, ignore_index=True)
+                          .drop_duplicates(subset=["row", "column", "problem"]))
+        keep = ~bad
         frame, aggregate_rows = frame[keep], aggregate_rows[keep]
         if not keep.any():
             empty = FailureCollector()
@@ -954,6 +1137,10 @@ def load_judgments(
     _prime_cached_views(judgments, frame["source_row"].to_numpy(), len(raw), id_factors,
                         label_codes_all, no_repeats=duplicates != "keep_all")
     return judgments
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _constant_text(text: str, n_rows: int) -> Any:
@@ -1055,11 +1242,8 @@ def _prime_cached_views(
 
 
 def _has_table_level(collector: FailureCollector) -> bool:
-    failures = collector.failures()
-    if failures["row"].isna().any():
-        return True
-    # mixed-type columns are column-level problems: dropping rows would silently pick a type
-    return bool(failures["problem"].str.startswith("mixed types").any())
+    """Whether a problem has no row to drop (missing column, scale not inferable ...): always raises."""
+    return bool(collector.failures()["row"].isna().any())
 
 
 def _scale_from_data(
@@ -1109,8 +1293,12 @@ def _check_constant_within(
     fix: str,
     *,
     key_codes: np.ndarray | None = None,
-) -> None:
-    """Flag keys (raters, items) that carry more than one value of ``column``."""
+) -> np.ndarray:
+    """Flag keys (raters, items) that carry more than one value of ``column``.
+
+    Returns the mask of every (clean) row of an offending key: the rows ``on_invalid="drop"`` excludes.
+    """
+    none = np.zeros(len(frame), dtype=bool)
     if key_codes is not None:
         # fast pass on integer codes: distinct (key, value) pairs per key; pandas only on failure
         value_codes, value_uniques = pd.factorize(frame[column])
@@ -1118,15 +1306,16 @@ def _check_constant_within(
         n_values = max(len(value_uniques), 1)
         pairs = pd.unique(key_codes[usable] * np.int64(n_values) + value_codes[usable])
         if not (np.bincount(pairs // n_values) > 1).any():
-            return
+            return none
     sub = frame.loc[clean & frame[column].notna().to_numpy(), [key, column]]
     if sub.empty:
-        return
+        return none
     n_values = sub.groupby(key, sort=False)[column].transform("nunique")
     offending = n_values.to_numpy() > 1
     if not offending.any():
-        return
+        return none
     positions = sub.index[offending]
+    out = clean & frame[key].isin(pd.unique(sub.loc[positions, key])).to_numpy()
     first_keys = sub.loc[positions, key].drop_duplicates().head(1000)
     shown = sub.loc[sub[key].isin(first_keys)].drop_duplicates()
     collector.add_rows(
@@ -1136,3 +1325,4 @@ def _check_constant_within(
         f"one {key} has several values of {column!r}",
         fix,
     )
+    return out
