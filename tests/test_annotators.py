@@ -47,9 +47,20 @@ def simulate(n_items=400, n_raters=30, K=3, per_item=6, seed=0, spammers=(0,), w
     frame["method"] = np.where(rater % 2 == 0, "human", "llm_judge")
     j = alignlab.load_judgments(frame, scale=alignlab.Scale.categorical(list(range(K))), segments=[])
     order = np.argsort([f"r{r:02d}" for r in range(n_raters)])
-    iu, ju = np.triu_indices(K, 1)
-    true_rel = (0.5 * np.abs(conf[:, iu] - conf[:, ju]).sum(-1)).mean(-1)
+    # the true reliability: kappa of each rater's label with the truth at the simulated (uniform) prevalence
+    true_rel = true_kappa(conf, np.full(K, 1.0 / K))
     return j, truth, conf[order], true_rel[order]
+
+
+def true_kappa(conf: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of label with truth, (sum_k pi_k conf_kk - sum_l pi_l q_l) / (1 - sum_l pi_l q_l), q = pi conf.
+
+    Written out here (not alignlab's function) as the reference for the fitted ``reliability``.
+    """
+    observed = np.einsum("k,jkk->j", pi, conf)
+    q = np.einsum("k,jkl->jl", pi, conf)
+    expected = q @ pi
+    return (observed - expected) / (1 - expected)
 
 
 # -- reference accuracies on real data ---------------------------------------------------------------
@@ -169,7 +180,7 @@ def test_recovery_single_parameter_models(model_class):
     j = alignlab.load_judgments(pd.DataFrame({"item_id": item, "rater_id": rater, "value": label}),
                                 scale=alignlab.Scale.categorical([0, 1, 2]), segments=[])
     model = model_class(ci_method="conditional", random_state=0).fit(j)
-    true_rel = (K * acc - 1) / (K - 1)
+    true_rel = (K * acc - 1) / (K - 1)  # kappa with the truth of a one-coin rater at uniform prevalence
     assert np.corrcoef(model.raters_["reliability"], true_rel)[0, 1] >= 0.95
 
 
@@ -211,14 +222,14 @@ def test_interval_coverage_pymc():
         alpha = np.full((K, K), 0.5 + 1.0)
         np.fill_diagonal(alpha, 2.0 + 1.0)
         conf = np.stack([np.stack([rng.dirichlet(alpha[k]) for k in range(K)]) for _ in range(n_raters)])
-        truth = rng.choice(K, n_items, p=rng.dirichlet(np.full(K, 2.0)))
+        p_true = rng.dirichlet(np.full(K, 2.0))
+        truth = rng.choice(K, n_items, p=p_true)
         item = np.repeat(np.arange(n_items), per_item)
         rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
         label = (rng.random(len(item))[:, None] > np.cumsum(conf[rater, truth[item]], axis=1)).sum(axis=1)
         frame = pd.DataFrame({"item_id": item, "rater_id": [f"r{r:02d}" for r in rater], "value": label})
         j = alignlab.load_judgments(frame, scale=alignlab.Scale.categorical([0, 1, 2]), segments=[])
-        iu, ju = np.triu_indices(K, 1)
-        true_rel = (0.5 * np.abs(conf[:, iu] - conf[:, ju]).sum(-1)).mean(-1)  # raters r00.. sort as coded
+        true_rel = true_kappa(conf, p_true)  # raters r00.. sort as coded
         model = DawidSkene(engine="pymc", pooling=(), confidence_level=0.9, random_state=seed,
                            sampler={"draws": 500}).fit(j)
         r = model.raters_
@@ -371,7 +382,7 @@ def test_init_only_stores_and_get_params_roundtrip():
         ({"pooling": ("team",)}, r"pools raters by 'method' and/or 'vendor'"),
         ({"rater_priors": pd.DataFrame({"rater": ["a"]})}, r"needs a 'rater_id' column"),
         ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "reliability": [2.0], "n": [1.0]})},
-         r"reliability in \[0, 1\]"),
+         r"reliability in \[-0.5, 1\]"),  # kappa of a 3-class rater who is never right: -1/2
         ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "weight": [2.0]})}, r"must have columns rater_id"),
         ({"rater_priors": pd.DataFrame({"rater_id": ["r01"], "true_label": [7], "label": [0], "count": [1.0]})},
          r"label not on the scale"),

@@ -5,21 +5,29 @@ latent true class is k, and share one pipeline: an engine produces parameter dra
 plus bootstrap or conditional draws; PyMC: posterior draws), from which every rater summary is
 computed the same way:
 
-- ``reliability`` = mean total-variation distance between the rows of the rater's confusion
-  matrix, over pairs of true classes. 0 when the labels do not depend on the truth (a spammer:
-  every row equal), 1 for a perfect rater. Binary: Youden's J = sensitivity + specificity − 1;
-  one-coin: chance-corrected accuracy (K a − 1)/(K − 1); MACE: the competence θ_j.
+- ``reliability`` = Cohen's kappa of the rater's label with the latent class,
+  ``(Σ_kl w_kl π_k θ_kl − Σ_kl w_kl π_k q_l) / (1 − Σ_kl w_kl π_k q_l)`` with ``q_l = Σ_k π_k θ_kl``
+  the rater's label distribution (:mod:`alignlab.annotators._reliability`): 0 for a spammer (every
+  row equal), 1 for a perfect rater, below 0 for a rater worse than chance, increasing in accuracy,
+  classes weighted by prevalence. ``w`` is the identity on unordered and binary scales and linear in
+  the levels on ordered ones (pairwise: B < tie < A, a tie for a clear preference or a preference
+  for a tie earns half credit).
+- ``informativeness`` = the unsigned mean total-variation distance between the rows of the
+  confusion matrix over pairs of true classes (binary: |Youden's J|): how much the labels depend on
+  the truth, whether or not they are right.
 - ``bias``: ordered scales (binary, ordinal) — the shift of the rater's expected label from the
   expected true label, in scale units (+0.5 = rates half a level higher than the truth);
   unordered scales — total-variation distance between the rater's label distribution and the class
   prevalence (``overused_label`` names the label used most in excess).
 - ``accuracy`` = Σ_k π_k θ_jkk; ``spammer_prob`` = posterior (or bootstrap) probability that
-  ``reliability < spammer_threshold``.
+  ``|reliability| < spammer_threshold`` (chance-level labels), ``adversarial_prob`` = probability that
+  ``reliability < 0`` (worse than chance).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +36,7 @@ from scipy.special import entr, expit, logit
 
 from alignlab._array import annotators_em as em
 from alignlab._params import Interval, Options
+from alignlab.annotators import _reliability
 from alignlab.annotators._base import RATER_COLUMNS, AnnotatorModel, empty_rater_frame
 from alignlab.annotators._checks import consensus_checks, consensus_warnings, gold_accuracy
 from alignlab.data import Judgments
@@ -42,6 +51,25 @@ _PREVALENCE_MODES = ("auto", "estimate", "uniform")
 _AUTO_BOOTSTRAP_MAX_JUDGMENTS = 200_000
 # PyMC item posteriors are averaged over at most this many (thinned) draws
 _MAX_ITEM_DRAWS = 200
+
+
+# prior="auto": folds and the largest input (judgments) the held-out selection is scored on
+_SELECTION_FOLDS = 3
+_SELECTION_MAX_JUDGMENTS = 50_000
+
+
+def _selection_design(design: em.Design, rng: np.random.Generator) -> em.Design:
+    """The design itself, or one restricted to random items holding at most 50,000 judgments."""
+    if len(design.item) <= _SELECTION_MAX_JUDGMENTS:
+        return design
+    per_item = np.bincount(design.item, minlength=design.n_items)
+    order = rng.permutation(design.n_items)
+    chosen = np.sort(order[np.cumsum(per_item[order]) <= _SELECTION_MAX_JUDGMENTS])
+    new_code = np.full(design.n_items, -1, dtype=np.int64)
+    new_code[chosen] = np.arange(len(chosen))
+    rows = new_code[design.item] >= 0
+    return em.make_design(new_code[design.item[rows]], design.rater[rows], design.label[rows], design.weight[rows],
+                          len(chosen), design.n_raters, design.n_classes, design.gold[chosen])
 
 
 def _group_codes(rater_frame: pd.DataFrame, pooling: Sequence[str]) -> list[np.ndarray]:
@@ -159,6 +187,41 @@ class CategoricalModel(AnnotatorModel):
         mode = getattr(self, "prevalence", "estimate")
         return self.__dict__.get("_resolved_prevalence", mode if mode != "auto" else "estimate")
 
+    def _choose_settings(self, design: em.Design) -> None:
+        """Settings chosen from the data before the fit (DawidSkene: the prior); none by default."""
+
+    def _setting_columns(self) -> dict[str, Any]:
+        """Chosen settings recorded in ``convergence_``."""
+        return {}
+
+    def _class_loglik(self, design: em.Design, params: dict[str, np.ndarray]) -> np.ndarray:
+        """``L[i, k] = log p(labels of item i | class k)`` (items x K), no gold clamp."""
+        return em.class_loglik(design, np.log(np.maximum(self._theta(params), 1e-300)))
+
+    def _item_log_marginal(self, design: em.Design, params: dict[str, np.ndarray]) -> np.ndarray:
+        """Per item ``log sum_k pi_k p(labels | k)``: the likelihood of its labels with the class summed out."""
+        from scipy.special import logsumexp
+
+        L = self._class_loglik(design, params) + np.log(np.maximum(params["pi"], 1e-300))[None, :]
+        return logsumexp(L, axis=1)
+
+    def _heldout_loglik(self, design: em.Design, folds: np.ndarray, n_folds: int) -> float:
+        """Sum over item folds of the held-out items' label log-likelihood under a fit to the other folds.
+
+        The other folds' items are fitted with unit weight, the held-out ones with weight 0 (same
+        design and codes: a rater seen only in held-out items gets its prior); held-out items are
+        scored without their gold clamp.
+        """
+        free = replace(design, gold=np.full(design.n_items, -1, dtype=np.int64))
+        T0 = em.majority_posterior(design)
+        total = 0.0
+        for fold in range(n_folds):
+            test = folds == fold
+            params, _, _, _, _ = self._run(design, T0, None, (~test).astype(float), min(self.max_iter, 200),
+                                           tol=max(self.tol, 1e-6))
+            total += float(self._item_log_marginal(free, params)[test].sum())
+        return total
+
     def _pymc_pi(self, pm: Any, K: int) -> Any:
         """The prevalence of a PyMC model: Dirichlet (estimated) or the constant 1/K (``"uniform"``)."""
         if self._prevalence_mode() == "uniform":
@@ -228,13 +291,19 @@ class CategoricalModel(AnnotatorModel):
         if form == forms[0]:
             reliability = pd.to_numeric(prior["reliability"], errors="coerce").to_numpy(dtype=float)
             n = pd.to_numeric(prior["n"], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(reliability) | (reliability < 0) | (reliability > 1) | ~np.isfinite(n) | (n < 0)
+            # a one-coin rater with that reliability (kappa with the truth at equal prevalence, on this
+            # scale's agreement weights), its n judgments spread evenly over the true classes
+            weights = _reliability.agreement_weights(judgments.scale)
+            lowest = float(_reliability.reliability(em.onecoin_theta(np.zeros(1), K), np.full(K, 1.0 / K),
+                                                    weights)[0])
+            bad = (~np.isfinite(reliability) | (reliability < lowest - 1e-9) | (reliability > 1) | ~np.isfinite(n)
+                   | (n < 0))
             if bad.any():
-                raise ValueError(f"The 'rater_priors' frame of {name} needs reliability in [0, 1] and n >= 0; row "
+                raise ValueError(f"The 'rater_priors' frame of {name} needs reliability in [{lowest:.3g}, 1] (the "
+                                 f"kappa of a rater who is never right to one who always is) and n >= 0; row "
                                  f"{int(np.flatnonzero(bad)[0])} has reliability={reliability[bad][0]!r}, "
                                  f"n={n[bad][0]!r}.")
-            # a one-coin rater with that reliability, its n judgments spread evenly over the true classes
-            accuracy = reliability * (K - 1) / K + 1.0 / K
+            accuracy = np.clip(_reliability.one_coin_accuracy(reliability, weights), 0.0, 1.0)
             np.add.at(history, codes[known], em.onecoin_theta(accuracy[known], K) * (n[known] / K)[:, None, None])
             return history
         true_codes = judgments.scale.encode(prior["true_label"])
@@ -280,6 +349,7 @@ class CategoricalModel(AnnotatorModel):
     def _fit_em(self, judgments: Judgments) -> None:
         self._prepare(judgments)
         design = self._design_
+        self._choose_settings(design)
         T0 = em.majority_posterior(design)
         params, T, objective, n_iter, converged = self._run(design, T0, None, None, self.max_iter)
         if self._resolve_prevalence(design, T):  # prevalence="auto" and the estimated one collapsed
@@ -342,6 +412,7 @@ class CategoricalModel(AnnotatorModel):
 
         self._prepare(judgments)
         design = self._design_
+        self._choose_settings(design)
         if getattr(self, "prevalence", "estimate") == "auto":  # decided on the EM fit, then fixed for sampling
             _, T_em, _, _, _ = self._run(design, em.majority_posterior(design), None, None, min(self.max_iter, 200),
                                          tol=max(self.tol, 1e-6))
@@ -364,12 +435,12 @@ class CategoricalModel(AnnotatorModel):
         self._finish(judgments, point=None, draws=draws, T=T)
 
     # -- summaries --------------------------------------------------------------------------------
-    def _rater_stats(self, theta: np.ndarray, pi: np.ndarray, scale_levels: np.ndarray | None) -> dict[str, np.ndarray]:
-        """Reliability, bias, accuracy for stacked ``theta (S, J, K, K)`` and ``pi (S, K)``."""
+    def _rater_stats(self, theta: np.ndarray, pi: np.ndarray, scale_levels: np.ndarray | None,
+                     weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Reliability, informativeness, bias, accuracy for stacked ``theta (S, J, K, K)``, ``pi (S, K)``."""
         K = theta.shape[-1]
-        iu, ju = np.triu_indices(K, 1)
-        tv = 0.5 * np.abs(theta[..., iu, :] - theta[..., ju, :]).sum(axis=-1)  # (S, J, pairs)
-        reliability = tv.mean(axis=-1)
+        reliability = _reliability.reliability(theta, pi, weights)
+        informativeness = _reliability.informativeness(theta)
         idx = np.arange(K)
         accuracy = np.einsum("sk,sjk->sj", pi, theta[..., idx, idx])
         label_dist = np.einsum("sk,sjkl->sjl", pi, theta)
@@ -377,7 +448,8 @@ class CategoricalModel(AnnotatorModel):
             bias = label_dist @ scale_levels - (pi @ scale_levels)[:, None]
         else:
             bias = 0.5 * np.abs(label_dist - pi[:, None, :]).sum(axis=-1)
-        return {"reliability": reliability, "bias": bias, "accuracy": accuracy, "label_dist": label_dist}
+        return {"reliability": reliability, "informativeness": informativeness, "bias": bias, "accuracy": accuracy,
+                "label_dist": label_dist}
 
     def _finish(self, judgments: Judgments, *, point: dict[str, np.ndarray] | None,
                 draws: list[dict[str, np.ndarray]], T: np.ndarray) -> None:
@@ -394,13 +466,14 @@ class CategoricalModel(AnnotatorModel):
         else:
             point_theta = thetas.mean(axis=0, keepdims=True)  # type: ignore[union-attr]
             point_pi = pis.mean(axis=0, keepdims=True)  # type: ignore[union-attr]
-        stats_point = self._rater_stats(point_theta, point_pi, levels)
-        stats_draws = self._rater_stats(thetas, pis, levels) if thetas is not None else None
+        weights = _reliability.agreement_weights(scale)
+        stats_point = self._rater_stats(point_theta, point_pi, levels, weights)
+        stats_draws = self._rater_stats(thetas, pis, levels, weights) if thetas is not None else None
 
         # columns gathered first and the frame built once (each pandas column insert costs ~1 ms)
         base = self._rater_frame_
         columns: dict[str, Any] = dict(base.items())  # Series: the id columns keep their dtypes
-        for key in ("bias", "reliability", "accuracy"):
+        for key in ("bias", "reliability", "accuracy", "informativeness"):
             if point is None and stats_draws is not None:
                 columns[key] = stats_draws[key].mean(axis=0)
             else:
@@ -410,16 +483,17 @@ class CategoricalModel(AnnotatorModel):
             else:
                 low = high = np.full(len(base), np.nan)
             columns[f"{key}_low"], columns[f"{key}_high"] = low, high
-        if stats_draws is not None:
-            columns["spammer_prob"] = (stats_draws["reliability"] < self.spammer_threshold).mean(axis=0)
-        else:
-            columns["spammer_prob"] = (columns["reliability"] < self.spammer_threshold).astype(float)
+        # the same draws as the interval: P(|reliability| < t) and P(reliability < 0)
+        flag_source = stats_draws["reliability"] if stats_draws is not None else columns["reliability"][None, :]
+        columns["spammer_prob"], columns["adversarial_prob"] = _reliability.rater_flags(flag_source,
+                                                                                        self.spammer_threshold)
         if levels is None:
             excess = stats_point["label_dist"][0] - point_pi[0][None, :]
             columns["overused_label"] = np.asarray(labels, dtype=object)[np.argmax(excess, axis=1)]
         raters = pd.DataFrame(columns, index=base.index)
         self._extra_rater_columns(raters, point, draws)
         ordered = list(RATER_COLUMNS) + ["accuracy", "accuracy_low", "accuracy_high"]
+        ordered += [c for c in _reliability.EXTRA_RATER_COLUMNS if c in raters.columns]
         raw = gold_accuracy(judgments, self.interval_level_)
         if raw is not None:  # the raw share right on gold items, beside the model-smoothed accuracy
             for column in raw.columns:
@@ -478,7 +552,7 @@ class CategoricalModel(AnnotatorModel):
         if "convergence_" in vars(self):
             self.convergence_ = self.convergence_.assign(
                 prevalence=self._prevalence_mode(), mv_disagreement=checks["disagreement"],
-                collapsed=", ".join(str(labels[k]) for k in checks["collapsed"]))
+                collapsed=", ".join(str(labels[k]) for k in checks["collapsed"]), **self._setting_columns())
         self._groups(judgments, stats_point, stats_draws)
         for name in ("_design_", "_history_", "_rater_frame_"):
             self.__dict__.pop(name, None)
@@ -504,7 +578,7 @@ class CategoricalModel(AnnotatorModel):
                 weight = n[member] / n[member].sum()
                 row: dict[str, Any] = {"level": level, "group": name, "n_raters": int(member.sum()),
                                        "n": float(n[member].sum())}
-                for key in ("reliability", "bias", "accuracy"):
+                for key in ("reliability", "informativeness", "bias", "accuracy"):
                     source = stats_draws if stats_draws is not None else stats_point
                     group_draws = source[key][:, member] @ weight
                     row[key] = float(self.raters_[key].to_numpy()[member] @ weight)
@@ -535,6 +609,13 @@ class DawidSkene(CategoricalModel):
         PyMC engine only: NUTS (nutpie+JAX when installed), or mean-field ADVI for very large inputs
         (started at the EM solution, stops when the ELBO levels off; its intervals are too narrow,
         and a warning says so).
+    prior : {"auto", "fixed", "flat"}, default "auto"
+        ``"auto"``: the prior strength (``pooling_strength``, ``prior_correct``, ``prior_error``) is
+        chosen from the data, by held-out label log-likelihood over a small grid (3 item folds;
+        empirical Bayes by cross-validation), reported in ``prior_selection_`` and
+        ``convergence_``; the three settings below are then ignored. ``"fixed"``: use them as
+        given. ``"flat"``: the classic maximum-likelihood Dawid–Skene (no pooling, no
+        pseudo-counts; crowd-kit's ``DawidSkene``).
     pooling : sequence of str, default ("method", "vendor")
         Rater columns defining the hierarchy; ``()`` for independent raters (classic DS).
     pooling_strength : float, default 2.0
@@ -602,13 +683,22 @@ class DawidSkene(CategoricalModel):
         "pooling_strength": [Interval("real", 0, None)],
         "prior_correct": [Interval("real", 0, None)],
         "prior_error": [Interval("real", 0, None)],
+        "prior": [Options(("auto", "fixed", "flat"))],
     }
+    _state_attributes: ClassVar[tuple[str, ...]] = CategoricalModel._state_attributes + ("prior_selection_",)
+    #: candidate (pooling_strength, prior_correct, prior_error) of prior="auto": near-flat, Laplace, the
+    #: diagonal-heavy prior, each alone and pooled toward the rater's group with 2 / 8 / 32 pseudo-judgments
+    _PRIOR_GRID: ClassVar[tuple[tuple[float, float, float], ...]] = (
+        (0.0, 0.01, 0.01), (0.0, 1.0, 1.0), (0.0, 2.0, 0.5), (2.0, 2.0, 0.5), (8.0, 2.0, 0.5), (32.0, 2.0, 0.5),
+        (2.0, 0.01, 0.01), (8.0, 0.01, 0.01), (32.0, 0.01, 0.01),
+    )
 
     def __init__(
         self,
         *,
         engine: str = "em",
         inference: str = "nuts",
+        prior: str = "auto",
         pooling: Sequence[str] = ("method", "vendor"),
         pooling_strength: float = 2.0,
         prior_correct: float = 2.0,
@@ -629,18 +719,65 @@ class DawidSkene(CategoricalModel):
                          rater_priors=rater_priors, spammer_threshold=spammer_threshold, ci_method=ci_method,
                          confidence_level=confidence_level, n_resamples=n_resamples, max_iter=max_iter, tol=tol,
                          sampler=sampler, random_state=random_state)
+        self.prior = prior
         self.pooling = pooling
         self.pooling_strength = pooling_strength
         self.prior_correct = prior_correct
         self.prior_error = prior_error
 
+    def _prior_values(self) -> tuple[float, float, float]:
+        """``(pooling_strength, prior_correct, prior_error)`` in force: chosen (``prior="auto"``), zero
+        (``"flat"``: classic maximum-likelihood Dawid–Skene) or as given (``"fixed"``)."""
+        chosen = self.__dict__.get("_chosen_prior")
+        if chosen is not None:
+            return chosen
+        if self.prior == "flat":
+            return (0.0, 0.0, 0.0)
+        return (float(self.pooling_strength), float(self.prior_correct), float(self.prior_error))
+
+    def _choose_settings(self, design: em.Design) -> None:
+        """``prior="auto"``: the prior of :attr:`_PRIOR_GRID` with the largest held-out label log-likelihood.
+
+        Empirical Bayes by cross-validation: items are split into 3 folds (seeded by
+        ``random_state``), each candidate is fitted with one fold's items weighted 0 and scored by
+        the marginal log-likelihood ``log sum_k pi_k prod_j theta[j, k, y_ij]`` of the held-out
+        items' labels; the candidate with the largest total wins. Inputs over 50,000 judgments are
+        scored on a random subset of items holding 50,000 judgments (the fit itself uses all).
+        The grid and its scores are in ``prior_selection_``.
+        """
+        if self.prior != "auto":
+            return
+        rng = np.random.default_rng(self.random_state_.integers(2**31))
+        sub = _selection_design(design, rng)
+        folds = rng.permutation(sub.n_items) % _SELECTION_FOLDS
+        rows = []
+        for candidate in self._PRIOR_GRID:
+            if candidate[0] > 0 and not self.pooling:
+                continue  # pooling=(): no group to pool toward
+            self._chosen_prior = candidate
+            score = self._heldout_loglik(sub, folds, _SELECTION_FOLDS)
+            rows.append({"pooling_strength": candidate[0], "prior_correct": candidate[1], "prior_error": candidate[2],
+                         "heldout_loglik": score})
+        table = pd.DataFrame(rows)
+        best = int(np.argmax(table["heldout_loglik"].to_numpy()))
+        table["chosen"] = np.arange(len(table)) == best
+        self._chosen_prior = tuple(float(table.loc[best, c]) for c in ("pooling_strength", "prior_correct",
+                                                                        "prior_error"))
+        self.prior_selection_ = table
+
+    def _setting_columns(self) -> dict[str, Any]:
+        strength, correct, error = self._prior_values()
+        return {"prior": self.prior, "pooling_strength": strength, "prior_correct": correct, "prior_error": error}
+
     def _base_prior(self, J: int, K: int) -> np.ndarray:
-        base = np.full((K, K), float(self.prior_error))
-        np.fill_diagonal(base, float(self.prior_correct))
+        _, correct, error = self._prior_values()
+        base = np.full((K, K), error)
+        np.fill_diagonal(base, correct)
         return np.broadcast_to(base, (J, K, K)) + self._history_
 
     def _prepare(self, judgments: Judgments) -> None:
         super()._prepare(judgments)
+        self.__dict__.pop("_chosen_prior", None)
         unknown = [c for c in self.pooling if c not in ("method", "vendor")]
         if unknown:
             raise ValueError(f"DawidSkene pools raters by 'method' and/or 'vendor'; pooling={tuple(self.pooling)!r} "
@@ -650,10 +787,11 @@ class DawidSkene(CategoricalModel):
     def _prior(self, counts: np.ndarray) -> np.ndarray:
         J, K = counts.shape[0], counts.shape[1]
         base = self._base_prior(J, K)
-        if not self.pooling or self.pooling_strength == 0:
+        strength = self._prior_values()[0]
+        if not self.pooling or strength == 0:
             return base
         levels = self._levels_ or [np.zeros(J, dtype=np.int64)]
-        return em.pooled_prior(counts, base, levels, float(self.pooling_strength))
+        return em.pooled_prior(counts, base, levels, strength)
 
     def _init_params(self, design: em.Design, T: np.ndarray) -> dict[str, np.ndarray]:
         return {}
@@ -691,13 +829,14 @@ class DawidSkene(CategoricalModel):
 
         J, K = design.n_raters, design.n_classes
         levels = self._levels_
-        hierarchical = bool(self.pooling) and self.pooling_strength > 0
+        strength, prior_correct, prior_error = self._prior_values()
+        hierarchical = bool(self.pooling) and strength > 0
         pi_conc = self._prevalence_pseudo(K) + 1.0
         with pm.Model() as model:
             pi = pm.Dirichlet("pi", a=pi_conc)
             if hierarchical:
                 # logistic-normal hierarchy (Paun et al. 2018): population -> groups -> raters
-                diag = np.log(max(self.prior_correct, 1e-3) / max(self.prior_error, 1e-3))
+                diag = np.log(max(prior_correct, 1e-3) / max(prior_error, 1e-3))
                 mean0 = np.where(np.eye(K, dtype=bool), diag, 0.0)
                 zeta = pm.Normal("zeta_population", mu=mean0, sigma=1.5, shape=(K, K))
                 for depth, codes in enumerate(levels):
@@ -725,7 +864,7 @@ class DawidSkene(CategoricalModel):
 
     def _pymc_initial_point(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         theta = em.normalise(np.maximum(params["theta"], 1e-3))
-        if not (bool(self.pooling) and self.pooling_strength > 0):
+        if not (bool(self.pooling) and self._prior_values()[0] > 0):
             return {"pi": params["pi"], "theta": theta}
         # logistic-normal hierarchy: centred log-odds of the EM rows, rater offsets around their mean
         # (group offsets start at 0, so every group starts at the population mean)
@@ -795,8 +934,10 @@ class OneCoin(CategoricalModel):
     >>> import alignlab
     >>> from alignlab.annotators import OneCoin
     >>> j = alignlab.datasets.load("bluebird")
-    >>> OneCoin(use_gold=False, ci_method="none").fit(j).raters_["reliability"].between(0, 1).all()
-    np.True_
+    >>> raters = OneCoin(use_gold=False, ci_method="none").fit(j).raters_
+    >>> below = raters["reliability"] < 0  # worse than chance: bluebird has workers who swap the two species
+    >>> int(below.sum()), bool(raters.loc[below, "competence"].lt(0.5).all())
+    (5, True)
     """
 
     _model_name = "one-coin"
@@ -915,9 +1056,12 @@ def _add_param_column(raters: pd.DataFrame, column: str, key: str, point: dict[s
 class MACE(CategoricalModel):
     """MACE: each rater answers honestly with probability θ_j, otherwise spams from a strategy ε_j.
 
-    ``P(y = l | z = k) = θ_j 1[l = k] + (1 − θ_j) ε_jl``. ``reliability`` equals θ_j (the
-    competence); ``raters_`` adds ``competence`` and ``spam_rate`` (1 − θ_j, MACE's own spam
-    measure) and ``strategy_label`` (the label a spammer favours). Priors: Beta pseudo-counts
+    ``P(y = l | z = k) = θ_j 1[l = k] + (1 − θ_j) ε_jl``. ``informativeness`` equals θ_j (the
+    competence); ``reliability`` is the kappa with the latent class shared by every model,
+    ``θ_j (1 − Σπ_k²) / (1 − θ_j Σπ_k² − (1 − θ_j) Σ_k π_k ε_jk)`` (θ_j itself when the spam
+    strategy follows the prevalence, ε_j = π); ``raters_`` adds
+    ``competence`` and ``spam_rate`` (1 − θ_j, MACE's own spam measure) and ``strategy_label`` (the
+    label a spammer favours). Priors: Beta pseudo-counts
     ``competence_prior`` on θ_j, symmetric Dirichlet pseudo-counts ``strategy_prior`` on ε_j.
     EM with several restarts (``n_restarts``; the best log-posterior wins), as MACE does.
     Hovy, Berg-Kirkpatrick, Vaswani & Hovy 2013, NAACL.
@@ -1167,6 +1311,9 @@ class GLAD(CategoricalModel):
 
     def _e_step(self, design: em.Design, params: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
         return em.glad_e_step(design, params["ability"], params["gamma"], np.log(params["pi"]))
+
+    def _class_loglik(self, design: em.Design, params: dict[str, np.ndarray]) -> np.ndarray:
+        return em.glad_class_loglik(design, params["ability"], params["gamma"])
 
     def _log_prior(self, params: dict[str, np.ndarray]) -> float:
         mu, sd = self._ability_prior(len(params["pi"]))
