@@ -242,7 +242,9 @@ def cluster_codes(data: LongData, clusters: str | None, caller: str) -> np.ndarr
 # intervals
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Interval:
+class IntervalEstimate:
+    """An interval computed for an agreement statistic (not the ``_params.Interval`` constraint)."""
+
     low: float
     high: float
     standard_error: float
@@ -250,7 +252,7 @@ class Interval:
     warnings: tuple[str, ...] = ()
 
 
-NO_INTERVAL = Interval(math.nan, math.nan, math.nan, "none")
+NO_INTERVAL = IntervalEstimate(math.nan, math.nan, math.nan, "none")
 
 
 def bootstrap_interval(
@@ -263,7 +265,7 @@ def bootstrap_interval(
     n_resamples: int,
     random_state: Any,
     clusters: np.ndarray | None,
-) -> Interval:
+) -> IntervalEstimate:
     if ci_method == "none" or not np.isfinite(estimate):
         return NO_INTERVAL
     method = "bca" if ci_method == "bootstrap-bca" else "percentile"
@@ -274,23 +276,23 @@ def bootstrap_interval(
     if outcome.n_failed:
         notes.append(f"{outcome.n_failed} of {n_resamples} bootstrap resamples gave no value (e.g. one "
                      "category only) and were dropped")
-    return Interval(outcome.low, outcome.high, outcome.standard_error, outcome.ci_method, tuple(notes))
+    return IntervalEstimate(outcome.low, outcome.high, outcome.standard_error, outcome.ci_method, tuple(notes))
 
 
 def t_interval(estimate: float, se: float, df: float, confidence_level: float, label: str,
-               upper: float = 1.0) -> Interval:
+               upper: float = 1.0) -> IntervalEstimate:
     """Wald interval with a t quantile (Gwet's convention), the upper limit capped at ``upper``."""
     if not (np.isfinite(estimate) and np.isfinite(se)):
-        return Interval(math.nan, math.nan, se, label)
+        return IntervalEstimate(math.nan, math.nan, se, label)
     q = stats.t.ppf(0.5 + confidence_level / 2, df)
-    return Interval(estimate - q * se, min(upper, estimate + q * se), se, label)
+    return IntervalEstimate(estimate - q * se, min(upper, estimate + q * se), se, label)
 
 
-def normal_interval(estimate: float, se: float, confidence_level: float, label: str) -> Interval:
+def normal_interval(estimate: float, se: float, confidence_level: float, label: str) -> IntervalEstimate:
     if not (np.isfinite(estimate) and np.isfinite(se)):
-        return Interval(math.nan, math.nan, se, label)
+        return IntervalEstimate(math.nan, math.nan, se, label)
     q = stats.norm.ppf(0.5 + confidence_level / 2)
-    return Interval(estimate - q * se, estimate + q * se, se, label)
+    return IntervalEstimate(estimate - q * se, estimate + q * se, se, label)
 
 
 def ci_options(analytic: bool) -> list[Any]:
@@ -303,7 +305,7 @@ def finish(
     method: str,
     level: str,
     estimate: float,
-    interval: Interval,
+    interval: IntervalEstimate,
     confidence_level: float,
     n_items: int,
     n_raters: int,

@@ -21,7 +21,7 @@ from alignlab._params import (
 )
 from alignlab.agreement._core import (
     AgreementResult,
-    Interval,
+    IntervalEstimate,
     LongData,
     bootstrap_interval,
     ci_options,
@@ -515,13 +515,13 @@ def cohen_kappa(
     )
 
 
-def _cohen_analytic(stats: kern.TwoRaterStats, weights: Any, estimate: float, confidence_level: float) -> Interval:
+def _cohen_analytic(stats: kern.TwoRaterStats, weights: Any, estimate: float, confidence_level: float) -> IntervalEstimate:
     # statsmodels implements the Fleiss-Cohen-Everitt (1969) variance; reuse it rather than re-derive it.
     from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 
     table = stats.table()
     if not np.isfinite(estimate):
-        return Interval(math.nan, math.nan, math.nan, "analytic(fleiss-cohen-everitt)")
+        return IntervalEstimate(math.nan, math.nan, math.nan, "analytic(fleiss-cohen-everitt)")
     with np.errstate(divide="ignore", invalid="ignore"):
         if weights is None:
             res = sm_cohens_kappa(table)

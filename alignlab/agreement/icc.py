@@ -21,7 +21,7 @@ from alignlab._params import (
 )
 from alignlab.agreement._core import (
     AgreementResult,
-    Interval,
+    IntervalEstimate,
     LongData,
     bootstrap_interval,
     ci_options,
@@ -124,7 +124,7 @@ class _CompleteIcc:
         return _MeanSquares(msr, msc, mse, msw, n, float(self.k))
 
 
-def _f_interval(form: str, ms: _MeanSquares, confidence_level: float, label: str) -> Interval:
+def _f_interval(form: str, ms: _MeanSquares, confidence_level: float, label: str) -> IntervalEstimate:
     """F-based intervals of Shrout & Fleiss (1979) and McGraw & Wong (1996), as pingouin."""
     msr, msc, mse, msw, n, k = ms.msr, ms.msc, ms.mse, ms.msw, ms.n, ms.k
     a = 1 - confidence_level
@@ -154,7 +154,7 @@ def _f_interval(form: str, ms: _MeanSquares, confidence_level: float, label: str
             high = n * (f2l * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f2l * msr)
             if form == "ICC2k":
                 low, high = low * k / (1 + low * (k - 1)), high * k / (1 + high * (k - 1))
-    return Interval(float(low), float(high), math.nan, label)
+    return IntervalEstimate(float(low), float(high), math.nan, label)
 
 
 _COMPONENT_CACHE: dict[tuple[str, bool], tuple[float, float, float]] = {}

@@ -27,45 +27,45 @@ def label_numbers(scale: Any) -> np.ndarray:
     return scale.numeric_levels()
 
 
-def numeric_values(j: Judgments) -> np.ndarray:
+def numeric_values(judgments: Judgments) -> np.ndarray:
     """A number per judgment row on which means and correlations make sense.
 
     Pairwise preferences become the probability that ``A`` (``system_a``'s output) is preferred:
     A = 1, tie = 0.5, B = 0. Binary, ordinal and continuous scales use their numeric levels.
     Categorical (unordered) labels have no numeric meaning and raise.
     """
-    if j.scale.kind == "pairwise":
-        return label_numbers(j.scale)[j.label_codes]
-    if j.scale.kind == "categorical":
+    if judgments.scale.kind == "pairwise":
+        return label_numbers(judgments.scale)[judgments.label_codes]
+    if judgments.scale.kind == "categorical":
         raise InvalidParameterError(
             "The judgments use an unordered categorical scale, on which correlations and means are not "
             "defined. Use method_matrix (chance-corrected agreement) or alt_test(..., metric='accuracy'), "
             "or load the table with an ordinal scale if the labels are ordered."
         )
-    return j.values
+    return judgments.values
 
 
-def resolve(j: Judgments, spec: Spec, argument: str) -> list[Any]:
-    return j.resolve_raters(spec, argument=argument)
+def resolve(judgments: Judgments, spec: Spec, argument: str) -> list[Any]:
+    return judgments.resolve_raters(spec, argument=argument)
 
 
-def per_item_scores(j: Judgments, raters: list[Any], *, label: str) -> pd.Series:
+def per_item_scores(judgments: Judgments, raters: list[Any], *, label: str) -> pd.Series:
     """Mean numeric judgment per item over ``raters`` (a single rater's value when one is named)."""
-    mask = j.frame["rater_id"].isin(raters).to_numpy()
+    mask = judgments.frame["rater_id"].isin(raters).to_numpy()
     if not mask.any():
         raise InvalidParameterError(f"{label} has no judgments in this table.")
-    values = numeric_values(j)[mask]
-    codes = j.item_codes[mask]
-    total = np.bincount(codes, weights=values, minlength=j.n_items)
-    count = np.bincount(codes, minlength=j.n_items)
+    values = numeric_values(judgments)[mask]
+    codes = judgments.item_codes[mask]
+    total = np.bincount(codes, weights=values, minlength=judgments.n_items)
+    count = np.bincount(codes, minlength=judgments.n_items)
     rated = count > 0
-    return pd.Series(total[rated] / count[rated], index=j.items[rated], name=label)
+    return pd.Series(total[rated] / count[rated], index=judgments.items[rated], name=label)
 
 
-def consensus_scores(j: Judgments, humans: Spec, consensus: pd.DataFrame | None) -> pd.Series:
+def consensus_scores(judgments: Judgments, humans: Spec, consensus: pd.DataFrame | None) -> pd.Series:
     """Per-item human reference: a given consensus frame, or the mean of the humans' numeric values."""
     if consensus is None:
-        return per_item_scores(j, resolve(j, humans, "humans"), label="humans")
+        return per_item_scores(judgments, resolve(judgments, humans, "humans"), label="humans")
     if not isinstance(consensus, pd.DataFrame) or "item_id" not in consensus.columns:
         raise InvalidParameterError(
             "The 'consensus' argument must be a DataFrame with an 'item_id' column and a numeric "
@@ -97,16 +97,16 @@ class Paired:
         return len(self.a)
 
 
-def side_scores(j: Judgments, spec: Spec, *, argument: str, consensus: pd.DataFrame | None = None,
+def side_scores(judgments: Judgments, spec: Spec, *, argument: str, consensus: pd.DataFrame | None = None,
                 human_default: bool = False) -> tuple[pd.Series, list[Any]]:
     """Per-item scores of one side; ``consensus`` replaces the humans' mean when this side is humans."""
-    raters = resolve(j, spec, argument)
+    raters = resolve(judgments, spec, argument)
     if human_default and consensus is not None:
-        return consensus_scores(j, spec, consensus), raters
-    return per_item_scores(j, raters, label=str(spec)), raters
+        return consensus_scores(judgments, spec, consensus), raters
+    return per_item_scores(judgments, raters, label=str(spec)), raters
 
 
-def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = None) -> Paired:
+def pair_up(judgments: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = None) -> Paired:
     """Align two per-item score series on their common items, attaching system and group codes."""
     common = a.index.intersection(b.index)
     if len(common) < 3:
@@ -114,7 +114,7 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
             f"Only {len(common)} items are scored by both sides; correlations need at least 3. Check that "
             "the two methods rated the same item ids."
         )
-    info = j.item_info.set_index("item_id")
+    info = judgments.item_info.set_index("item_id")
     system = systems = None
     if "system" in info.columns:
         codes, systems = pd.factorize(info.loc[common, "system"], sort=True)
@@ -123,13 +123,13 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
         system = codes.astype(np.int64)
     group_codes = groups = None
     if group is not None:
-        if group not in j.frame.columns:
+        if group not in judgments.frame.columns:
             raise InvalidParameterError(
                 f"The 'group' argument names column {group!r}, which is not in the table; columns are "
-                f"{list(j.frame.columns)}. Pass the column holding the input (prompt, source segment) "
+                f"{list(judgments.frame.columns)}. Pass the column holding the input (prompt, source segment) "
                 "shared by the systems' outputs."
             )
-        first = j.frame.drop_duplicates("item_id").set_index("item_id")[group]
+        first = judgments.frame.drop_duplicates("item_id").set_index("item_id")[group]
         gcodes, groups = pd.factorize(first.loc[common], sort=True)
         group_codes = gcodes.astype(np.int64)
     return Paired(
@@ -143,33 +143,33 @@ def pair_up(j: Judgments, a: pd.Series, b: pd.Series, *, group: str | None = Non
     )
 
 
-def has_weights(j: Judgments) -> bool:
+def has_weights(judgments: Judgments) -> bool:
     """Whether the table's ``weight`` column holds anything other than 1."""
-    return "weight" in j.frame.columns and bool((j.frame["weight"].to_numpy(dtype=float) != 1.0).any())
+    return "weight" in judgments.frame.columns and bool((judgments.frame["weight"].to_numpy(dtype=float) != 1.0).any())
 
 
-def item_weights(j: Judgments, item_ids: Any) -> np.ndarray | None:
+def item_weights(judgments: Judgments, item_ids: Any) -> np.ndarray | None:
     """Per-item weight for item-level statistics: the mean weight of the item's judgments (all raters).
 
     None when every weight is 1 (the unweighted code path). An item weight multiplies the item's bootstrap
     multiplicity, so an integer weight k is the same as the item repeated k times.
     """
-    if not has_weights(j):
+    if not has_weights(judgments):
         return None
-    weights = j.frame["weight"].to_numpy(dtype=float)
-    total = np.bincount(j.item_codes, weights=weights, minlength=j.n_items)
-    count = np.bincount(j.item_codes, minlength=j.n_items)
+    weights = judgments.frame["weight"].to_numpy(dtype=float)
+    total = np.bincount(judgments.item_codes, weights=weights, minlength=judgments.n_items)
+    count = np.bincount(judgments.item_codes, minlength=judgments.n_items)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = pd.Series(total / count, index=j.items)
+        mean = pd.Series(total / count, index=judgments.items)
     return mean.loc[item_ids].to_numpy(dtype=float)
 
 
-def weights_ignored(j: Judgments, function: str, why: str) -> str | None:
+def weights_ignored(judgments: Judgments, function: str, why: str) -> str | None:
     """Warn (never silently) that ``function`` ignores the table's non-unit ``weight`` column, and why.
 
     Returns the message for the result's ``warnings`` (None when all weights are 1).
     """
-    if not has_weights(j):
+    if not has_weights(judgments):
         return None
     message = f"{function} ignored the 'weight' column: {why}"
     warnings.warn(message, UserWarning, stacklevel=3)

@@ -90,15 +90,15 @@ def _diff_row(bias: str, a: np.ndarray, b: np.ndarray, level: float, detail: str
             "n": int(a.size + b.size), "expected": 0.0, "ci_method": "normal(two-sample)", "detail": detail}
 
 
-def _item_column(j: Judgments, column: str, argument: str) -> pd.Series:
-    if column not in j.frame.columns:
+def _item_column(judgments: Judgments, column: str, argument: str) -> pd.Series:
+    if column not in judgments.frame.columns:
         raise InvalidParameterError(f"The {argument!r} argument names column {column!r}, which is not in the table; columns "
-                         f"are {list(j.frame.columns)}.")
-    return j.frame.drop_duplicates("item_id").set_index("item_id")[column]
+                         f"are {list(judgments.frame.columns)}.")
+    return judgments.frame.drop_duplicates("item_id").set_index("item_id")[column]
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": [str],
     "humans": ["str-or-list"],
     "swap": [str, None],
@@ -112,7 +112,7 @@ def _item_column(j: Judgments, column: str, argument: str) -> pd.Series:
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def judge_biases(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str,
     humans: str | Sequence[str] = "human",
@@ -171,23 +171,23 @@ def judge_biases(
     True
     """
     level = confidence_level
-    judge_raters = resolve(j, judge, "judge")
-    human_raters = [r for r in resolve(j, humans, "humans") if r not in judge_raters]
+    judge_raters = resolve(judgments, judge, "judge")
+    human_raters = [r for r in resolve(judgments, humans, "humans") if r not in judge_raters]
     if not human_raters:
         raise InvalidParameterError("judge_biases needs human raters besides the judge; check the 'humans' argument.")
-    judge_scores = per_item_scores(j, judge_raters, label="judge")
-    human_scores = per_item_scores(j, human_raters, label="humans")
+    judge_scores = per_item_scores(judgments, judge_raters, label="judge")
+    human_scores = per_item_scores(judgments, human_raters, label="humans")
     common = judge_scores.index.intersection(human_scores.index)
     js, hs = judge_scores.loc[common].to_numpy(float), human_scores.loc[common].to_numpy(float)
     rows: list[dict[str, Any]] = []
-    pairwise = j.scale.kind == "pairwise"
+    pairwise = judgments.scale.kind == "pairwise"
     # item weights (mean 'weight' of the item's judgments) apply to the leniency of ordinal/continuous
     # scales (a weighted mean error); the rate and regression probes stay unweighted, and say so
-    unit_weight = item_weights(j, common) if j.scale.kind in ("ordinal", "continuous") else None
+    unit_weight = item_weights(judgments, common) if judgments.scale.kind in ("ordinal", "continuous") else None
     notes = []
-    if has_weights(j):
+    if has_weights(judgments):
         ignored = weights_ignored(
-            j, "judge_biases", "the position, verbosity, self-preference, instability and binary-leniency probes "
+            judgments, "judge_biases", "the position, verbosity, self-preference, instability and binary-leniency probes "
             "are unweighted rates and regressions (only the ordinal/continuous leniency is weighted)")
         notes.append(ignored)
 
@@ -198,10 +198,10 @@ def judge_biases(
                               float((decisive_h == 1.0).mean()) if len(decisive_h) else math.nan,
                               "P(judge prefers the first output | not a tie); expected: the humans' rate"))
         if swap is not None:
-            rows += _position_rows(j, judge_scores, swap, level)
+            rows += _position_rows(judgments, judge_scores, swap, level)
         if length_a is not None and length_b is not None:
-            la = _item_column(j, length_a, "length_a").loc[common].to_numpy(float)
-            lb = _item_column(j, length_b, "length_b").loc[common].to_numpy(float)
+            la = _item_column(judgments, length_a, "length_a").loc[common].to_numpy(float)
+            lb = _item_column(judgments, length_b, "length_b").loc[common].to_numpy(float)
             diff = la - lb
             clear = (np.abs(diff) > min_length_difference) & (js != 0.5)
             prefers_longer = (js[clear] == 1.0) == (diff[clear] > 0)
@@ -213,23 +213,23 @@ def judge_biases(
             rows.append(_length_regression(js - hs, diff, level, "judge - human P(A preferred)"))
     else:
         if length is not None:
-            lengths = _item_column(j, length, "length").loc[common].to_numpy(float)
+            lengths = _item_column(judgments, length, "length").loc[common].to_numpy(float)
             rows.append(_length_regression(js - hs, lengths - lengths.mean(), level, "judge - human score"))
     if judge_family is not None and system_family is not None:
-        rows += _self_preference(j, common, js, hs, judge_family, system_family, level)
-    rows += _instability(j, judge_raters, level)
-    if j.scale.kind == "binary":
-        positive = float(j.scale.numeric_levels()[1])
-        human_fail = hs < 0.5 * (positive + float(j.scale.numeric_levels()[0]))
-        judge_pass = js >= 0.5 * (positive + float(j.scale.numeric_levels()[0]))
+        rows += _self_preference(judgments, common, js, hs, judge_family, system_family, level)
+    rows += _instability(judgments, judge_raters, level)
+    if judgments.scale.kind == "binary":
+        positive = float(judgments.scale.numeric_levels()[1])
+        human_fail = hs < 0.5 * (positive + float(judgments.scale.numeric_levels()[0]))
+        judge_pass = js >= 0.5 * (positive + float(judgments.scale.numeric_levels()[0]))
         rows.append(_rate_row("leniency", judge_pass[human_fail], level, math.nan,
                               "P(judge pass | human majority fail)"))
-    elif j.scale.kind in ("ordinal", "continuous"):
+    elif judgments.scale.kind in ("ordinal", "continuous"):
         rows.append(_leniency_row("leniency", js - hs, unit_weight, level, "mean signed error judge - human"))
         seg_cols = segments if segments is not None else [
-            s for s in j.segments if j.frame[s].nunique() <= 20]
+            s for s in judgments.segments if judgments.frame[s].nunique() <= 20]
         for column in seg_cols:
-            seg = _item_column(j, column, "segments").loc[common].astype(str).to_numpy()
+            seg = _item_column(judgments, column, "segments").loc[common].astype(str).to_numpy()
             for value in np.unique(seg):
                 mask = seg == value
                 rows.append(_leniency_row(f"leniency[{column}={value}]", js[mask] - hs[mask],
@@ -240,8 +240,8 @@ def judge_biases(
                       method=f"judge_biases[{judge}]", warnings=tuple(notes))
 
 
-def _position_rows(j: Judgments, judge_scores: pd.Series, swap: str, level: float) -> list[dict[str, Any]]:
-    key = _item_column(j, swap, "swap").loc[judge_scores.index]
+def _position_rows(judgments: Judgments, judge_scores: pd.Series, swap: str, level: float) -> list[dict[str, Any]]:
+    key = _item_column(judgments, swap, "swap").loc[judge_scores.index]
     frame = pd.DataFrame({"key": key.to_numpy(), "v": judge_scores.to_numpy()})
     sizes = frame.groupby("key")["v"].transform("size")
     both = frame[sizes == 2].sort_values("key")
@@ -273,10 +273,10 @@ def _length_regression(error: np.ndarray, length_diff: np.ndarray, level: float,
             "detail": f"change in ({what}) per 100 characters of length difference"}
 
 
-def _self_preference(j: Judgments, common: pd.Index, js: np.ndarray, hs: np.ndarray, judge_family: str,
+def _self_preference(judgments: Judgments, common: pd.Index, js: np.ndarray, hs: np.ndarray, judge_family: str,
                      system_family: Mapping[str, str], level: float) -> list[dict[str, Any]]:
-    info = j.item_info.set_index("item_id").loc[common]
-    if j.scale.kind == "pairwise":
+    info = judgments.item_info.set_index("item_id").loc[common]
+    if judgments.scale.kind == "pairwise":
         if "system_a" not in info.columns or "system_b" not in info.columns:
             raise DataError("Self-preference on pairwise data needs system_a and system_b columns.")
         fam_a = info["system_a"].map(system_family).to_numpy()
@@ -302,19 +302,19 @@ def _self_preference(j: Judgments, common: pd.Index, js: np.ndarray, hs: np.ndar
                       f"mean (judge - human) on its own family ({judge_family}) minus on other systems")]
 
 
-def _instability(j: Judgments, judge_raters: list[Any], level: float) -> list[dict[str, Any]]:
-    mask = j.frame["rater_id"].isin(judge_raters).to_numpy()
-    items = j.item_codes[mask]
-    raters = j.rater_codes[mask]
-    key = items * np.int64(j.n_raters) + raters
+def _instability(judgments: Judgments, judge_raters: list[Any], level: float) -> list[dict[str, Any]]:
+    mask = judgments.frame["rater_id"].isin(judge_raters).to_numpy()
+    items = judgments.item_codes[mask]
+    raters = judgments.rater_codes[mask]
+    key = items * np.int64(judgments.n_raters) + raters
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     repeated = counts[inverse] >= 2
     if not repeated.any():
         return []
-    values = numeric_values(j)[mask][repeated]
+    values = numeric_values(judgments)[mask][repeated]
     groups = inverse[repeated]
     frame = pd.DataFrame({"g": groups, "v": values})
-    if j.scale.is_discrete:
+    if judgments.scale.is_discrete:
         stable = frame.groupby("g")["v"].nunique().to_numpy() == 1
         return [_rate_row("run_to_run_agreement", stable, level, 1.0,
                           "P(all repeated judgments of an item agree)")]

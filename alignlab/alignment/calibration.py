@@ -141,27 +141,27 @@ def calibration_arrays(
     return metrics, table
 
 
-def _judge_probabilities(j: Judgments, judge: Any) -> tuple[pd.Series, list[str]]:
-    scores = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
+def _judge_probabilities(judgments: Judgments, judge: Any) -> tuple[pd.Series, list[str]]:
+    scores = per_item_scores(judgments, resolve(judgments, judge, "judge"), label="judge")
     notes: list[str] = []
     low, high = float(np.nanmin(scores)), float(np.nanmax(scores))
     if low < 0 or high > 1:
-        lo = j.scale.low if np.isfinite(j.scale.low) else (
-            float(np.min(j.scale.numeric_levels())) if j.scale.is_discrete else low)
-        hi = j.scale.high if np.isfinite(j.scale.high) else (
-            float(np.max(j.scale.numeric_levels())) if j.scale.is_discrete else high)
+        lo = judgments.scale.low if np.isfinite(judgments.scale.low) else (
+            float(np.min(judgments.scale.numeric_levels())) if judgments.scale.is_discrete else low)
+        hi = judgments.scale.high if np.isfinite(judgments.scale.high) else (
+            float(np.max(judgments.scale.numeric_levels())) if judgments.scale.is_discrete else high)
         scores = (scores - lo) / (hi - lo)
         notes.append(f"judge scores rescaled from [{lo:g}, {hi:g}] to [0, 1] as probabilities")
     return scores, notes
 
 
-def _targets(j: Judgments, target: Any) -> pd.Series:
+def _targets(judgments: Judgments, target: Any) -> pd.Series:
     if isinstance(target, pd.DataFrame):
         for column in ("posterior_positive", "p_positive", "positive_rate"):
             if column in target.columns:
                 return pd.Series(target[column].to_numpy(float), index=target["item_id"])
-        return consensus_scores(j, target, target)
-    labels = per_item_scores(j, resolve(j, target, "target"), label="humans")
+        return consensus_scores(judgments, target, target)
+    labels = per_item_scores(judgments, resolve(judgments, target, "target"), label="humans")
     lo, hi = float(labels.min()), float(labels.max())
     if lo < 0 or hi > 1:
         raise DataError(
@@ -172,7 +172,7 @@ def _targets(j: Judgments, target: Any) -> pd.Series:
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "target": ["str-or-list", pd.DataFrame],
     "variant": [Options(("positive-class", "top-label"))],
@@ -184,7 +184,7 @@ def _targets(j: Judgments, target: Any) -> pd.Series:
     "random_state": RANDOM_STATE,
 })
 def calibration(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     target: str | Sequence[str] | pd.DataFrame = "human",
@@ -239,13 +239,13 @@ def calibration(
     >>> res.estimate < 0.1
     True
     """
-    probs, notes = _judge_probabilities(j, judge)
-    labels = _targets(j, target)
+    probs, notes = _judge_probabilities(judgments, judge)
+    labels = _targets(judgments, target)
     common = probs.index.intersection(labels.index)
     if len(common) < 20:
         raise DataError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
                          "needs at least 20.")
-    unit_weight = item_weights(j, common)
+    unit_weight = item_weights(judgments, common)
     if unit_weight is not None:
         notes.append("weighted by the mean 'weight' of each item's judgments")
     metrics, bins = calibration_arrays(
@@ -257,7 +257,7 @@ def calibration(
         estimate=float(ece["estimate"]), ci_low=float(ece["ci_low"]), ci_high=float(ece["ci_high"]),
         standard_error=float(ece["standard_error"]), confidence_level=confidence_level,
         method=f"ece[{variant}, {n_bins} {binning} bins]", ci_method=str(ece["ci_method"]) + ", bin edges fixed",
-        n_items=len(common), n_raters=len(resolve(j, judge, "judge")), variant=variant, binning=binning,
+        n_items=len(common), n_raters=len(resolve(judgments, judge, "judge")), variant=variant, binning=binning,
         n_bins=n_bins, metrics=metrics, bins=bins, judge=str(judge), warnings=tuple(notes),
     )
 
@@ -331,7 +331,7 @@ class Recalibrator(TransformerMixin, BaseEstimator):
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "target": ["str-or-list", pd.DataFrame],
     "method": [Options(("platt", "isotonic", "temperature", "beta"))],
@@ -340,7 +340,7 @@ class Recalibrator(TransformerMixin, BaseEstimator):
     "random_state": RANDOM_STATE,
 })
 def recalibrate(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     target: str | Sequence[str] | pd.DataFrame = "human",
@@ -372,10 +372,10 @@ def recalibrate(
     >>> model.ece_after_ < model.ece_before_
     True
     """
-    weights_ignored(j, "recalibrate", "the recalibration maps are fitted unweighted (scikit-learn's isotonic "
+    weights_ignored(judgments, "recalibrate", "the recalibration maps are fitted unweighted (scikit-learn's isotonic "
                     "and logistic fits would need sample_weight per fold; not exposed yet)")
-    probs, _ = _judge_probabilities(j, judge)
-    labels = _targets(j, target)
+    probs, _ = _judge_probabilities(judgments, judge)
+    labels = _targets(judgments, target)
     common = probs.index.intersection(labels.index)
     if len(common) < 5 * n_folds:
         raise DataError(f"Only {len(common)} labelled items for {n_folds}-fold cross-fitting; need at least "
@@ -399,13 +399,13 @@ def recalibrate(
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def scale_mapping(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -428,8 +428,8 @@ def scale_mapping(
     """
     from scipy import stats
 
-    judge_scores = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
-    human_scores = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
+    judge_scores = per_item_scores(judgments, resolve(judgments, judge, "judge"), label="judge")
+    human_scores = per_item_scores(judgments, resolve(judgments, humans, "humans"), label="humans")
     common = judge_scores.index.intersection(human_scores.index)
     if len(common) < 5:
         raise DataError(f"Only {len(common)} items are scored by both the judge and the humans; need >= 5.")
@@ -455,7 +455,7 @@ def scale_mapping(
         rows.append({"judge_value": label, "n": n, "human_mean": mean, "ci_low": mean - half, "ci_high": mean + half,
                      "isotonic_human_score": float(fitted[mask].mean()),
                      "mean_signed_error": float((x[mask] - y[mask]).mean())})
-    ignored = weights_ignored(j, "scale_mapping", "the per-level means and the isotonic fit are unweighted")
+    ignored = weights_ignored(judgments, "scale_mapping", "the per-level means and the isotonic fit are unweighted")
     return TableResult(table=pd.DataFrame(rows), confidence_level=confidence_level,
                        warnings=() if ignored is None else (ignored,),
                        method=f"scale_mapping[{judge} -> humans; t intervals, isotonic fit]")

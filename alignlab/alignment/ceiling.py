@@ -43,38 +43,38 @@ class _Panel:
     n_categories: int
 
 
-def _panel(j: Judgments, judge: Any, humans: Any) -> _Panel:
-    judge_raters = resolve(j, judge, "judge")
+def _panel(judgments: Judgments, judge: Any, humans: Any) -> _Panel:
+    judge_raters = resolve(judgments, judge, "judge")
     if len(judge_raters) != 1:
         raise InvalidParameterError(f"The 'judge' argument must name one rater; {judge!r} resolves to {len(judge_raters)} "
                          f"raters ({judge_raters[:5]}). Pass a rater id.")
-    human_raters = [r for r in resolve(j, humans, "humans") if r != judge_raters[0]]
+    human_raters = [r for r in resolve(judgments, humans, "humans") if r != judge_raters[0]]
     if len(human_raters) < 2:
         raise DataError(f"Comparing a judge with the humans needs at least 2 human raters; {humans!r} gives "
                          f"{len(human_raters)}.")
-    raters = list(j.raters)
+    raters = list(judgments.raters)
     h_idx = [raters.index(r) for r in human_raters]
     j_idx = raters.index(judge_raters[0])
-    discrete = j.scale.is_discrete
+    discrete = judgments.scale.is_discrete
     if discrete:
-        mat = j.matrix("code")
+        mat = judgments.matrix("code")
         codes = np.where(np.isnan(mat), -1, mat).astype(np.int64)
     else:
-        codes = np.full((j.n_items, j.n_raters), -1, dtype=np.int64)
-    if j.scale.kind == "continuous":
-        vals = j.matrix("value")
+        codes = np.full((judgments.n_items, judgments.n_raters), -1, dtype=np.int64)
+    if judgments.scale.kind == "continuous":
+        vals = judgments.matrix("value")
     else:  # numeric value of each label code (pairwise: A = 1, tie = 0.5, B = 0; categorical: the code)
-        code_matrix = j.matrix("code")
-        if j.scale.kind == "categorical":
-            lookup = np.arange(j.scale.n_categories, dtype=float)
+        code_matrix = judgments.matrix("code")
+        if judgments.scale.kind == "categorical":
+            lookup = np.arange(judgments.scale.n_categories, dtype=float)
         else:
-            lookup = label_numbers(j.scale)
+            lookup = label_numbers(judgments.scale)
         vals = np.where(np.isnan(code_matrix), np.nan, lookup[np.nan_to_num(code_matrix).astype(np.int64)])
     judged = ~np.isnan(vals[:, j_idx])
     return _Panel(
-        items=j.items[judged], humans=human_raters, codes=codes[judged][:, h_idx], values=vals[judged][:, h_idx],
+        items=judgments.items[judged], humans=human_raters, codes=codes[judged][:, h_idx], values=vals[judged][:, h_idx],
         judge_code=codes[judged, j_idx], judge_value=vals[judged, j_idx], discrete=discrete,
-        n_categories=j.scale.n_categories if j.scale.is_discrete else 0,
+        n_categories=judgments.scale.n_categories if judgments.scale.is_discrete else 0,
     )
 
 
@@ -111,7 +111,7 @@ def _scores_vs_others(panel: _Panel, metric: str) -> tuple[np.ndarray, np.ndarra
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "epsilon": [Interval("real", 0, 1)],
@@ -123,7 +123,7 @@ def _scores_vs_others(panel: _Panel, metric: str) -> tuple[np.ndarray, np.ndarra
     "random_state": RANDOM_STATE,
 })
 def alt_test(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str,
     humans: str | Sequence[str] = "human",
@@ -137,8 +137,8 @@ def alt_test(
 ) -> AltTestResult:
     """The alternative annotator test: can the judge replace the human annotators?
 
-    For every human j with at least ``min_items_per_human`` items (each also rated by the judge and at
-    least one other human): on each item, S_f = score(judge, other humans) and S_h = score(j, other
+    For every human judgments with at least ``min_items_per_human`` items (each also rated by the judge and at
+    least one other human): on each item, S_f = score(judge, other humans) and S_h = score(judgments, other
     humans); W_f = 1[S_f >= S_h], W_h = 1[S_h >= S_f]; a one-sided t-test of H0: mean(W_h - W_f) >= epsilon;
     Benjamini-Yekutieli at ``q`` over the humans. The winning rate omega is the share of humans rejected;
     the judge passes when omega >= 0.5. The advantage probability rho = mean_j mean_i W_f ranks judges.
@@ -178,10 +178,10 @@ def alt_test(
     >>> res.passed, 0 <= res.winning_rate <= 1
     (False, True)
     """
-    panel = _panel(j, judge, humans)
+    panel = _panel(judgments, judge, humans)
     if metric == "auto":
-        metric = "neg_rmse" if j.scale.kind in ("ordinal", "continuous") else "accuracy"
-    if metric == "neg_rmse" and j.scale.kind == "categorical":
+        metric = "neg_rmse" if judgments.scale.kind in ("ordinal", "continuous") else "accuracy"
+    if metric == "neg_rmse" and judgments.scale.kind == "categorical":
         raise InvalidParameterError("metric='neg_rmse' needs ordered scores; unordered categorical labels use 'accuracy'.")
     if metric == "accuracy" and not panel.discrete:
         raise InvalidParameterError("metric='accuracy' needs discrete labels; use metric='neg_rmse' for scores.")
@@ -191,7 +191,7 @@ def alt_test(
     n_per_human = usable.sum(axis=0)
     keep = n_per_human >= min_items_per_human
     warnings: list[str] = []
-    ignored = weights_ignored(j, "alt_test", "the per-annotator t-tests of Calderon et al. (2025) are unweighted")
+    ignored = weights_ignored(judgments, "alt_test", "the per-annotator t-tests of Calderon et al. (2025) are unweighted")
     if ignored:
         warnings.append(ignored)
     if not keep.any():
@@ -267,7 +267,7 @@ def _loo_targets(panel: _Panel, rng: np.random.Generator, *, use_mode: bool) -> 
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
@@ -275,7 +275,7 @@ def _loo_targets(panel: _Panel, rng: np.random.Generator, *, use_mode: bool) -> 
     "random_state": RANDOM_STATE,
 })
 def human_ceiling(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str,
     humans: str | Sequence[str] = "human",
@@ -307,11 +307,11 @@ def human_ceiling(
     True
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
-    panel = _panel(j, judge, humans)
-    target, usable = _loo_targets(panel, rng, use_mode=j.scale.kind != "ordinal")
-    if panel.discrete and j.scale.kind != "ordinal":
-        if j.scale.kind == "pairwise":
-            position = np.array([{"A": 1.0, "B": 2.0, "tie": 1.5}[label] for label in j.scale.labels])
+    panel = _panel(judgments, judge, humans)
+    target, usable = _loo_targets(panel, rng, use_mode=judgments.scale.kind != "ordinal")
+    if panel.discrete and judgments.scale.kind != "ordinal":
+        if judgments.scale.kind == "pairwise":
+            position = np.array([{"A": 1.0, "B": 2.0, "tie": 1.5}[label] for label in judgments.scale.labels])
             tgt = position[target.astype(np.int64)]
             human_score = 1 - np.abs(tgt - position[np.where(usable, panel.codes, 0)])
             judge_score = 1 - np.abs(tgt - position[np.clip(panel.judge_code, 0, None)][:, None])
@@ -351,7 +351,7 @@ def human_ceiling(
         "human_agreement": hs.sum(axis=0) / np.maximum(us.sum(axis=0), 1),
         "judge_agreement": js.sum(axis=0) / np.maximum(us.sum(axis=0), 1),
     })
-    ignored = weights_ignored(j, "human_ceiling", "leave-one-rater-out agreement counts every item once")
+    ignored = weights_ignored(judgments, "human_ceiling", "leave-one-rater-out agreement counts every item once")
     return HumanCeilingResult(
         warnings=() if ignored is None else (ignored,),
         estimate=judge_est, ci_low=judge_ci.low, ci_high=judge_ci.high, standard_error=judge_ci.standard_error,

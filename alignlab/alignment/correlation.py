@@ -165,7 +165,7 @@ def soft_pairwise_accuracy_pvalues(human: np.ndarray, metric: np.ndarray, *, n_p
 
 # ------------------------------------------------------------------------------------------------
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "a": ["str-or-list"],
     "b": ["str-or-list"],
     "level": [Options(LEVELS)],
@@ -181,7 +181,7 @@ def soft_pairwise_accuracy_pvalues(human: np.ndarray, metric: np.ndarray, *, n_p
     "random_state": RANDOM_STATE,
 })
 def correlate(
-    j: Judgments,
+    judgments: Judgments,
     *,
     a: str | Sequence[str],
     b: str | Sequence[str] = "human",
@@ -202,7 +202,7 @@ def correlate(
 
     Parameters
     ----------
-    j : Judgments
+    judgments : Judgments
     a, b : str or list of str
         A rater id, a method name or a list of rater ids; several raters are averaged per item
         (pairwise preferences as P(A preferred): A = 1, tie = 0.5, B = 0). ``b`` defaults to the humans.
@@ -258,9 +258,9 @@ def correlate(
     True
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
-    a_scores, a_raters = side_scores(j, a, argument="a")
-    b_scores, b_raters = side_scores(j, b, argument="b", consensus=consensus, human_default=True)
-    paired = pair_up(j, a_scores, b_scores, group=group)
+    a_scores, a_raters = side_scores(judgments, a, argument="a")
+    b_scores, b_raters = side_scores(judgments, b, argument="b", consensus=consensus, human_default=True)
+    paired = pair_up(judgments, a_scores, b_scores, group=group)
     a_name, b_name = _name(a), _name(b)
     n_raters = len(set(a_raters) | set(b_raters))
     warnings: list[str] = []
@@ -280,7 +280,7 @@ def correlate(
               "n_items": paired.n, "n_raters": n_raters}
     method = f"{statistic}[{level}]"
 
-    unit_weight = item_weights(j, paired.item_id) if level != "item_grouped" else None
+    unit_weight = item_weights(judgments, paired.item_id) if level != "item_grouped" else None
     if level == "item":
         stat = _item_statistic(paired, statistic, epsilon)
         estimate_eps = math.nan
@@ -303,7 +303,7 @@ def correlate(
         if resample != "items":
             raise InvalidParameterError("resample='items_and_systems' is not available at level='item_grouped'; "
                              "use resample='items' (inputs are resampled) or level='system'.")
-        ignored = weights_ignored(j, "correlate(level='item_grouped')", "the statistic is an unweighted mean over "
+        ignored = weights_ignored(judgments, "correlate(level='item_grouped')", "the statistic is an unweighted mean over "
                                   "inputs of within-input rank statistics; use level='item' or 'system' for weights")
         if ignored:
             warnings.append(ignored)
@@ -335,7 +335,7 @@ def correlate(
     if n_sys < 3:
         raise InvalidParameterError(f"System-level statistics need at least 3 systems; the items cover {n_sys}.")
     if statistic == "soft_pairwise_accuracy":
-        ignored = weights_ignored(j, "correlate(statistic='soft_pairwise_accuracy')",
+        ignored = weights_ignored(judgments, "correlate(statistic='soft_pairwise_accuracy')",
                                   "its per-pair permutation p-values are unweighted sign-flip tests")
         if ignored:
             warnings.append(ignored)

@@ -19,19 +19,19 @@ __all__ = ["method_matrix"]
 _MAX_RATER_UNITS = 12
 
 
-def _units(j: Judgments, units: str) -> list[tuple[str, list[Any]]]:
+def _units(judgments: Judgments, units: str) -> list[tuple[str, list[Any]]]:
     """(name, raters) per unit: every rater when few, else every method (its raters' consensus)."""
     if units == "auto":
-        units = "raters" if j.n_raters <= _MAX_RATER_UNITS else "methods"
+        units = "raters" if judgments.n_raters <= _MAX_RATER_UNITS else "methods"
     if units == "raters":
-        return [(str(r), [r]) for r in j.raters]
-    info = j.rater_info
-    return [(str(m), info.loc[info["method"] == m, "rater_id"].tolist()) for m in j.methods]
+        return [(str(r), [r]) for r in judgments.raters]
+    info = judgments.rater_info
+    return [(str(m), info.loc[info["method"] == m, "rater_id"].tolist()) for m in judgments.methods]
 
 
-def _unit_labels(j: Judgments, raters: list[Any]) -> pd.Series:
+def _unit_labels(judgments: Judgments, raters: list[Any]) -> pd.Series:
     """Per-item label of a unit: the rater's own, or the raters' majority (discrete) / mean (scores)."""
-    sub = j.subset(raters=raters)
+    sub = judgments.subset(raters=raters)
     if len(raters) == 1:
         last = sub.frame.drop_duplicates("item_id", keep="last")  # one rater: its last judgment per item
         return pd.Series(last["value"].to_numpy(), index=last["item_id"].to_numpy())
@@ -40,7 +40,7 @@ def _unit_labels(j: Judgments, raters: list[Any]) -> pd.Series:
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "units": [Options(("auto", "raters", "methods"))],
     "statistic": [Options(("spearman", "pearson", "kendall_b"))],
     "confidence_level": CONFIDENCE_LEVEL,
@@ -48,7 +48,7 @@ def _unit_labels(j: Judgments, raters: list[Any]) -> pd.Series:
     "random_state": RANDOM_STATE,
 })
 def method_matrix(
-    j: Judgments,
+    judgments: Judgments,
     *,
     units: Literal["auto", "raters", "methods"] = "auto",
     statistic: Literal["spearman", "pearson", "kendall_b"] = "spearman",
@@ -90,9 +90,9 @@ def method_matrix(
     from alignlab.agreement import cohen_kappa, krippendorff_alpha
 
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
-    unit_list = _units(j, units)
-    labels = {name: _unit_labels(j, raters) for name, raters in unit_list}
-    ordered = j.scale.kind in ("binary", "ordinal", "continuous", "pairwise")
+    unit_list = _units(judgments, units)
+    labels = {name: _unit_labels(judgments, raters) for name, raters in unit_list}
+    ordered = judgments.scale.kind in ("binary", "ordinal", "continuous", "pairwise")
     rows = []
     for i, (name_a, _) in enumerate(unit_list):
         for name_b, _ in unit_list[i + 1:]:
@@ -105,13 +105,13 @@ def method_matrix(
                 "method": "unit",
                 "value": np.r_[labels[name_a].loc[common].to_numpy(), labels[name_b].loc[common].to_numpy()],
             })
-            pair = load_judgments(two, scale=j.scale)
-            if j.scale.kind == "continuous":
+            pair = load_judgments(two, scale=judgments.scale)
+            if judgments.scale.kind == "continuous":
                 agreement = krippendorff_alpha(pair, level="interval", n_resamples=n_resamples,
                                                random_state=rng, ci_method="bootstrap-percentile")
                 agree_name = "krippendorff_alpha[interval]"
             else:
-                weights = "quadratic" if j.scale.kind == "ordinal" else None
+                weights = "quadratic" if judgments.scale.kind == "ordinal" else None
                 agreement = cohen_kappa(pair, weights=weights)
                 agree_name = "cohen_kappa" if weights is None else "cohen_kappa[quadratic]"
             rows.append({"unit_a": name_a, "unit_b": name_b, "statistic": agree_name,
@@ -128,7 +128,7 @@ def method_matrix(
                              "n_items": corr.n_items, "ci_method": corr.ci_method})
     table = pd.DataFrame(rows, columns=["unit_a", "unit_b", "statistic", "estimate", "ci_low", "ci_high",
                                         "n_items", "ci_method"])
-    ignored = weights_ignored(j, "method_matrix", "chance-corrected agreement and the correlations of the "
+    ignored = weights_ignored(judgments, "method_matrix", "chance-corrected agreement and the correlations of the "
                               "matrix are computed unweighted, to be comparable across every pair of methods")
     return MethodMatrixResult(warnings=() if ignored is None else (ignored,), table=table, methods=tuple(name for name, _ in unit_list),
                               confidence_level=confidence_level, method=f"method_matrix[{units}; {statistic}]")

@@ -32,7 +32,7 @@ def _reliability(rate: np.ndarray, trials: np.ndarray, w: np.ndarray) -> np.ndar
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "signal": [str, None],
     "methods": [list, tuple, None],
     "level": [Options(("item", "system", "both"))],
@@ -41,7 +41,7 @@ def _reliability(rate: np.ndarray, trials: np.ndarray, w: np.ndarray) -> np.ndar
     "random_state": RANDOM_STATE,
 })
 def online_alignment(
-    j: Judgments,
+    judgments: Judgments,
     *,
     signal: str | None = None,
     methods: Sequence[str] | None = None,
@@ -90,7 +90,7 @@ def online_alignment(
     >>> res.best_method
     'llm_judge'
     """
-    agg = j.aggregates
+    agg = judgments.aggregates
     if agg is None or agg.empty:
         raise DataError("No online aggregates: load the table with successes= and trials= columns "
                          "(per-item counts such as thumbs up out of impressions).")
@@ -102,18 +102,18 @@ def online_alignment(
     if signal not in signals:
         raise DataError(f"signal={signal!r} is not among the online signals {signals}.")
     sig = agg[agg["rater_id"] == signal].groupby("item_id")[["successes", "trials"]].sum()
-    names = list(methods) if methods is not None else [m for m in j.methods if m != "online"]
+    names = list(methods) if methods is not None else [m for m in judgments.methods if m != "online"]
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     rows = []
     for name in names:
-        scores = per_item_scores(j, resolve(j, name, "methods"), label=str(name))
+        scores = per_item_scores(judgments, resolve(judgments, name, "methods"), label=str(name))
         common = scores.index.intersection(sig.index)
         if len(common) < 5:
             continue
         x = scores.loc[common].to_numpy(float)
         s = sig.loc[common, "successes"].to_numpy(float)
         t = sig.loc[common, "trials"].to_numpy(float)
-        system = j.item_info.set_index("item_id").loc[common, "system"] if j.has("system") else None
+        system = judgments.item_info.set_index("item_id").loc[common, "system"] if judgments.has("system") else None
         rows += _method_rows(str(name), x, s, t, system, level, rng, n_resamples, confidence_level)
     if not rows:
         raise DataError("No method shares at least 5 items with the online signal.")
@@ -121,7 +121,7 @@ def online_alignment(
     item_rows = table[table["level"] == "item"]
     ranked = item_rows if not item_rows.empty else table
     best = str(ranked.sort_values("corrected", ascending=False).iloc[0]["method"])
-    ignored = weights_ignored(j, "online_alignment", "items are weighted by their online trials (binomial "
+    ignored = weights_ignored(judgments, "online_alignment", "items are weighted by their online trials (binomial "
                               "precision) instead")
     return OnlineAlignmentResult(table=table, signal=str(signal), best_method=best,
                                  warnings=() if ignored is None else (ignored,),

@@ -105,24 +105,24 @@ def ppi_arrays(
             "standard_error": float(se), "lam": float(lam_value)}
 
 
-def _target_values(j: Judgments, raters: list, target: str, threshold: float | None, label: str) -> pd.Series:
-    scores = per_item_scores(j, raters, label=label)
+def _target_values(judgments: Judgments, raters: list, target: str, threshold: float | None, label: str) -> pd.Series:
+    scores = per_item_scores(judgments, raters, label=label)
     if target == "pass_rate":
-        cut = _threshold(j, threshold)
+        cut = _threshold(judgments, threshold)
         return (scores >= cut).astype(float)
     return scores
 
 
-def _threshold(j: Judgments, threshold: float | None) -> float:
+def _threshold(judgments: Judgments, threshold: float | None) -> float:
     if threshold is not None:
         return float(threshold)
-    if j.scale.kind == "binary":
-        return float(j.scale.numeric_levels()[1])
+    if judgments.scale.kind == "binary":
+        return float(judgments.scale.numeric_levels()[1])
     raise InvalidParameterError("target='pass_rate' on a non-binary scale needs threshold=... (the lowest passing score).")
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "target": [Options(("mean", "pass_rate", "win_rate"))],
@@ -137,7 +137,7 @@ def _threshold(j: Judgments, threshold: float | None) -> float:
     "random_state": RANDOM_STATE,
 })
 def ppi_estimate(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -206,26 +206,26 @@ def ppi_estimate(
     >>> 0 <= r.lam <= 1 and r.ci_low < r.estimate < r.ci_high
     True
     """
-    if target == "win_rate" and j.scale.kind != "pairwise":
+    if target == "win_rate" and judgments.scale.kind != "pairwise":
         raise InvalidParameterError("target='win_rate' needs pairwise preferences (scale 'pairwise'); use 'mean' instead.")
     if contrast is not None and system is not None:
         raise DataError("Give system=... (one system's metric) or contrast=(A, B) (a difference), not both.")
     if group is not None and contrast is None:
         raise DataError("group=... pairs the two systems of contrast=(A, B); pass contrast as well.")
-    if (system is not None or contrast is not None) and not j.has("system"):
+    if (system is not None or contrast is not None) and not judgments.has("system"):
         raise DataError("system=... and contrast=... need a 'system' column in the table.")
-    judge_raters = resolve(j, judge, "judge")
+    judge_raters = resolve(judgments, judge, "judge")
     if system is not None:
-        j = j.subset(items=list(_system_items(j, system)))
-    f_all = _target_values(j, judge_raters, target, threshold, "judge")
+        judgments = judgments.subset(items=list(_system_items(judgments, system)))
+    f_all = _target_values(judgments, judge_raters, target, threshold, "judge")
     if consensus is None:
-        y = _target_values(j, resolve(j, humans, "humans"), target, threshold, "humans")
+        y = _target_values(judgments, resolve(judgments, humans, "humans"), target, threshold, "humans")
     else:
-        y = consensus_scores(j, humans, consensus)
+        y = consensus_scores(judgments, humans, consensus)
         if target == "pass_rate":
-            y = (y >= _threshold(j, threshold)).astype(float)
-    weights = item_weights(j, j.items)
-    weight = None if weights is None else pd.Series(weights, index=j.items)
+            y = (y >= _threshold(judgments, threshold)).astype(float)
+    weights = item_weights(judgments, judgments.items)
+    weight = None if weights is None else pd.Series(weights, index=judgments.items)
     options = {"lam": lam, "cross_fit": cross_fit, "confidence_level": confidence_level,
                "random_state": random_state}
     variant = "classical" if lam == 0 else ("PPI" if lam == 1 else ("PPI++" if lam is None else f"PPI(lam={lam:g})"))
@@ -239,7 +239,7 @@ def ppi_estimate(
         return PPIResult(method=f"{variant}[{target}]", warnings=tuple(notes), **out, **common)
     if len(contrast) != 2 or contrast[0] == contrast[1]:
         raise DataError(f"contrast must name two different systems (A, B); got {contrast!r}.")
-    first, second = (_system_items(j, name) for name in contrast)
+    first, second = (_system_items(judgments, name) for name in contrast)
     label = f"{contrast[0]} - {contrast[1]}"
     if group is None:
         out_a = _ppi_series(f_all.reindex(f_all.index.intersection(first)), y, weight, options)
@@ -257,10 +257,10 @@ def ppi_estimate(
             classical_ci_low=classical - z * classical_se, classical_ci_high=classical + z * classical_se,
             effective_n=math.nan, contrast=label, method=f"{variant}[{target} difference, independent systems]",
             warnings=tuple(notes), **common)
-    if group not in j.frame.columns:
+    if group not in judgments.frame.columns:
         raise InvalidParameterError(f"The 'group' argument names column {group!r}, which is not in the table; columns are "
-                         f"{list(j.frame.columns)}.")
-    inputs = j.frame.drop_duplicates("item_id").set_index("item_id")[group]
+                         f"{list(judgments.frame.columns)}.")
+    inputs = judgments.frame.drop_duplicates("item_id").set_index("item_id")[group]
     by_input = []
     for items in (first, second):
         keys = inputs.loc[items]
@@ -291,10 +291,10 @@ def ppi_estimate(
                      warnings=tuple(notes), **out, **common)
 
 
-def _system_items(j: Judgments, system: str) -> pd.Index:
-    items = j.item_info.loc[j.item_info["system"] == system, "item_id"]
+def _system_items(judgments: Judgments, system: str) -> pd.Index:
+    items = judgments.item_info.loc[judgments.item_info["system"] == system, "item_id"]
     if items.empty:
-        raise DataError(f"system {system!r} has no items; systems are {sorted(j.item_info['system'].unique())}.")
+        raise DataError(f"system {system!r} has no items; systems are {sorted(judgments.item_info['system'].unique())}.")
     return pd.Index(items)
 
 
@@ -325,7 +325,7 @@ def _ppi_series(f_all: pd.Series, y: pd.Series, weight: pd.Series | None, option
 
 
 def ppi_mean(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -355,30 +355,30 @@ def ppi_mean(
     >>> r.ci_high - r.ci_low < r.classical_ci_high - r.classical_ci_low
     True
     """
-    return ppi_estimate(j, judge=judge, humans=humans, target="mean", lam=lam, cross_fit=cross_fit,
+    return ppi_estimate(judgments, judge=judge, humans=humans, target="mean", lam=lam, cross_fit=cross_fit,
                         consensus=consensus, contrast=contrast, group=group, confidence_level=confidence_level,
                         random_state=random_state)
 
 
-def _binary_labels(j: Judgments, raters: list, label: str, positive: object | None) -> pd.Series:
-    if j.scale.kind != "binary":
-        raise DataError(f"rogan_gladen needs a binary scale (pass/fail); this table is {j.scale.describe()}.")
-    scores = per_item_scores(j, raters, label=label)
-    pos_value = float(j.scale.numeric_levels()[1]) if positive is None else float(positive)
+def _binary_labels(judgments: Judgments, raters: list, label: str, positive: object | None) -> pd.Series:
+    if judgments.scale.kind != "binary":
+        raise DataError(f"rogan_gladen needs a binary scale (pass/fail); this table is {judgments.scale.describe()}.")
+    scores = per_item_scores(judgments, raters, label=label)
+    pos_value = float(judgments.scale.numeric_levels()[1]) if positive is None else float(positive)
     # several raters: majority (a mean above the midpoint counts as positive)
-    neg_value = float(j.scale.numeric_levels()[0])
+    neg_value = float(judgments.scale.numeric_levels()[0])
     return (scores > (pos_value + neg_value) / 2).astype(float) if pos_value > neg_value else \
         (scores < (pos_value + neg_value) / 2).astype(float)
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def rogan_gladen(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -401,8 +401,8 @@ def rogan_gladen(
     >>> 0 <= r.estimate <= 1
     True
     """
-    pred = _binary_labels(j, resolve(j, judge, "judge"), "judge", None)
-    truth = _binary_labels(j, resolve(j, humans, "humans"), "humans", None)
+    pred = _binary_labels(judgments, resolve(judgments, judge, "judge"), "judge", None)
+    truth = _binary_labels(judgments, resolve(judgments, humans, "humans"), "humans", None)
     calib = truth.index.intersection(pred.index)
     t, p_cal = truth.loc[calib].to_numpy(), pred.loc[calib].to_numpy()
     n_pos, n_neg = int((t == 1).sum()), int((t == 0).sum())
@@ -415,7 +415,7 @@ def rogan_gladen(
     big_n = len(pred)
     youden = q0 + q1 - 1
     warnings = []
-    ignored = weights_ignored(j, "rogan_gladen", "sensitivity, specificity and the apparent rate are unweighted "
+    ignored = weights_ignored(judgments, "rogan_gladen", "sensitivity, specificity and the apparent rate are unweighted "
                               "proportions (use ppi_estimate(target='pass_rate') for weighted items)")
     if ignored:
         warnings.append(ignored)
@@ -433,13 +433,13 @@ def rogan_gladen(
     return RoganGladenResult(
         estimate=theta, ci_low=max(0.0, theta - z * se), ci_high=min(1.0, theta + z * se), standard_error=se,
         confidence_level=confidence_level, method="rogan_gladen", ci_method="normal(delta method, clipped to [0, 1])",
-        n_items=big_n, n_raters=len(resolve(j, judge, "judge")), apparent=apparent, sensitivity=q1,
+        n_items=big_n, n_raters=len(resolve(judgments, judge, "judge")), apparent=apparent, sensitivity=q1,
         specificity=q0, n_calibration=len(calib), warnings=tuple(warnings),
     )
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judge": ["str-or-list"],
     "humans": ["str-or-list"],
     "target_width": [Interval("real", 0, None, closed="neither")],
@@ -449,7 +449,7 @@ def rogan_gladen(
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def label_budget(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judge: str | Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -476,9 +476,9 @@ def label_budget(
     >>> plan.recommended["n_labelled"] < plan.recommended["n_human_only"]
     True
     """
-    weights_ignored(j, "label_budget", "the plan assumes simple random sampling of items")
-    f = per_item_scores(j, resolve(j, judge, "judge"), label="judge")
-    y = per_item_scores(j, resolve(j, humans, "humans"), label="humans")
+    weights_ignored(judgments, "label_budget", "the plan assumes simple random sampling of items")
+    f = per_item_scores(judgments, resolve(judgments, judge, "judge"), label="judge")
+    y = per_item_scores(judgments, resolve(judgments, humans, "humans"), label="humans")
     common = y.index.intersection(f.index)
     if len(common) < 10:
         raise DataError(f"label_budget needs a pilot of at least 10 items with human labels and judge outputs; "

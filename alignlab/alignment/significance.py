@@ -298,7 +298,7 @@ def _grouped_generic(statistic: str, system: np.ndarray, group: np.ndarray, n_sy
 
 
 @validate_params({
-    "j": [Judgments],
+    "judgments": [Judgments],
     "judges": [list, tuple],
     "humans": ["str-or-list"],
     "level": [Options(("item", "item_grouped", "system"))],
@@ -312,7 +312,7 @@ def _grouped_generic(statistic: str, system: np.ndarray, group: np.ndarray, n_sy
     "random_state": RANDOM_STATE,
 })
 def compare_judges(
-    j: Judgments,
+    judgments: Judgments,
     *,
     judges: Sequence[str],
     humans: str | Sequence[str] = "human",
@@ -363,15 +363,15 @@ def compare_judges(
     if len(judges) < 2:
         raise DataError("compare_judges needs at least two judges; use correlate for one.")
     names = [str(x) for x in judges]
-    scores = {name: per_item_scores(j, resolve(j, spec, "judges"), label=name) for name, spec in zip(names, judges,
+    scores = {name: per_item_scores(judgments, resolve(judgments, spec, "judges"), label=name) for name, spec in zip(names, judges,
                                                                                                     strict=True)}
-    human = consensus_scores(j, humans, consensus)
+    human = consensus_scores(judgments, humans, consensus)
     common = human.index
     for s in scores.values():
         common = common.intersection(s.index)
     if len(common) < 3:
         raise DataError(f"Only {len(common)} items are scored by every judge and the humans; need at least 3.")
-    sub = j.subset(items=list(common))
+    sub = judgments.subset(items=list(common))
     info = sub.item_info.set_index("item_id").loc[common]
     system = group_codes = None
     n_sys = n_groups = 0
@@ -420,7 +420,7 @@ def compare_judges(
     table["cluster"] = clusters.to_numpy()
     table["rank"] = est.rank(ascending=False, method="min").to_numpy().astype(int)
     table = table.sort_values(["cluster", "estimate"], ascending=[True, False]).reset_index(drop=True)
-    ignored = weights_ignored(j, "compare_judges", "PERM-BOTH swaps judges' scores cell by cell, an unweighted "
+    ignored = weights_ignored(judgments, "compare_judges", "PERM-BOTH swaps judges' scores cell by cell, an unweighted "
                               "permutation test (the table's correlations follow correlate's weighting)")
     return CompareJudgesResult(
         warnings=() if ignored is None else (ignored,),

@@ -127,10 +127,10 @@ class SliceResult(TableResult):
 # --------------------------------------------------------------------------------------------------
 # input handling
 # --------------------------------------------------------------------------------------------------
-def _column_error(name: str, columns: Sequence[str], argument: str) -> ValueError:
+def _column_error(name: str, columns: Sequence[str], argument: str) -> InvalidParameterError:
     close = difflib.get_close_matches(str(name), [str(c) for c in columns], n=3)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else f" Columns are {list(columns)[:20]}."
-    return ValueError(f"The {argument!r} argument names column {name!r}, which is not in the data.{hint}")
+    return InvalidParameterError(f"The {argument!r} argument names column {name!r}, which is not in the data.{hint}")
 
 
 def _infer_segments(frame: pd.DataFrame, exclude: set[str], max_levels: int) -> list[str]:
@@ -176,7 +176,7 @@ def _prepare(
         frame = data.to_pandas()
         meta = {}
     else:
-        raise TypeError(f"{caller} expects a pandas DataFrame (e.g. the output of alignlab.slices.divergence) "
+        raise InvalidParameterError(f"{caller} expects a pandas DataFrame (e.g. the output of alignlab.slices.divergence) "
                         f"or a Judgments table. Got {type(data).__name__} instead.")
     if target is None:
         target = meta.get("target")
@@ -267,7 +267,7 @@ _SEARCH_PARAMS: dict[str, list[Any]] = {
 
 @validate_params(_SEARCH_PARAMS)
 def enumerate_slices(
-    data: pd.DataFrame | Judgments,
+    judgments: pd.DataFrame | Judgments,
     target: str | None = None,
     *,
     segments: str | Sequence[str] | None = None,
@@ -285,7 +285,8 @@ def enumerate_slices(
 
     Parameters
     ----------
-    data : DataFrame or Judgments
+    judgments : DataFrame or Judgments
+        A judgments table, the output of :func:`alignlab.slices.divergence`, or any table.
     target : str
         Numeric (or boolean) column; the mean of it is compared inside vs outside every slice.
     segments : list of str, optional
@@ -318,7 +319,7 @@ def enumerate_slices(
     0  lang == 'en'    50      0.0       0.5
     1  lang == 'ja'    50      0.5       0.0
     """
-    prep = _prepare(data, target, segments, weights, bins, max_levels, "enumerate_slices")
+    prep = _prepare(judgments, target, segments, weights, bins, max_levels, "enumerate_slices")
     support = _resolve_support(min_support, len(prep.y))
     enc = prep.encoding
     lat = lattice_sums(enc.columns, enc.cardinalities, prep.y, weights=prep.w, depth=depth, min_support=support)
@@ -584,7 +585,7 @@ _PARAMS = {
 
 @validate_params(_PARAMS)
 def find_slices(
-    data: pd.DataFrame | Judgments,
+    judgments: pd.DataFrame | Judgments,
     target: str | None = None,
     *,
     segments: str | Sequence[str] | None = None,
@@ -616,11 +617,11 @@ def find_slices(
 
     Parameters
     ----------
-    data : DataFrame or Judgments
+    judgments : DataFrame or Judgments
         The output of :func:`alignlab.slices.divergence` (it names its target, segments and weights),
-        or any table with a numeric target column.
+        a judgments table, or any table with a numeric target column.
     target : str, optional
-        Column to explain (required unless ``data`` comes from :func:`divergence`).
+        Column to explain (required unless ``judgments`` comes from :func:`divergence`).
     segments, depth, min_support, weights, bins, max_levels
         As in :func:`enumerate_slices`.
     fdr : float, default 0.05
@@ -679,150 +680,42 @@ def find_slices(
     ["lang == 'ja' & task == 'sum'"]
     """
     rng = check_random_state(random_state)
-    prep = _prepare(data, target, segments, weights, bins, max_levels, "find_slices")
+    prep = _prepare(judgments, target, segments, weights, bins, max_levels, "find_slices")
     binary = bool(np.isin(prep.y, (0.0, 1.0)).all())
     if direction is None:
         direction = "higher" if prep.meta.get("kind") in ("absolute", "disagree") else "both"
     if test == "exact" and not (binary and prep.w is None):
-        raise DataError("test='exact' needs an unweighted 0/1 target; use test='welch' or 'auto'.")
-    n_all = len(prep.y)
-    search_rows = est_rows = None
-    y_s, w_s, enc_s = prep.y, prep.w, prep.encoding
-    if split:
-        perm = rng.permutation(n_all)
-        search_rows, est_rows = np.sort(perm[: n_all // 2]), np.sort(perm[n_all // 2:])
-        y_s = prep.y[search_rows]
-        w_s = None if prep.w is None else prep.w[search_rows]
-        enc_s = prep.encoding.take(search_rows)
-    support = _resolve_support(min_support, len(y_s))
+        raise InvalidParameterError("test='exact' needs an unweighted 0/1 target; use test='welch' or 'auto'.")
+    halves = _split_rows(prep, split, rng)
+    support = _resolve_support(min_support, len(halves.search_y))
     # The optimistic bound only pays off beyond depth 3: up to 3 every slice is enumerated exactly
     # (one pass per triple, pairs and singles by marginalising), which is cheaper than level-wise search.
     use_bound = binary and prep.w is None and test in ("auto", "exact") and depth > 3
-    lat = lattice_sums(enc_s.columns, enc_s.cardinalities, y_s, weights=w_s, depth=depth, min_support=support,
-                       alpha_bound=fdr if use_bound else None)
-    tested = _test_lattice(lat, y_s, w_s, binary, test, n_resamples, rng)
-    testable = (tested.outside.count >= 2) & np.isfinite(tested.p_value)
-    p_all = np.where(testable, tested.p_value, 1.0)
-    m = int(testable.sum()) + lat.n_pruned_bound
-    if len(p_all):
-        padded = np.concatenate([p_all, np.ones(lat.n_pruned_bound)])
-        if correction == "holm":
-            reject, q = _holm(padded, fdr)
-        else:
-            reject, q, _, _ = multipletests(padded, alpha=fdr, method=_CORRECTIONS[correction])
-        reject, q = reject[: len(p_all)] & testable, q[: len(p_all)]
-    else:
-        reject, q = np.zeros(0, dtype=bool), np.zeros(0)
-    n_sig = int(reject.sum())
-    p_cut = float(p_all[reject].max()) if n_sig else 0.0
-    if correction == "holm":
-        rebar = None  # Holm's bar does not grow with the number of rejections
-    else:
-        c_m = 1.0 if correction == "bh" else float(np.sum(1.0 / np.arange(1, max(m, 1) + 1)))
-        def rebar(r: int) -> float:
-            return fdr * r / (max(m, 1) * c_m)
-    rows_search = RowSums(y_s, w_s)
-    reported, reasons, report_bar = _prune(tested, reject, enc_s, rows_search, p_cut, min_effect=min_effect,
-                                           min_support=support, top_k=top_k, max_candidates=max_candidates,
-                                           rebar=rebar, direction=direction)
-
-    # intervals: FCR-adjusted on the full data, marginal on the estimation half
-    alpha = 1.0 - confidence_level
-    if split:
-        level_alpha = alpha
-        ci_method = f"welch-t on the held-out half (split sample), {confidence_level:.0%}"
-    elif correction == "holm":
-        level_alpha = alpha / max(m, 1)
-        ci_method = f"welch-t, Bonferroni-simultaneous over {m:,} slices"
-    else:
-        scale = 1.0 if correction == "bh" else float(np.sum(1.0 / np.arange(1, max(m, 1) + 1)))
-        level_alpha = alpha * max(n_sig, 1) / (max(m, 1) * scale)
-        ci_method = (f"welch-t, FCR-adjusted (Benjamini-Yekutieli 2005): level 1 - R*alpha/m with "
-                     f"R={n_sig:,}, m={m:,}")
-
-    rows_out = []
-    abs_total = None
-    rows_est = rows_search
-    for i in reported:
-        f, v = lat.features[i], lat.levels[i]
-        if split:
-            assert est_rows is not None  # noqa: S101 - set together with split
-            y_e = prep.y[est_rows]
-            w_e = None if prep.w is None else prep.w[est_rows]
-            inside_mask = prep.encoding.mask(f, v, rows=est_rows)
-        else:
-            y_e, w_e = y_s, w_s
-            inside_mask = enc_s.mask(f, v)
-        if abs_total is None:
-            abs_total = float(np.sum(np.abs(y_e) * (1.0 if w_e is None else w_e)))
-            rows_est = RowSums(y_e, w_e) if split else rows_search
-        g_in, g_out = rows_est.of(inside_mask), rows_est.outside(inside_mask)
-        res = welch(g_in, g_out)
-        if split:
-            p_value = float(res.p_value[0])
-            if binary and w_e is None and test in ("auto", "exact"):
-                rate = float(y_e.mean())
-                p_value = float(binomial_exact(g_in.count, g_in.target, rate)[0])
-            test_label = str(tested.test[i]).split("(")[0] + " (held-out half)"
-        else:
-            p_value = float(tested.p_value[i])
-            test_label = str(tested.test[i])
-        df_ = float(res.df[0]) if np.isfinite(res.df[0]) else 1.0
-        t_crit = float(stats.t.ppf(1 - level_alpha / 2, df_))
-        z_crit = float(stats.norm.ppf(1 - level_alpha / 2))
-        d, d_lo, d_hi = standardized_effect(g_in, g_out, z_crit)
-        share = float(np.sum(np.abs(y_e[inside_mask]) * (1.0 if w_e is None else w_e[inside_mask])) / abs_total) \
-            if abs_total else math.nan
-        diff, se = float(res.difference[0]), float(res.standard_error[0])
-        rows_out.append({
-            "predicate": enc_s.predicate(f, v),
-            "size": int(g_in.count[0]),
-            "mean_in": float(g_in.mean[0]),
-            "mean_out": float(g_out.mean[0]),
-            "effect": diff,
-            "ci_low": diff - t_crit * se,
-            "ci_high": diff + t_crit * se,
-            "p_value": p_value,
-            "q_value": float(q[i]),
-            "share_of_divergence": share,
-            "sentence": "",
-            "depth": int(lat.depth[i]),
-            "weight": float(g_in.weight[0]),
-            "std_effect": float(d[0]),
-            "std_ci_low": float(d_lo[0]),
-            "std_ci_high": float(d_hi[0]),
-            "test": test_label,
-            "segments": tuple(enc_s.names[int(x)] for x in f if x >= 0),
-        })
-    table = pd.DataFrame(rows_out, columns=list(SLICE_COLUMNS))
-    n_rows_used = len(est_rows) if split and est_rows is not None else n_all
+    lattice = lattice_sums(halves.search_encoding.columns, halves.search_encoding.cardinalities, halves.search_y,
+                           weights=halves.search_w, depth=depth, min_support=support,
+                           alpha_bound=fdr if use_bound else None)
+    tested = _test_lattice(lattice, halves.search_y, halves.search_w, binary, test, n_resamples, rng)
+    correction_result = _correct(tested, fdr, correction)
+    reported, reasons, report_bar = _prune(
+        tested, correction_result.reject, halves.search_encoding, RowSums(halves.search_y, halves.search_w),
+        correction_result.p_cut, min_effect=min_effect, min_support=support, top_k=top_k,
+        max_candidates=max_candidates, rebar=correction_result.rebar, direction=direction)
+    level_alpha, ci_method = _interval_level(split, correction, confidence_level, correction_result)
+    table = _reported_table(reported, tested, correction_result.q_values, halves, prep, binary=binary, test=test,
+                            level_alpha=level_alpha)
     if len(table):
         table["sentence"] = [
-            slice_sentence(r, meta=prep.meta, target=prep.target, n_rows=n_rows_used,
+            slice_sentence(r, meta=prep.meta, target=prep.target, n_rows=halves.n_estimation_rows,
                            confidence_level=confidence_level, adjusted=not split)
             for r in table.to_dict(orient="records")
         ]
-    sig_idx = np.flatnonzero(reject)
-    candidates = pd.DataFrame({
-        "predicate": _predicates(enc_s, lat.features[sig_idx], lat.levels[sig_idx]) if n_sig else [],
-        "depth": lat.depth[sig_idx].astype(np.int64),
-        "size": lat.count[sig_idx],
-        "mean_in": tested.inside.mean[sig_idx],
-        "mean_out": tested.outside.mean[sig_idx],
-        "effect": tested.difference[sig_idx],
-        "statistic": tested.statistic[sig_idx],
-        "p_value": tested.p_value[sig_idx],
-        "q_value": q[sig_idx] if n_sig else [],
-        "status": ["reported" if int(i) in set(reported) else reasons.get(int(i), "not reached") for i in sig_idx],
-    })
-    candidates = candidates.iloc[np.argsort(-np.abs(candidates["statistic"].to_numpy()), kind="stable")]
-    warnings: list[str] = []
-    if lat.n_pruned_bound:
-        prep_notes = (*prep.notes, f"{lat.n_pruned_bound:,} slices skipped by the optimistic bound were counted as "
-                                   "tested with p = 1 (conservative)")
-    else:
-        prep_notes = prep.notes
-    if split and n_all < 2 * support * 4:
+    candidates = _candidates_table(tested, correction_result, halves.search_encoding, reported, reasons)
+    notes = prep.notes
+    if lattice.n_pruned_bound:
+        notes = (*notes, f"{lattice.n_pruned_bound:,} slices skipped by the optimistic bound were counted as "
+                         "tested with p = 1 (conservative)")
+    warnings = []
+    if split and halves.n_rows < 2 * support * 4:
         warnings.append("split=True on few rows: each half is small; consider split=False")
     return SliceResult(
         table=table.reset_index(drop=True),
@@ -830,10 +723,10 @@ def find_slices(
         confidence_level=confidence_level,
         warnings=tuple(warnings),
         target=prep.target,
-        segments=tuple(enc_s.names),
-        n_rows=n_all,
-        n_tested=m,
-        n_significant=n_sig,
+        segments=tuple(halves.search_encoding.names),
+        n_rows=halves.n_rows,
+        n_tested=correction_result.n_tested,
+        n_significant=correction_result.n_significant,
         p_threshold=report_bar,
         correction=correction,
         fdr=fdr,
@@ -842,9 +735,171 @@ def find_slices(
         min_support=support,
         split=split,
         overall_mean=float(np.average(prep.y, weights=prep.w)),
-        candidates=candidates.reset_index(drop=True),
-        notes=tuple(prep_notes),
+        candidates=candidates,
+        notes=tuple(notes),
     )
+
+
+# -- the steps of find_slices -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Halves:
+    """The rows the search runs on and the rows the reported slices are estimated on.
+
+    Without ``split`` both are all rows; with it, two disjoint random halves.
+    """
+
+    n_rows: int
+    search_y: np.ndarray
+    search_w: np.ndarray | None
+    search_encoding: SegmentEncoding
+    estimation_rows: np.ndarray | None  # None: estimate on the search rows
+
+    @property
+    def n_estimation_rows(self) -> int:
+        return self.n_rows if self.estimation_rows is None else len(self.estimation_rows)
+
+
+def _split_rows(prep: _Prepared, split: bool, rng: np.random.Generator) -> _Halves:
+    n_rows = len(prep.y)
+    if not split:
+        return _Halves(n_rows, prep.y, prep.w, prep.encoding, None)
+    shuffled = rng.permutation(n_rows)
+    search_rows, estimation_rows = np.sort(shuffled[: n_rows // 2]), np.sort(shuffled[n_rows // 2:])
+    return _Halves(n_rows, prep.y[search_rows], None if prep.w is None else prep.w[search_rows],
+                   prep.encoding.take(search_rows), estimation_rows)
+
+
+@dataclass(frozen=True)
+class _Correction:
+    """The multiple-testing correction over every slice tested."""
+
+    reject: np.ndarray  # per lattice slice
+    q_values: np.ndarray
+    n_tested: int  # including slices skipped by the optimistic bound (counted with p = 1)
+    n_significant: int
+    p_cut: float  # the largest p-value rejected
+    rebar: Any  # r -> the step-up bar with r discoveries (None for Holm, whose bar does not grow)
+
+
+def _correct(tested: _Tested, fdr: float, correction: str) -> _Correction:
+    lattice = tested.lat
+    testable = (tested.outside.count >= 2) & np.isfinite(tested.p_value)
+    p_values = np.where(testable, tested.p_value, 1.0)
+    n_tested = int(testable.sum()) + lattice.n_pruned_bound
+    if len(p_values):
+        padded = np.concatenate([p_values, np.ones(lattice.n_pruned_bound)])
+        if correction == "holm":
+            reject, q_values = _holm(padded, fdr)
+        else:
+            reject, q_values, _, _ = multipletests(padded, alpha=fdr, method=_CORRECTIONS[correction])
+        reject, q_values = reject[: len(p_values)] & testable, q_values[: len(p_values)]
+    else:
+        reject, q_values = np.zeros(0, dtype=bool), np.zeros(0)
+    n_significant = int(reject.sum())
+    p_cut = float(p_values[reject].max()) if n_significant else 0.0
+    rebar = None
+    if correction != "holm":
+        dependence = 1.0 if correction == "bh" else float(np.sum(1.0 / np.arange(1, max(n_tested, 1) + 1)))
+
+        def rebar(n_discoveries: int) -> float:
+            return fdr * n_discoveries / (max(n_tested, 1) * dependence)
+    return _Correction(reject, q_values, n_tested, n_significant, p_cut, rebar)
+
+
+def _interval_level(split: bool, correction: str, confidence_level: float,
+                    corrected: _Correction) -> tuple[float, str]:
+    """(alpha of each reported interval, how it was set): FCR-adjusted on the full data, marginal on the
+    estimation half."""
+    alpha = 1.0 - confidence_level
+    n_tested, n_significant = max(corrected.n_tested, 1), corrected.n_significant
+    if split:
+        return alpha, f"welch-t on the held-out half (split sample), {confidence_level:.0%}"
+    if correction == "holm":
+        return alpha / n_tested, f"welch-t, Bonferroni-simultaneous over {corrected.n_tested:,} slices"
+    dependence = 1.0 if correction == "bh" else float(np.sum(1.0 / np.arange(1, n_tested + 1)))
+    return alpha * max(n_significant, 1) / (n_tested * dependence), (
+        f"welch-t, FCR-adjusted (Benjamini-Yekutieli 2005): level 1 - R*alpha/m with "
+        f"R={n_significant:,}, m={corrected.n_tested:,}")
+
+
+def _reported_table(reported: list[int], tested: _Tested, q_values: np.ndarray, halves: _Halves,
+                    prep: _Prepared, *, binary: bool, test: str, level_alpha: float) -> pd.DataFrame:
+    """One row per reported slice (SLICE_COLUMNS), estimated on the estimation rows."""
+    lattice, encoding = tested.lat, halves.search_encoding
+    if halves.estimation_rows is None:
+        y, w = halves.search_y, halves.search_w
+    else:
+        y = prep.y[halves.estimation_rows]
+        w = None if prep.w is None else prep.w[halves.estimation_rows]
+    sums = RowSums(y, w)
+    abs_total = float(np.sum(np.abs(y) * (1.0 if w is None else w)))
+    rows = []
+    for index in reported:
+        features, levels = lattice.features[index], lattice.levels[index]
+        if halves.estimation_rows is None:
+            inside_mask = encoding.mask(features, levels)
+        else:
+            inside_mask = prep.encoding.mask(features, levels, rows=halves.estimation_rows)
+        inside, outside = sums.of(inside_mask), sums.outside(inside_mask)
+        welch_test = welch(inside, outside)
+        if halves.estimation_rows is None:
+            p_value, test_label = float(tested.p_value[index]), str(tested.test[index])
+        else:
+            p_value = float(welch_test.p_value[0])
+            if binary and w is None and test in ("auto", "exact"):
+                p_value = float(binomial_exact(inside.count, inside.target, float(y.mean()))[0])
+            test_label = str(tested.test[index]).split("(")[0] + " (held-out half)"
+        dof = float(welch_test.df[0]) if np.isfinite(welch_test.df[0]) else 1.0
+        t_crit = float(stats.t.ppf(1 - level_alpha / 2, dof))
+        std_effect, std_low, std_high = standardized_effect(inside, outside,
+                                                            float(stats.norm.ppf(1 - level_alpha / 2)))
+        inside_abs = np.abs(y[inside_mask]) * (1.0 if w is None else w[inside_mask])
+        difference, se = float(welch_test.difference[0]), float(welch_test.standard_error[0])
+        rows.append({
+            "predicate": encoding.predicate(features, levels),
+            "size": int(inside.count[0]),
+            "mean_in": float(inside.mean[0]),
+            "mean_out": float(outside.mean[0]),
+            "effect": difference,
+            "ci_low": difference - t_crit * se,
+            "ci_high": difference + t_crit * se,
+            "p_value": p_value,
+            "q_value": float(q_values[index]),
+            "share_of_divergence": float(np.sum(inside_abs) / abs_total) if abs_total else math.nan,
+            "sentence": "",
+            "depth": int(lattice.depth[index]),
+            "weight": float(inside.weight[0]),
+            "std_effect": float(std_effect[0]),
+            "std_ci_low": float(std_low[0]),
+            "std_ci_high": float(std_high[0]),
+            "test": test_label,
+            "segments": tuple(encoding.names[int(x)] for x in features if x >= 0),
+        })
+    return pd.DataFrame(rows, columns=list(SLICE_COLUMNS))
+
+
+def _candidates_table(tested: _Tested, corrected: _Correction, encoding: SegmentEncoding,
+                      reported: list[int], reasons: dict[int, str]) -> pd.DataFrame:
+    """Every significant slice with what became of it (reported, or why pruning dropped it)."""
+    lattice = tested.lat
+    significant = np.flatnonzero(corrected.reject)
+    reported_set = set(reported)
+    candidates = pd.DataFrame({
+        "predicate": (_predicates(encoding, lattice.features[significant], lattice.levels[significant])
+                      if corrected.n_significant else []),
+        "depth": lattice.depth[significant].astype(np.int64),
+        "size": lattice.count[significant],
+        "mean_in": tested.inside.mean[significant],
+        "mean_out": tested.outside.mean[significant],
+        "effect": tested.difference[significant],
+        "statistic": tested.statistic[significant],
+        "p_value": tested.p_value[significant],
+        "q_value": corrected.q_values[significant] if corrected.n_significant else [],
+        "status": ["reported" if int(i) in reported_set else reasons.get(int(i), "not reached")
+                   for i in significant],
+    })
+    order = np.argsort(-np.abs(candidates["statistic"].to_numpy()), kind="stable")
+    return candidates.iloc[order].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
