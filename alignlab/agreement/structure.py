@@ -18,6 +18,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.agreement._core import (
@@ -186,7 +187,7 @@ def pairwise(
     by_rater = _rows_by_rater(sub)
     info = sub.rater_info.set_index("rater_id")["method"]
     item_sets = {r: np.unique(sub.item_codes[rows]) for r, rows in by_rater.items()}
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     out = []
     names = list(by_rater)
     for i, a in enumerate(names):
@@ -278,7 +279,7 @@ def leave_one_out(
     lvl = default_level(sub) if level == "auto" else level
     overall = krippendorff_alpha(sub, level=lvl, ci_method="none").estimate
     info = sub.rater_info.set_index("rater_id")["method"]
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     data = long_data(sub, "leave_one_out")
     item_clusters = cluster_codes(data, clusters, "leave_one_out")
     all_counts = None
@@ -457,7 +458,7 @@ def by_group(
     """
     lvl = default_level(judgments) if level == "auto" else level
     _check_clusters(judgments, clusters, "bootstrap-percentile", "by_group")  # by_group always bootstraps
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     kwargs = {"confidence_level": confidence_level, "ci_method": ci_method, "n_resamples": n_resamples,
               "random_state": rng, "clusters": clusters}
     if by == "method_pair":
@@ -596,7 +597,7 @@ def summary(
     """
     sub = select(judgments, raters, methods)
     _check_clusters(sub, clusters, ci_method, "summary")
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     boot = {"confidence_level": confidence_level, "n_resamples": n_resamples, "random_state": rng,
             "ci_method": "bootstrap-percentile" if ci_method == "analytic" else ci_method, "clusters": clusters}
     plain: dict[str, Any] = {"confidence_level": confidence_level, "ci_method": ci_method, "clusters": clusters}

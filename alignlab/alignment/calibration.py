@@ -23,6 +23,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
@@ -105,7 +106,7 @@ def calibration_arrays(
     edges = _bin_edges(p, n_bins, binning, unit)
     n_b = len(edges) - 1
     bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_b - 1)
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     full = _metrics(p, y, bins, n_b, np.ones((1, len(p))) if unit is None else unit[None, :])
     # one set of resamples for every metric (percentile or basic intervals, bin edges fixed)
     parts = [_metrics(p, y, bins, n_b, w if unit is None else w * unit)
@@ -382,7 +383,7 @@ def recalibrate(
                          f"{5 * n_folds}.")
     p = np.clip(probs.loc[common].to_numpy(float), 0, 1)
     y = labels.loc[common].to_numpy(float)
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     folds = rng.permutation(len(p)) % n_folds
     oof = np.empty(len(p))
     for k in range(n_folds):  # a handful of folds

@@ -20,6 +20,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.alignment._data import label_numbers, resolve, weights_ignored
@@ -306,7 +307,7 @@ def human_ceiling(
     >>> res.ceiling > res.estimate
     True
     """
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     panel = _panel(judgments, judge, humans)
     target, usable = _loo_targets(panel, rng, use_mode=judgments.scale.kind != "ordinal")
     if panel.discrete and judgments.scale.kind != "ordinal":

@@ -26,6 +26,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.alignment._data import Paired, item_weights, pair_up, side_scores, weights_ignored
@@ -257,7 +258,7 @@ def correlate(
     ...     nan_policy="omit").statistic), 3)
     True
     """
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     a_scores, a_raters = side_scores(judgments, a, argument="a")
     b_scores, b_raters = side_scores(judgments, b, argument="b", consensus=consensus, human_default=True)
     paired = pair_up(judgments, a_scores, b_scores, group=group)

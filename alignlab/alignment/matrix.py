@@ -7,7 +7,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from alignlab.alignment._data import numeric_values, weights_ignored
 from alignlab.alignment._results import MethodMatrixResult
 from alignlab.alignment.correlation import correlate
@@ -89,7 +96,7 @@ def method_matrix(
     # imported here: the agreement family is a sibling compute module
     from alignlab.agreement import cohen_kappa, krippendorff_alpha
 
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     unit_list = _units(judgments, units)
     labels = {name: _unit_labels(judgments, raters) for name, raters in unit_list}
     ordered = judgments.scale.kind in ("binary", "ordinal", "continuous", "pairwise")

@@ -10,7 +10,15 @@ import pandas as pd
 
 from alignlab._array.alignment_rank import weighted_pearson
 from alignlab._array.bootstrap import bootstrap
-from alignlab._params import CONFIDENCE_LEVEL, N_RESAMPLES, RANDOM_STATE, DataError, Options, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    DataError,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from alignlab.alignment._data import per_item_scores, resolve, weights_ignored
 from alignlab.alignment._results import OnlineAlignmentResult
 from alignlab.data.judgments import Judgments
@@ -103,7 +111,7 @@ def online_alignment(
         raise DataError(f"signal={signal!r} is not among the online signals {signals}.")
     sig = agg[agg["rater_id"] == signal].groupby("item_id")[["successes", "trials"]].sum()
     names = list(methods) if methods is not None else [m for m in judgments.methods if m != "online"]
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     rows = []
     for name in names:
         scores = per_item_scores(judgments, resolve(judgments, name, "methods"), label=str(name))

@@ -17,6 +17,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.alignment._data import consensus_scores, item_weights, per_item_scores, resolve, weights_ignored
@@ -84,8 +85,7 @@ def ppi_arrays(
         estimate = np.mean(wu * lam_value * fu) + np.mean(w * (y - lam_value * f))
         se = math.sqrt((wu * lam_value * fu).std() ** 2 / big_n + (w * (y - lam_value * f)).std() ** 2 / n)
     else:
-        rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
-            else random_state
+        rng = check_random_state(random_state)
         folds = rng.permutation(n) % cross_fit
         lams = np.empty(cross_fit)
         rect = np.empty(n)

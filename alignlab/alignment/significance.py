@@ -20,6 +20,7 @@ from alignlab._params import (
     Interval,
     InvalidParameterError,
     Options,
+    check_random_state,
     validate_params,
 )
 from alignlab.alignment._data import consensus_scores, per_item_scores, resolve, weights_ignored
@@ -359,7 +360,7 @@ def compare_judges(
     >>> list(res.table.columns)[:4]
     ['judge', 'estimate', 'ci_low', 'ci_high']
     """
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     if len(judges) < 2:
         raise DataError("compare_judges needs at least two judges; use correlate for one.")
     names = [str(x) for x in judges]
