@@ -1,0 +1,83 @@
+"""Metrics across AI features: a declarative spec, one tidy result per run, runs kept over time.
+
+- :func:`load_spec` / :class:`Spec`, :class:`Feature`, :class:`Metric`, :class:`Population`: what each
+  feature measures (a north-star metric, diagnostics, guardrails), from which sources, combined how.
+- :func:`compute` -> :class:`MetricsResult`: a row per (feature, metric, segment) with its interval,
+  effective n, sources and weights, and a trust grade (A/B/C) with the reason;
+  :func:`metrics_summary` the decision-ready paragraph per feature.
+- :class:`Store`: runs appended to an embedded DuckDB file (``alignlab.duckdb``), readable with plain SQL;
+  ``Store.history(...)`` the time series with intervals.
+- :func:`build_dashboard`: one self-contained HTML page across all features.
+- :func:`change_status`: better / worse / no detectable change between two runs.
+"""
+
+from alignlab.metrics.compute import (
+    GRADES,
+    METRIC_COLUMNS,
+    MetricsResult,
+    Run,
+    RunInfo,
+    compute,
+    metrics_summary,
+)
+from alignlab.metrics.spec import (
+    COMBINES,
+    STATISTICS,
+    Feature,
+    Metric,
+    Population,
+    Spec,
+    SpecError,
+    SpecProblem,
+    check_against_data,
+    check_spec,
+    load_spec,
+)
+from alignlab.metrics.status import Change, change_status, target_status
+from alignlab.metrics.store import (
+    HISTORY_COLUMNS,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    StoreLockedError,
+    StoreVersionError,
+)
+
+__all__ = [
+    "COMBINES",
+    "GRADES",
+    "HISTORY_COLUMNS",
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "StoreVersionError",
+    "METRIC_COLUMNS",
+    "STATISTICS",
+    "Change",
+    "Feature",
+    "Metric",
+    "MetricsResult",
+    "Population",
+    "Run",
+    "RunInfo",
+    "Spec",
+    "SpecError",
+    "SpecProblem",
+    "build_dashboard",
+    "change_status",
+    "check_against_data",
+    "check_spec",
+    "compute",
+    "load_spec",
+    "metrics_summary",
+    "target_status",
+]
+
+
+def __getattr__(name: str):  # the dashboard pulls in the report layer: imported on first use only
+    if name in ("build_dashboard", "latest_status"):
+        from alignlab.metrics import dashboard
+
+        return getattr(dashboard, name)
+    raise AttributeError(f"module 'alignlab.metrics' has no attribute {name!r}")
