@@ -127,7 +127,7 @@ def alignlab_models(engine: str):
     return {
         "DawidSkene": DawidSkene(**common),
         "DawidSkene (no pooling)": DawidSkene(pooling=(), **common),
-        "DawidSkene (MLE)": DawidSkene(pooling=(), prior_correct=0, prior_error=0, prevalence_prior=0, **common),
+        "DawidSkene (MLE)": DawidSkene(prior="flat", pooling=(), prevalence_prior=0, **common),
         "OneCoin": OneCoin(**common),
         "MACE": MACE(**common),
         "GLAD": GLAD(**common),

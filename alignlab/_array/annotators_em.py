@@ -41,6 +41,7 @@ __all__ = [
     "mace_m_step",
     "run_em",
     "glad_e_step",
+    "glad_class_loglik",
     "glad_m_step",
     "majority_posterior",
     "class_argmax",
@@ -276,6 +277,11 @@ def run_em(step: Callable[[np.ndarray | None], tuple[np.ndarray, float]], T0: np
 def glad_e_step(design: Design, ability: np.ndarray, log_inv_difficulty: np.ndarray,
                 log_pi: np.ndarray) -> tuple[np.ndarray, float]:
     """GLAD E-step: ``P(y = z) = sigmoid(ability_j * exp(log_inv_difficulty_i))``, errors uniform."""
+    return e_step(glad_class_loglik(design, ability, log_inv_difficulty), log_pi, design.gold)
+
+
+def glad_class_loglik(design: Design, ability: np.ndarray, log_inv_difficulty: np.ndarray) -> np.ndarray:
+    """GLAD's ``L[i, k] = log p(labels of item i | class k)`` (items x K) from per-judgment terms."""
     K = design.n_classes
     x = ability[design.rater] * np.exp(log_inv_difficulty[design.item])
     w = design.weight
@@ -283,7 +289,7 @@ def glad_e_step(design: Design, ability: np.ndarray, log_inv_difficulty: np.ndar
     base = np.bincount(design.item, weights=w * log_wrong, minlength=design.n_items)
     bump = np.bincount(design.item * K + design.label, weights=w * (x + np.log(K - 1)),
                        minlength=design.n_items * K).reshape(design.n_items, K)
-    return e_step(base[:, None] + bump, log_pi, design.gold)
+    return base[:, None] + bump
 
 
 def glad_m_step(design: Design, T: np.ndarray, ability: np.ndarray, log_inv_difficulty: np.ndarray, *,

@@ -738,16 +738,18 @@ class DawidSkene(CategoricalModel):
     def _choose_settings(self, design: em.Design) -> None:
         """``prior="auto"``: the prior of :attr:`_PRIOR_GRID` with the largest held-out label log-likelihood.
 
-        Empirical Bayes by cross-validation: items are split into 3 folds (seeded by
-        ``random_state``), each candidate is fitted with one fold's items weighted 0 and scored by
+        Empirical Bayes by cross-validation: items are split into 3 folds, each candidate is fitted
+        with one fold's items weighted 0 and scored by
         the marginal log-likelihood ``log sum_k pi_k prod_j theta[j, k, y_ij]`` of the held-out
         items' labels; the candidate with the largest total wins. Inputs over 50,000 judgments are
         scored on a random subset of items holding 50,000 judgments (the fit itself uses all).
-        The grid and its scores are in ``prior_selection_``.
+        The folds (and subset) are a fixed function of the sorted items (seed 0), whatever
+        ``random_state``, so the default model gives the same consensus on every run and for
+        every row order. The grid and its scores are in ``prior_selection_``.
         """
         if self.prior != "auto":
             return
-        rng = np.random.default_rng(self.random_state_.integers(2**31))
+        rng = np.random.default_rng(0)
         sub = _selection_design(design, rng)
         folds = rng.permutation(sub.n_items) % _SELECTION_FOLDS
         rows = []

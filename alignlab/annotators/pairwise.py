@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import special, stats
+from scipy import special
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
 from alignlab._params import Interval, Options
+from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
     group_summary,
@@ -20,7 +21,7 @@ from alignlab.annotators._continuous_common import (
     z_value,
 )
 from alignlab.annotators._sampling import draw_posterior
-from alignlab.annotators.ordinal import SPAMMER_RELIABILITY, _latent_reliability
+from alignlab.annotators.ordinal import thinned
 from alignlab.data import Judgments
 
 __all__ = ["BradleyTerry"]
@@ -40,6 +41,18 @@ class BradleyTerry(AnnotatorModel):
     position bias (negative = prefers the first output) and ``d_j`` its discrimination. A rater with
     ``d_j`` near 0 answers at random (a spammer) and gets reliability near 0.
 
+    ``reliability`` is the one every discrete model reports (:mod:`alignlab.annotators._reliability`):
+    the kappa of the rater's label with the item's latent class (A when ``D_i > h``, B when ``D_i <
+    -h``, tie in between, as in ``proba_``) from the confusion matrix the model implies over the
+    items' preference distribution, with linear weights on B < tie < A: a tie given for a clear
+    preference, or a preference given for a tie, earns half credit, the opposite preference none, and
+    every class counts by its prevalence (rare ties do not dominate). Position bias lowers it.
+    ``spammer_prob`` = P(|reliability| < 0.2). The discrimination is positive, so the model cannot
+    describe a judge worse than chance (one that prefers the wrong output): such a judge is fitted
+    as a spammer; :class:`~alignlab.annotators.DawidSkene` reports its negative reliability. EM
+    intervals: quantiles over ``n_resamples`` draws of position bias and log-discrimination from the
+    normal approximation of the observed information.
+
     Parameters
     ----------
     engine : {"em", "pymc"}
@@ -55,7 +68,8 @@ class BradleyTerry(AnnotatorModel):
         latent position bias for those raters; conventions under "Rater history" in
         :mod:`alignlab.annotators`.
     confidence_level, n_resamples, sampler, random_state
-        As in every annotator model (``n_resamples`` is unused here).
+        As in every annotator model (EM engine: ``n_resamples`` draws of the rater parameters give
+        the reliability interval).
 
     Attributes
     ----------
@@ -65,7 +79,8 @@ class BradleyTerry(AnnotatorModel):
         scores is the latent log-odds-like preference between the systems.
     raters_ : DataFrame
         ``rater_id, method, vendor, n, bias, bias_low, bias_high, reliability, reliability_low,
-        reliability_high, spammer_prob`` then ``position_bias`` (latent, with ``position_bias_se``),
+        reliability_high, spammer_prob`` then ``adversarial_prob``, ``informativeness`` (+ interval),
+        ``position_bias`` (latent, with ``position_bias_se``),
         ``discrimination`` and their intervals. ``bias`` is the position bias in probability units: P(A) - P(B) for two equally good
         outputs (0 = no preference for either position).
     items_ : DataFrame
@@ -181,10 +196,13 @@ class BradleyTerry(AnnotatorModel):
                                             fit.theta + z * se, se)
         sev, sev_se = fit.severity, fit.severity_se
         ld, ld_se = fit.log_discrimination, fit.log_discrimination_se
-        d_spam = np.sqrt(np.pi**2 / 3 * SPAMMER_RELIABILITY / (1 - SPAMMER_RELIABILITY))
-        self._finish(judgments, fit.thresholds, sev, sev - z * sev_se, sev + z * sev_se, np.exp(ld),
-                     np.exp(ld - z * ld_se), np.exp(ld + z * ld_se), stats.norm.cdf((np.log(d_spam) - ld) / ld_se))
         post = fit.item_posterior
+        rater_draws = _reliability.normal_draws(sev, sev_se, ld, ld_se, fit.thresholds, self.n_resamples,
+                                                self.random_state_)
+        rater_point = {"thresholds": fit.thresholds, "severity": sev[None], "discrimination": np.exp(ld)[None]}
+        self._finish(judgments, fit.thresholds, sev, sev - z * sev_se, sev + z * sev_se, np.exp(ld),
+                     np.exp(ld - z * ld_se), np.exp(ld + z * ld_se), rater_draws, GRID, post.mean(axis=0),
+                     rater_point=rater_point)
         mean = post @ GRID
         sd = np.sqrt(np.maximum(post @ GRID**2 - mean**2, 0.0))
         cdf = np.cumsum(post, axis=1)
@@ -199,7 +217,8 @@ class BradleyTerry(AnnotatorModel):
 
     def _finish(self, judgments: Judgments, thresholds: np.ndarray, sev: np.ndarray, sev_low: np.ndarray,
                 sev_high: np.ndarray, disc: np.ndarray, disc_low: np.ndarray, disc_high: np.ndarray,
-                spammer: np.ndarray) -> None:
+                rater_draws: dict[str, np.ndarray], nodes: np.ndarray, node_weight: np.ndarray,
+                rater_point: dict[str, np.ndarray] | None = None) -> None:
         level = self.interval_level_
 
         def position_bias(s: np.ndarray) -> np.ndarray:  # P(A) - P(B) at zero preference
@@ -213,10 +232,12 @@ class BradleyTerry(AnnotatorModel):
         frame["bias"] = bias
         frame["bias_low"] = np.minimum(b1, b2)
         frame["bias_high"] = np.maximum(b1, b2)
-        frame["reliability"] = _latent_reliability(disc, "logit")
-        frame["reliability_low"] = _latent_reliability(disc_low, "logit")
-        frame["reliability_high"] = _latent_reliability(disc_high, "logit")
-        frame["spammer_prob"] = spammer
+        # labels coded B = 0, tie = 1, A = 2 (the order of the latent preference): weights on 0, 1/2, 1
+        summary = _reliability.latent_columns(nodes, node_weight, _reliability.linear_weights(np.array([0, 0.5, 1])),
+                                              "logit", level, rater_draws, rater_point)
+        for column in ("reliability", "reliability_low", "reliability_high", "spammer_prob", "adversarial_prob",
+                       "informativeness", "informativeness_low", "informativeness_high"):
+            frame[column] = summary[column]
         frame["position_bias"], frame["position_bias_low"], frame["position_bias_high"] = sev, sev_low, sev_high
         frame["position_bias_se"] = (sev_high - sev_low) / (2 * z_value(level))
         frame["discrimination"], frame["discrimination_low"], frame["discrimination_high"] = disc, disc_low, disc_high
@@ -289,10 +310,15 @@ class BradleyTerry(AnnotatorModel):
         h = float(_arviz.draws(outcome.idata, "tie_band").mean())
         s_lo, s_hi = posterior_interval(pos_d, level)
         d_lo, d_hi = posterior_interval(disc_d, level)
-        d_spam = np.sqrt(np.pi**2 / 3 * SPAMMER_RELIABILITY / (1 - SPAMMER_RELIABILITY))
-        self._finish(judgments, np.array([-h, h]), pos_d.mean(0), s_lo, s_hi, np.exp(np.log(disc_d).mean(0)),
-                     d_lo, d_hi, (disc_d < d_spam).mean(0))
         pref_d = _arviz.draws(outcome.idata, "preference")
+        keep_draws = thinned(len(pos_d))
+        band_d = _arviz.draws(outcome.idata, "tie_band")[keep_draws]
+        rater_draws = {"thresholds": np.stack([-band_d, band_d], axis=1), "severity": pos_d[keep_draws],
+                       "discrimination": disc_d[keep_draws]}
+        # the items' preference distribution: quantiles of the pooled posterior draws
+        nodes = np.quantile(pref_d[keep_draws].ravel(), np.linspace(0.005, 0.995, 101))
+        self._finish(judgments, np.array([-h, h]), pos_d.mean(0), s_lo, s_hi, np.exp(np.log(disc_d).mean(0)),
+                     d_lo, d_hi, rater_draws, nodes, np.full(101, 1 / 101))
         p_lo, p_hi = posterior_interval(pref_d, level)
         proba = np.stack([(pref_d > h).mean(0), (pref_d < -h).mean(0), (np.abs(pref_d) <= h).mean(0)], axis=1)
         self._set_items(judgments, pref_d.mean(0), pref_d.std(0), p_lo, p_hi, proba)
