@@ -62,10 +62,10 @@ class Cells:
         return sp.hstack(blocks, format="csr")
 
 
-def build_cells(codes: SegmentCodes, prod_weights: np.ndarray | None) -> Cells:
+def build_cells(codes: SegmentCodes, prod_weights: np.ndarray | None, eval_weights: np.ndarray | None = None) -> Cells:
     e_cell, p_cell, digits = codes.joint()
     n_cells = digits.shape[0]
-    eval_counts = np.bincount(e_cell, minlength=n_cells).astype(float)
+    eval_counts = np.bincount(e_cell, weights=eval_weights, minlength=n_cells).astype(float)
     prod_counts = np.bincount(p_cell, weights=prod_weights, minlength=n_cells).astype(float)
     return Cells(codes, e_cell, p_cell, digits, eval_counts, prod_counts)
 

@@ -24,7 +24,7 @@ from alignlab._params import (
 from alignlab.results import TableResult, format_estimate
 from alignlab.sampling import _stats
 from alignlab.sampling._cells import Cells, build_cells, cross_validated_auc
-from alignlab.sampling._inputs import JOINT_SEPARATOR, encode_segments, load_pair
+from alignlab.sampling._inputs import JOINT_SEPARATOR, encode_segments, load_pair, row_weights
 
 __all__ = ["audit_representativeness", "RepresentativenessResult"]
 
@@ -259,6 +259,7 @@ def _slice_search(
 
 @validate_params({
     "production_weights": [str, "array-like", None],
+    "eval_weights": [str, "array-like", None],
     "coverage_threshold": [Interval("real", 0, 1, closed="both")],
     "n_min": [Interval("integral", 1, None)],
     "n_bins": [Interval("integral", 2, 50)],
@@ -277,6 +278,7 @@ def audit_representativeness(
     *,
     segments: str | Sequence[str] | None = None,
     production_weights: str | Sequence[float] | np.ndarray | None = None,
+    eval_weights: str | Sequence[float] | np.ndarray | None = None,
     coverage_threshold: float = 0.01,
     n_min: int = 30,
     n_bins: int = 5,
@@ -305,6 +307,9 @@ def audit_representativeness(
         Defaults to the segments of a Judgments.
     production_weights : str or array-like, optional
         Request counts (frequency weights) per production row, as a column name or an array.
+    eval_weights : str or array-like, optional
+        Frequency weights per evaluation row (e.g. rated exposures per cell of an event log); numeric
+        segment columns are then compared by their bins only (no Wasserstein distance).
     coverage_threshold, n_min : float, int
         A segment with production share >= ``coverage_threshold`` and fewer than ``n_min``
         evaluation items is a coverage gap.
@@ -354,7 +359,8 @@ def audit_representativeness(
     rng = check_random_state(random_state)
     z = float(stats.norm.ppf(0.5 + confidence_level / 2))
     codes = encode_segments(eval_table, prod_table, columns, prod_weights=weights, n_bins=n_bins)
-    cells = build_cells(codes, weights)
+    eval_w = row_weights(eval_table, eval_weights, "eval_data")
+    cells = build_cells(codes, weights, eval_w)
     n_eval, n_prod = cells.n_eval, cells.n_prod
     warnings: list[str] = []
     if codes.binned:
@@ -425,7 +431,7 @@ def audit_representativeness(
             label = boot_label
         estimates[name] = (est, float(low), float(high))
         add(name, est, low, high, label, note=note)
-    for column, (e_val, p_val) in codes.numeric.items():
+    for column, (e_val, p_val) in ({} if eval_w is not None else codes.numeric).items():
         w1, low, high, sd = _wasserstein(e_val, p_val, weights, n_resamples, rng, confidence_level)
         add(f"wasserstein[{column}]", w1, low, high, f"bootstrap-basic(multinomial, binned, {n_resamples})",
             note="in the column's units")
