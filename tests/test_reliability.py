@@ -244,3 +244,83 @@ def test_pandalm_judges_ordered_as_their_accuracy_against_the_human_majority():
     r = raters["reliability"]
     assert r["gpt-3.5-turbo"] > r["pandalm-7b"] + 0.03  # regression: 0.562 vs 0.493
     assert r[["annotator1", "annotator2", "annotator3"]].min() > r[["gpt-3.5-turbo", "pandalm-7b"]].max()
+
+
+# -- ordinal and pairwise latent-scale models: reliability from their implied confusion matrix -------
+def test_latent_confusion_kappa_matches_a_simulated_population():
+    """The implied-confusion kappa of ordered-logit raters equals sklearn's kappa on 400k simulated items."""
+    from scipy import special
+
+    thresholds = np.array([-1.0, 0.0, 1.2])
+    severity = np.array([0.0, 0.6, -0.3])
+    discrimination = np.array([0.5, 2.0, 6.0])
+    nodes = np.linspace(-6, 6, 2401)
+    node_weight = stats.norm.pdf(nodes)
+    node_weight /= node_weight.sum()
+    weights = rel.linear_weights(np.arange(4.0))
+    th = thresholds[None]
+    joint = rel.latent_confusion(nodes, node_weight, th, th, severity[None], discrimination[None], "logit")
+    ours = rel.latent_summaries(joint, weights)["reliability"][0]
+    rng = np.random.default_rng(0)
+    quality = rng.normal(size=400_000)
+    latent_class = (quality[:, None] > thresholds[None, :]).sum(axis=1)
+    for j in range(3):
+        eta = discrimination[j] * (thresholds[None, :] + severity[j] - quality[:, None])
+        label = (rng.random(len(quality))[:, None] > special.expit(eta)).sum(axis=1)
+        # reference: scikit-learn's linearly weighted kappa of the simulated labels with the latent class
+        expected = cohen_kappa_score(latent_class, label, weights="linear")
+        assert ours[j] == pytest.approx(expected, abs=0.005), j
+
+
+def _ordinal_study(seed: int, discrimination=(0.4, 0.8, 1.6, 3.2, 6.4), n_items: int = 600) -> pd.DataFrame:
+    from scipy import special
+
+    rng = np.random.default_rng(seed)
+    quality = rng.normal(size=n_items)
+    thresholds = np.array([-1.0, 0.0, 1.0])
+    rows = []
+    for r, d in enumerate(discrimination):
+        eta = d * (thresholds[None, :] - quality[:, None])
+        label = (rng.random(n_items)[:, None] > special.expit(eta)).sum(axis=1) + 1
+        rows.append(pd.DataFrame({"item_id": np.arange(n_items), "rater_id": f"r{r}", "value": label}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_ordinal_raters_reliability_ranks_by_discrimination_with_intervals():
+    from alignlab.annotators import OrdinalRaters
+
+    for seed in range(3):
+        raters = OrdinalRaters(random_state=0).fit(_ordinal_study(seed)).raters_.set_index("rater_id")
+        fitted = raters.loc[[f"r{i}" for i in range(5)], "reliability"].to_numpy()
+        assert np.all(np.diff(fitted) > 0), (seed, fitted)
+        assert (raters["reliability_low"] <= raters["reliability"]).all()
+        assert (raters["reliability"] <= raters["reliability_high"]).all()
+        assert (raters["adversarial_prob"] == 0).all()  # positive discrimination: never below chance
+        assert raters.loc["r4", "spammer_prob"] == 0.0
+
+
+def test_bradley_terry_reliability_on_pandalm_follows_accuracy():
+    from alignlab.annotators import BradleyTerry
+
+    raters = BradleyTerry(random_state=0).fit(alignlab.datasets.load("pandalm")).raters_.set_index("rater_id")
+    r = raters["reliability"]
+    # direction of the judges' accuracy against the human majority (0.716 vs 0.668); regression 0.527 vs 0.519
+    assert r["gpt-3.5-turbo"] > r["pandalm-7b"]
+    assert r[["annotator1", "annotator2", "annotator3"]].min() > r[["gpt-3.5-turbo", "pandalm-7b"]].max()
+    assert (raters["informativeness_low"] <= raters["informativeness"]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")  # tiny chains: small-sample notices
+def test_pymc_reliability_is_computed_draw_by_draw():
+    from alignlab.annotators import _arviz
+
+    j = simulate_accuracy_raters("pairwise", 5, n_items=150, extra="inverted")
+    model = DawidSkene(engine="pymc", pooling=(), random_state=0, sampler={"draws": 200, "tune": 200}).fit(j)
+    theta, pi = _arviz.draws(model.idata_, "theta"), _arviz.draws(model.idata_, "pi")
+    per_draw = rel.reliability(theta, pi, rel.agreement_weights(j.scale))  # (draws, raters)
+    raters = model.raters_
+    np.testing.assert_allclose(raters["reliability"], per_draw.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(raters["reliability_low"], np.quantile(per_draw, 0.025, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(raters["adversarial_prob"], (per_draw < 0).mean(axis=0))
+    assert raters.set_index("rater_id").loc["inverted", "reliability_high"] < 0

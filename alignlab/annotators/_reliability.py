@@ -220,3 +220,46 @@ def latent_summaries(joint: np.ndarray, weights: np.ndarray) -> dict[str, np.nda
 #: columns the discrete models add to ``raters_`` after their accuracy (not in every model's ``raters_``)
 EXTRA_RATER_COLUMNS: tuple[str, ...] = ("adversarial_prob", "informativeness", "informativeness_low",
                                         "informativeness_high")
+
+
+def latent_columns(nodes: np.ndarray, node_weight: np.ndarray, weights: np.ndarray, link: str, level: float,
+                   draws: dict[str, np.ndarray], point: dict[str, np.ndarray] | None = None,
+                   threshold: float = SPAMMER_RELIABILITY) -> dict[str, np.ndarray]:
+    """``raters_`` columns of a latent-scale model (ordinal, pairwise) from its implied confusion matrix.
+
+    ``draws`` (and the optional ``point``) hold ``thresholds (S, C - 1)``, ``severity`` and
+    ``discrimination`` ``(S, J)``; the latent class of an item is the category of its latent value on
+    the same draw's thresholds (the label a rater of zero severity gives without noise). The point
+    value is the summary at ``point`` (EM: the MAP) or the mean over the draws (PyMC); intervals are
+    quantiles over the draws and the flags are :func:`rater_flags` of the same draws.
+    """
+    def summaries(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        th = np.atleast_2d(d["thresholds"])
+        joint = latent_confusion(nodes, node_weight, th, th, d["severity"], d["discrimination"], link)
+        return latent_summaries(joint, weights)
+
+    sampled = summaries(draws)
+    at_point = summaries(point) if point is not None else None
+    alpha = (1 - level) / 2
+    out: dict[str, np.ndarray] = {}
+    for key in ("reliability", "informativeness"):
+        out[key] = at_point[key][0] if at_point is not None else sampled[key].mean(axis=0)
+        out[f"{key}_low"], out[f"{key}_high"] = np.quantile(sampled[key], [alpha, 1 - alpha], axis=0)
+    out["spammer_prob"], out["adversarial_prob"] = rater_flags(sampled["reliability"], threshold)
+    return out
+
+
+def normal_draws(severity: np.ndarray, severity_se: np.ndarray, log_discrimination: np.ndarray,
+                 log_discrimination_se: np.ndarray, thresholds: np.ndarray, n: int,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draws of the rater parameters from the EM engine's normal approximation (observed information).
+
+    Severity and log-discrimination are drawn independently per rater with their standard errors;
+    the thresholds stay at their estimate.
+    """
+    J = len(severity)
+    sev_se = np.nan_to_num(np.asarray(severity_se, dtype=float), nan=0.0, posinf=0.0)
+    ld_se = np.nan_to_num(np.asarray(log_discrimination_se, dtype=float), nan=0.0, posinf=0.0)
+    return {"thresholds": np.broadcast_to(np.asarray(thresholds, dtype=float), (n, len(thresholds))),
+            "severity": severity + sev_se * rng.standard_normal((n, J)),
+            "discrimination": np.exp(log_discrimination + ld_se * rng.standard_normal((n, J)))}

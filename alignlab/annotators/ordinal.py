@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
 from alignlab._params import Interval, Options
+from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
     group_summary,
@@ -24,7 +25,10 @@ from alignlab.data import Judgments
 
 __all__ = ["OrdinalRaters"]
 
-SPAMMER_RELIABILITY = 0.1
+#: ``spammer_prob`` = P(|reliability| < this), as in the categorical models
+SPAMMER_RELIABILITY = _reliability.SPAMMER_RELIABILITY
+#: at most this many posterior draws enter the reliability of the PyMC engine
+_MAX_RELIABILITY_DRAWS = 200
 
 
 def _cdf(eta: np.ndarray, link: str) -> np.ndarray:
@@ -58,10 +62,9 @@ def _log_interval_prob(eta_lo: Any, eta_hi: Any, link: str) -> Any:
     return pt.log(pt.maximum(diff, 1e-300))
 
 
-def _latent_reliability(discrimination: np.ndarray, link: str) -> np.ndarray:
-    """Share of the latent response variance that is item quality: 1 / (1 + v / d^2), v = pi^2/3 or 1."""
-    v = np.pi**2 / 3 if link == "logit" else 1.0
-    return 1.0 / (1.0 + v / np.asarray(discrimination) ** 2)
+def thinned(n_draws: int, limit: int = _MAX_RELIABILITY_DRAWS) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spaced draws."""
+    return np.unique(np.linspace(0, n_draws - 1, min(n_draws, limit)).astype(int))
 
 
 class OrdinalRaters(AnnotatorModel):
@@ -94,14 +97,15 @@ class OrdinalRaters(AnnotatorModel):
         ``raters_``, whose ``severity_se`` is accepted as ``severity_sd``), replacing the group prior
         for those raters; conventions under "Rater history" in :mod:`alignlab.annotators`.
     confidence_level, n_resamples, sampler, random_state
-        As in every annotator model (``n_resamples`` is unused here).
+        As in every annotator model (EM engine: ``n_resamples`` draws of the rater parameters give
+        the reliability interval).
 
     Attributes
     ----------
     raters_ : DataFrame
         ``rater_id, method, vendor, n, bias, bias_low, bias_high, reliability, reliability_low,
-        reliability_high, spammer_prob, severity, severity_low, severity_high, discrimination,
-        discrimination_low, discrimination_high``.
+        reliability_high, spammer_prob, adversarial_prob, informativeness (+ interval), severity,
+        severity_low, severity_high, discrimination, discrimination_low, discrimination_high``.
     items_ : DataFrame
         ``item_id, n, quality, quality_sd, quality_low, quality_high, expected_label``.
     thresholds_ : numpy.ndarray
@@ -113,9 +117,20 @@ class OrdinalRaters(AnnotatorModel):
     -----
     The LTRM of Anders & Batchelder (2015, Psychometrika) with threshold scale ``alpha_j = 1`` and
     item difficulty ``kappa_i = 1``: many-facet severity plus rater discrimination. Identification:
-    ``T ~ N(0, 1)`` and the severities average 0 over the raters (without gold). Reliability is the
-    latent-scale signal share ``1 / (1 + (pi^2/3) / d_j^2)`` (``1 / (1 + 1/d_j^2)`` for probit);
-    ``spammer_prob`` = P(reliability < 0.1). Online signals (``Judgments.aggregates``) enter as
+    ``T ~ N(0, 1)`` and the severities average 0 over the raters (without gold).
+
+    Reliability is the one every discrete model reports (:mod:`alignlab.annotators._reliability`):
+    the linearly weighted kappa of the rater's label with the item's latent class, taken from the
+    confusion matrix the model implies. The latent class of an item is the category of its quality
+    on the thresholds (the label a rater of zero severity gives without noise, the class of
+    ``proba_``); ``P(label | class)`` averages the rater's ordered-logit probabilities over the
+    items' quality distribution (the average item posterior; pooled posterior draws in the PyMC
+    engine). A severe or lenient rater therefore loses reliability for its offset as well as for its
+    noise. ``spammer_prob`` = P(|reliability| < 0.2). The discrimination is positive, so this model
+    cannot describe a rater worse than chance: an inverted rater is fitted as a spammer (reliability
+    near 0; fit :class:`~alignlab.annotators.DawidSkene` to see its sign). EM intervals: quantiles over
+    ``n_resamples`` draws of severity and log-discrimination from the normal approximation of the
+    observed information (thresholds fixed). Online signals (``Judgments.aggregates``) enter as
     binomial counts with ``logit p_i = c_k + e_k T_i`` (exact on the quadrature grid).
 
     Examples
@@ -206,9 +221,12 @@ class OrdinalRaters(AnnotatorModel):
         z = z_value(self.interval_level_)
         sev, sev_se = fit.severity, fit.severity_se
         ld, ld_se = fit.log_discrimination, fit.log_discrimination_se
+        rater_draws = _reliability.normal_draws(sev, sev_se, ld, ld_se, fit.thresholds, self.n_resamples,
+                                                self.random_state_)
+        rater_point = {"thresholds": fit.thresholds, "severity": sev[None], "discrimination": np.exp(ld)[None]}
         self._finish(judgments, fit.thresholds, sev, sev - z * sev_se, sev + z * sev_se, sev_se,
                      np.exp(ld), np.exp(ld - z * ld_se), np.exp(ld + z * ld_se),
-                     stats.norm.cdf((np.log(self._d_spam()) - ld) / ld_se), fit.item_posterior)
+                     rater_draws, fit.item_posterior, rater_point=rater_point)
         self.ci_method_ = "observed-information(em)"
         if inp["signals"] is not None:
             self.signals_ = pd.DataFrame({
@@ -217,15 +235,10 @@ class OrdinalRaters(AnnotatorModel):
                 "slope_high": fit.signal_slope + z * fit.signal_slope_se,
             })
 
-    def _d_spam(self) -> float:
-        """Discrimination at which the latent reliability equals the spammer threshold."""
-        v = np.pi**2 / 3 if self.link == "logit" else 1.0
-        return float(np.sqrt(v * SPAMMER_RELIABILITY / (1 - SPAMMER_RELIABILITY)))
-
     def _finish(self, judgments: Judgments, thresholds: np.ndarray, sev: np.ndarray, sev_low: np.ndarray,
                 sev_high: np.ndarray, sev_se: np.ndarray, disc: np.ndarray, disc_low: np.ndarray,
-                disc_high: np.ndarray, spammer: np.ndarray, posterior: np.ndarray | None,
-                item_draws: np.ndarray | None = None) -> None:
+                disc_high: np.ndarray, rater_draws: dict[str, np.ndarray], posterior: np.ndarray | None,
+                item_draws: np.ndarray | None = None, rater_point: dict[str, np.ndarray] | None = None) -> None:
         level = self.interval_level_
         levels = judgments.scale.numeric_levels()
         # population of item qualities (posterior mean per item) at which label-scale bias is averaged
@@ -258,10 +271,19 @@ class OrdinalRaters(AnnotatorModel):
         frame["bias"] = bias
         frame["bias_low"] = np.minimum(b1, b2)
         frame["bias_high"] = np.maximum(b1, b2)
-        frame["reliability"] = _latent_reliability(disc, self.link)
-        frame["reliability_low"] = _latent_reliability(disc_low, self.link)
-        frame["reliability_high"] = _latent_reliability(disc_high, self.link)
-        frame["spammer_prob"] = spammer
+        # reliability from the implied confusion matrix over the items' quality distribution: the average
+        # item posterior (EM) or quantiles of the pooled posterior draws (PyMC; item means are shrunk)
+        if posterior is not None:
+            rel_nodes, rel_weight = nodes, node_weight
+        else:
+            pooled = item_draws[thinned(len(item_draws))].ravel()
+            rel_nodes, rel_weight = np.quantile(pooled, np.linspace(0.005, 0.995, 101)), np.full(101, 1 / 101)
+        summary = _reliability.latent_columns(
+            rel_nodes, rel_weight, _reliability.agreement_weights(judgments.scale), self.link, level, rater_draws,
+            rater_point)
+        for column in ("reliability", "reliability_low", "reliability_high", "spammer_prob", "adversarial_prob",
+                       "informativeness", "informativeness_low", "informativeness_high"):
+            frame[column] = summary[column]
         frame["severity"], frame["severity_low"], frame["severity_high"] = sev, sev_low, sev_high
         frame["discrimination"], frame["discrimination_low"], frame["discrimination_high"] = disc, disc_low, disc_high
         frame["bias_se"] = (frame["bias_high"] - frame["bias_low"]) / (2 * z_value(level))
@@ -394,7 +416,9 @@ class OrdinalRaters(AnnotatorModel):
         lam = _arviz.draws(outcome.idata, "thresholds").mean(0)
         s_lo, s_hi = posterior_interval(sev_d, level)
         d_lo, d_hi = posterior_interval(disc_d, level)
-        spam = (disc_d < self._d_spam()).mean(0)
+        keep_draws = thinned(len(sev_d))
+        rater_draws = {"thresholds": _arviz.draws(outcome.idata, "thresholds")[keep_draws],
+                       "severity": sev_d[keep_draws], "discrimination": disc_d[keep_draws]}
         self._finish(judgments, lam, sev_d.mean(0), s_lo, s_hi, sev_d.std(0), np.exp(np.log(disc_d).mean(0)),
-                     d_lo, d_hi, spam, None, item_draws=_arviz.draws(outcome.idata, "quality"))
+                     d_lo, d_hi, rater_draws, None, item_draws=_arviz.draws(outcome.idata, "quality"))
         self.ci_method_ = f"posterior-quantile({outcome.sampler})"
