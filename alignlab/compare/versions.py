@@ -1,0 +1,976 @@
+"""``compare_versions``: did the candidate model get worse than the baseline, on which metric, for whom?"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from alignlab._array.bootstrap import jackknife_weights, resample_weights
+from alignlab._array.compare_kernels import (
+    LevelLayout,
+    cluster_sum_squares,
+    level_moments,
+    many_intervals,
+)
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    DEFAULT_N_RESAMPLES,
+    N_RESAMPLES,
+    RANDOM_STATE,
+    InvalidParameterError,
+    Options,
+    check_random_state,
+    ci_method_constraint,
+    validate_params,
+)
+from alignlab._progress import report
+from alignlab.compare._metrics import Metric, metrics_from_column
+from alignlab.data import Judgments
+from alignlab.results import Summary, TableResult
+
+__all__ = ["compare_versions", "VersionComparison", "VERDICTS"]
+
+VERDICTS = ("regression", "improvement", "no detectable change", "underpowered")
+OVERALL = "(all)"
+MISSING_LEVEL = "(missing)"
+_POWER = 0.8
+# Below this many units per arm the minimum detectable effect uses statsmodels' t-test power (noncentral
+# t); above it the closed-form normal power (what statsmodels' NormalIndPower solves, less the negligible
+# opposite tail) - same answer to < 1 %, and 500 rows do not pay 12 ms of root-finding each.
+_T_POWER_BELOW = 100
+# Numeric segment columns with more distinct values than this are cut into quartiles.
+_MAX_NUMERIC_LEVELS = 10
+_PAIR_COLUMNS = ("input_id", "prompt_id", "prompt", "source_id", "input", "source")
+_MAX_SENTENCES = 8  # per verdict in the summary; the table has every row
+_N_MOMENTS = 7  # I_b, y_b, y_b^2, I_c, y_c, y_c^2, y_b*y_c per unit
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionComparison(TableResult):
+    """Result of :func:`compare_versions`: one row per (metric, rater, segment).
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``metric``, ``rater``, ``segment`` (``"(all)"`` or ``column=level``), ``segment_column``,
+        ``segment_level``, ``n_baseline``, ``n_candidate`` (units: inputs, or pairs when paired),
+        ``n_clusters``, ``baseline_value``, ``candidate_value``, ``difference`` (candidate - baseline),
+        ``ci_low``, ``ci_high``, ``standard_error``, ``ci_method``, ``ratio`` (candidate / baseline where
+        both are positive rates or means of a non-negative scale) with ``ratio_ci_low``/``ratio_ci_high``,
+        ``effect_size`` (Cohen's h for rates, Cohen's d for means, d_z for win rates), ``effect_size_name``,
+        ``effect_ci_low``/``effect_ci_high``, ``test``, ``test_statistic``, ``p_value``, ``q_value``
+        (adjusted over every row), ``mde`` (minimum detectable effect at 80 % power), ``min_change``,
+        ``verdict``, ``higher_is_better``, ``paired``.
+    mix_shift : DataFrame
+        Per (metric, rater, segment column): the overall difference split into ``within`` (segment means
+        changed) and ``composition`` (segment shares changed), each with an interval, the share shift
+        (total variation distance), a chi-square test of equal shares and ``simpson_reversal``.
+    method_disagreement : DataFrame
+        Per (metric, segment) and rater other than the reference: both differences, ``gap`` (rater -
+        reference) with its interval, ``gap_significant`` and ``conflict`` (one says regression, the
+        other improvement).
+    """
+
+    baseline: Any = None
+    candidate: Any = None
+    paired: bool = False
+    correction: str = "bh"
+    cluster: str | None = None
+    n_resamples: int = 0
+    mix_shift: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    method_disagreement: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    reference_rater: str | None = None
+    n_excluded: int = 0
+    notes: tuple[str, ...] = ()
+
+    # -- views -----------------------------------------------------------------------------------
+    def regressions(self) -> pd.DataFrame:
+        return self.table[self.table["verdict"] == "regression"].reset_index(drop=True)
+
+    def sentences(self) -> list[str]:
+        """The decision in plain sentences (regressions first, then improvements, then the rest)."""
+        t = self.table
+        level = f"{self.confidence_level:.0%}"
+        out: list[str] = []
+        multi_rater = t["rater"].nunique() > 1
+        for verdict, verb in (("regression", "regresses"), ("improvement", "improves")):
+            rows = t[t["verdict"] == verdict].sort_values(["q_value", "metric", "rater", "segment"])
+            for row in rows.head(_MAX_SENTENCES).itertuples(index=False):
+                where = "overall" if row.segment == OVERALL else f"for {row.segment}"
+                who = f" (according to {row.rater})" if multi_rater else ""
+                out.append(f"Candidate {self.candidate} {verb} {row.metric}{who} {where} "
+                           f"({_fmt_change(row.difference, row.metric_kind)}, {level} CI "
+                           f"{_fmt_change(row.ci_low, row.metric_kind, sign=False)} to "
+                           f"{_fmt_change(row.ci_high, row.metric_kind, sign=False)}, q {_fmt_q(row.q_value)}).")
+            if len(rows) > _MAX_SENTENCES:
+                out.append(f"... and {len(rows) - _MAX_SENTENCES} more {verdict} rows (see the table).")
+        n_none = int((t["verdict"] == "no detectable change").sum())
+        n_under = int((t["verdict"] == "underpowered").sum())
+        changed = bool(out)
+        if n_none:
+            out.append(f"{'No other' if changed else 'No'} change is detectable in {n_none} comparison"
+                       f"{'s' if n_none != 1 else ''} (each powered to see its minimum meaningful change).")
+        if n_under:
+            out.append(f"{n_under} comparison{'s are' if n_under != 1 else ' is'} underpowered: the minimum "
+                       "detectable effect at 80% power exceeds the minimum meaningful change, so no change "
+                       "cannot be claimed there.")
+        if not self.mix_shift.empty and self.mix_shift["simpson_reversal"].any():
+            for row in self.mix_shift[self.mix_shift["simpson_reversal"]].itertuples(index=False):
+                out.append(f"Simpson reversal in {row.metric} ({row.rater}) across {row.segment_column}: the "
+                           f"overall change is {row.overall_difference:+.3g} but within segments it is "
+                           f"{row.within:+.3g}; the segment mix shifted (composition {row.composition:+.3g}).")
+        if not self.method_disagreement.empty:
+            conflicts = self.method_disagreement[self.method_disagreement["conflict"]
+                                                 | self.method_disagreement["gap_significant"]]
+            for row in conflicts.head(5).itertuples(index=False):
+                where = "overall" if row.segment == OVERALL else f"for {row.segment}"
+                out.append(f"{row.rater} and {row.reference} disagree about the change in {row.metric} {where} "
+                           f"({row.rater} {row.difference_rater:+.3g}, {row.reference} "
+                           f"{row.difference_reference:+.3g}; gap {row.gap:+.3g}, {level} CI {row.gap_ci_low:+.3g} "
+                           f"to {row.gap_ci_high:+.3g}); alignlab.slices.find_slices on "
+                           f"alignlab.slices.divergence(judgments, a={row.rater!r}, b={row.reference!r}) shows where.")
+        return out
+
+    def summary(self) -> Summary:
+        """Decision-ready sentences plus the significant rows, the mix-shift and the method gaps."""
+        tables: list[tuple[str, pd.DataFrame]] = []
+        shown = ["metric", "rater", "segment", "difference", "ci_low", "ci_high", "q_value", "verdict", "mde"]
+        changed = self.table[self.table["verdict"].isin(["regression", "improvement"])]
+        if not changed.empty:
+            tables.append(("Detected changes", changed[shown].reset_index(drop=True)))
+        tables.append(("All comparisons", self.table[shown]))
+        if not self.mix_shift.empty:
+            tables.append(("Mix shift", self.mix_shift))
+        if not self.method_disagreement.empty:
+            tables.append(("Disagreement between methods", self.method_disagreement))
+        title = (f"{self.candidate} vs {self.baseline} ({'paired' if self.paired else 'unpaired'}"
+                 f"{', clustered by ' + self.cluster if self.cluster else ''}; {self.correction.upper()} over "
+                 f"{int(self.table['p_value'].notna().sum())} comparisons)")
+        return Summary(title, lines=tuple(self.sentences()) + self.notes, tables=tuple(tables),
+                       warnings=self.warnings)
+
+
+def _fmt_change(value: float, kind: str, *, sign: bool = True) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if kind in ("pass_rate", "win_rate"):
+        return f"{100 * value:+.1f} points" if sign else f"{100 * value:.1f}"
+    return f"{value:+.3g}" if sign else f"{value:.3g}"
+
+
+def _fmt_q(q: float) -> str:
+    return "= n/a" if not np.isfinite(q) else (f"= {q:.2g}" if q >= 0.001 else "< 0.001")
+
+
+# -------------------------------------------------------------------------------------------------
+# data preparation
+# -------------------------------------------------------------------------------------------------
+@dataclass
+class _Block:
+    """One (metric, rater group): per-unit values for both systems."""
+
+    metric: Metric
+    rater: str
+    y_b: np.ndarray  # per unit, NaN where absent
+    y_c: np.ndarray
+    count_b: np.ndarray  # judgments per unit
+    count_c: np.ndarray
+    n_excluded_unpaired: int
+    nonnegative: bool
+
+
+def _match_system(frame: pd.DataFrame, column: str, value: Any, argument: str) -> Any:
+    present = pd.unique(frame[column].dropna())
+    if value in set(present):
+        return value
+    by_text = {str(v): v for v in present}
+    if str(value) in by_text:
+        return by_text[str(value)]
+    shown = ", ".join(map(repr, sorted(map(str, present))[:20]))
+    raise InvalidParameterError(f"The {argument!r} parameter of compare_versions names system {value!r}, which is "
+                                f"not in the {column!r} column; systems are {shown}.")
+
+
+def _rater_groups(judgments: Judgments, raters: Any) -> list[tuple[str, list[Any]]]:
+    """Default: humans pooled, each LLM judge on its own, every other method pooled."""
+    if raters is None:
+        info = judgments.rater_info
+        groups: list[tuple[str, list[Any]]] = []
+        for method in judgments.methods:
+            ids = info.loc[info["method"] == method, "rater_id"].tolist()
+            if method == "llm_judge":
+                groups += [(str(r), [r]) for r in ids]
+            else:
+                groups.append((str(method), ids))
+        groups.sort(key=lambda g: (g[0] != "human", g[0]))
+        return groups
+    specs = [raters] if isinstance(raters, str) else list(raters)
+    return [(str(s), judgments.resolve_raters(s, argument="raters")) for s in specs]
+
+
+def _resolve_metrics(judgments: Judgments, metrics: Any) -> list[Metric]:
+    if metrics is None:
+        kind = {"binary": "pass_rate", "pairwise": "win_rate"}.get(judgments.scale.kind, "mean")
+        return [Metric({"pass_rate": "pass rate", "win_rate": "win rate"}.get(kind, "score"), kind=kind)]
+    if isinstance(metrics, Metric):
+        return [metrics]
+    if isinstance(metrics, str):
+        return metrics_from_column(judgments, metrics)
+    out = [m if isinstance(m, Metric) else None for m in metrics]
+    if any(m is None for m in out):
+        bad = next(m for m in metrics if not isinstance(m, Metric))
+        raise InvalidParameterError(f"The 'metrics' parameter of compare_versions must be a column name, a Metric or "
+                                    f"a list of Metric. Got an element {bad!r} instead.")
+    names = [m.name for m in out]  # type: ignore[union-attr]
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"The metrics of compare_versions need distinct names; got {names}.")
+    return out  # type: ignore[return-value]
+
+
+def _unit_level_codes(column: pd.Series, row_units: np.ndarray, n_units: int, name: str,
+                      unit_labels: np.ndarray, *, bin_numeric: bool = True) -> tuple[np.ndarray, list[str], str | None]:
+    """Level code of each unit for one segment (or cluster) column; raises when a unit has several."""
+    note = None
+    values = column
+    if bin_numeric and pd.api.types.is_numeric_dtype(values) and values.nunique() > _MAX_NUMERIC_LEVELS:
+        values = pd.qcut(values, 4, duplicates="drop").astype(str).where(values.notna())
+        note = f"numeric segment {name!r} cut into quartiles"
+    codes, uniques = pd.factorize(values, sort=True)
+    labels = [str(u) for u in uniques]
+    if (codes < 0).any():
+        labels.append(MISSING_LEVEL)
+        codes = np.where(codes < 0, len(labels) - 1, codes)
+    pairs = np.unique(np.stack([row_units, codes]), axis=1)
+    if pairs.shape[1] != np.unique(row_units).size:
+        counts = np.bincount(pairs[0], minlength=n_units)
+        bad = int(np.flatnonzero(counts > 1)[0])
+        seen = sorted({labels[c] for c in pairs[1][pairs[0] == bad]})
+        raise InvalidParameterError(
+            f"Column {name!r} takes several values ({', '.join(map(repr, seen[:5]))}) for one compared input "
+            f"({unit_labels[bad]!r}). A segment or cluster column must describe the input, with one value per input "
+            "and system; choose another column or fix the table.")
+    unit_codes = np.zeros(n_units, dtype=np.int64)
+    unit_codes[row_units] = codes
+    return unit_codes, labels, note
+
+
+# -------------------------------------------------------------------------------------------------
+# statistics from moments (vectorised over resamples and rows)
+# -------------------------------------------------------------------------------------------------
+def _moment_stats(m: np.ndarray) -> dict[str, np.ndarray]:
+    """Means, variances (ddof 1) and counts from the 7 moments on the last axis."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_b, s_b, q_b, n_c, s_c, q_c, cross = (m[..., k] for k in range(_N_MOMENTS))
+        mean_b, mean_c = s_b / n_b, s_c / n_c
+        var_b = (q_b - n_b * mean_b**2) / (n_b - 1)
+        var_c = (q_c - n_c * mean_c**2) / (n_c - 1)
+        cov = (cross - n_b * mean_b * mean_c) / (n_b - 1)
+    return {"n_b": n_b, "n_c": n_c, "mean_b": mean_b, "mean_c": mean_c, "var_b": np.maximum(var_b, 0),
+            "var_c": np.maximum(var_c, 0), "cov": cov}
+
+
+def _effects(st: dict[str, np.ndarray], kinds: np.ndarray, ratio_ok: np.ndarray) -> tuple[np.ndarray, ...]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = st["mean_c"] - st["mean_b"]
+        pooled = ((st["n_b"] - 1) * st["var_b"] + (st["n_c"] - 1) * st["var_c"]) / (st["n_b"] + st["n_c"] - 2)
+        d = diff / np.sqrt(pooled)
+        h = 2 * np.arcsin(np.sqrt(np.clip(st["mean_c"], 0, 1))) - 2 * np.arcsin(np.sqrt(np.clip(st["mean_b"], 0, 1)))
+        dz = st["mean_c"] / np.sqrt(st["var_c"])  # win rate: the baseline slot is identically 0
+        effect = np.where(kinds == 1, h, np.where(kinds == 2, dz, d))
+        ratio = np.where(ratio_ok & (st["mean_b"] > 0), st["mean_c"] / st["mean_b"], np.nan)
+    return diff, effect, ratio
+
+
+# -------------------------------------------------------------------------------------------------
+@validate_params({
+    "judgments": [Judgments],
+    "baseline": [object],
+    "candidate": [object],
+    "metrics": [None, str, Metric, list, tuple],
+    "segments": [None, "str-or-list"],
+    "raters": [None, "str-or-list"],
+    "paired": [Options(("auto", True, False))],
+    "pair_on": [None, str],
+    "clusters": [None, str],
+    "confidence_level": CONFIDENCE_LEVEL,
+    "ci_method": ci_method_constraint("auto", "percentile", "basic", "bca", "analytic", "newcombe", "none"),
+    "n_resamples": N_RESAMPLES,
+    "correction": [Options(("bh", "holm", "by"))],
+    "paired_test": [Options(("wilcoxon", "t"))],
+    "random_state": RANDOM_STATE,
+})
+def compare_versions(
+    judgments: Judgments,
+    *,
+    baseline: Any,
+    candidate: Any,
+    metrics: str | Metric | Sequence[Metric] | None = None,
+    segments: str | Sequence[str] | None = None,
+    raters: str | Sequence[str] | None = None,
+    paired: Literal["auto"] | bool = "auto",
+    pair_on: str | None = None,
+    clusters: str | None = None,
+    confidence_level: float = 0.95,
+    ci_method: str = "auto",
+    n_resamples: int = DEFAULT_N_RESAMPLES,
+    correction: Literal["bh", "holm", "by"] = "bh",
+    paired_test: Literal["wilcoxon", "t"] = "wilcoxon",
+    random_state: int | np.random.Generator | None = None,
+) -> VersionComparison:
+    """Compare a candidate version with the baseline on every metric, rater group and segment.
+
+    Parameters
+    ----------
+    judgments : Judgments
+        With a ``system`` column (``system_a``/``system_b`` for pairwise head-to-head tables).
+    baseline, candidate : str
+        Values of the ``system`` column: the version in production and the one proposed.
+    metrics : str, Metric or list of Metric, optional
+        A column name (one mean metric per value of it, e.g. ``"criterion"``; see
+        :func:`metrics_from_column`), :class:`Metric` objects, or None: the mean score (pass rate on a binary
+        scale, win rate on a pairwise one).
+    segments : str or list of str, optional
+        Segment columns; every level of each is compared (and the overall ``"(all)"``). Default: the
+        table's segment columns not used by a metric filter. Numeric columns with > 10 values are cut in
+        quartiles. A segment must be constant within an input.
+    raters : str or list of str, optional
+        Rater groups, each compared separately: a rater id, a method name or a list of them. Default:
+        humans pooled, each ``llm_judge`` rater on its own, every other method pooled.
+    paired : {"auto", True, False}
+        Paired by input (``pair_on``) when both versions were rated on the same inputs. ``"auto"``: paired
+        when at least half of the smaller version's inputs were also rated for the other; in paired mode,
+        inputs rated for only one version are excluded and counted.
+    pair_on : str, optional
+        Column identifying the input (prompt, source segment) shared by the versions; it must be loaded
+        as a segment column (an item has one system, so item ids never pair). Default: the first of
+        ``input_id``, ``prompt_id``, ``prompt``, ``source_id``, ``input``, ``source`` present, else
+        ``item_id`` (unpaired).
+    clusters : str, optional
+        Column of the cluster (conversation, prompt, user): intervals resample whole clusters and
+        p-values use cluster-robust (CR1) standard errors.
+    confidence_level : float
+    ci_method : {"auto", "percentile", "basic", "bca", "analytic", "newcombe", "none"}
+        Interval of the difference. ``"auto"``: percentile bootstrap over inputs (clusters) when paired
+        or clustered; unpaired, unclustered: Newcombe's hybrid score interval for one-judgment-per-input
+        rates, Welch's t interval for means. ``"newcombe"`` applies to such rates (others as ``"auto"``).
+        Effect sizes, ratios, the mix-shift and the method gaps always use the bootstrap (percentile
+        unless ``"basic"``/``"bca"`` is asked).
+    n_resamples : int
+    correction : {"bh", "holm", "by"}
+        Adjustment of the p-values over every row (statsmodels ``multipletests``).
+    paired_test : {"wilcoxon", "t"}
+        Test of paired scores (Wilcoxon signed-rank, scipy; or the paired t-test).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    VersionComparison
+
+    Notes
+    -----
+    Units are inputs (``pair_on`` values): a unit's value is the mean of its judgments by the rater group
+    (a pass share for pass rates); a version's metric is the mean over its units. Tests per row: clustered
+    -> Wald t with CR1 cluster-robust SE and G-1 df (statsmodels' OLS ``cov_type="cluster"``); paired
+    one-judgment rates -> exact McNemar; paired scores -> Wilcoxon signed-rank (zero differences dropped,
+    Wilcoxon 1945) or paired t; unpaired one-judgment rates -> score test (``test_proportions_2indep``);
+    unpaired scores -> Welch's t; win rates -> sign test (exact binomial on wins vs losses). Verdict:
+    q <= 1 - confidence_level -> regression / improvement by the metric's direction; otherwise
+    *underpowered* when the minimum detectable effect at 80 % power (two-sided, unadjusted alpha;
+    statsmodels ``TTestIndPower``/``TTestPower``/``NormalIndPower``, normal approximation with the
+    cluster-robust SE when clustered) exceeds the metric's minimum meaningful change, else *no
+    detectable change*.
+
+    Examples
+    --------
+    >>> import alignlab
+    >>> from alignlab.compare import compare_versions
+    >>> j = alignlab.datasets.load("hanna")
+    >>> result = compare_versions(j, baseline="GPT-2", candidate="CTRL", metrics="criterion", raters="human",
+    ...                           n_resamples=200, random_state=0)
+    >>> row = result.to_frame().set_index("metric").loc["Coherence"]
+    >>> round(float(row["difference"]), 3), row["verdict"]
+    (-0.361, 'regression')
+    """
+    caller = "compare_versions"
+    frame = judgments.frame
+    metric_list = _resolve_metrics(judgments, metrics)
+    is_pairwise = judgments.scale.kind == "pairwise"
+    sys_col = "system"
+    if is_pairwise:
+        if not (judgments.has("system_a") and judgments.has("system_b")):
+            raise InvalidParameterError(f"{caller} on a pairwise table needs system_a and system_b columns.")
+        both_sides = pd.DataFrame({"system": pd.concat([frame["system_a"], frame["system_b"]], ignore_index=True)})
+        baseline = _match_system(both_sides, "system", baseline, "baseline")
+        candidate = _match_system(both_sides, "system", candidate, "candidate")
+    else:
+        if not judgments.has(sys_col):
+            raise InvalidParameterError(
+                f"{caller} needs a 'system' column naming the model version of each judgment; map it at load "
+                "with load_judgments(..., system='your_column').")
+        baseline = _match_system(frame, sys_col, baseline, "baseline")
+        candidate = _match_system(frame, sys_col, candidate, "candidate")
+    if baseline == candidate:
+        raise InvalidParameterError(f"The 'baseline' and 'candidate' parameters of {caller} name the same system "
+                                    f"{baseline!r}.")
+    if pair_on is None:
+        pair_on = next((c for c in _PAIR_COLUMNS if c in frame.columns), "item_id")
+    for name, col in (("pair_on", pair_on), ("clusters", clusters)):
+        if col is not None and col not in frame.columns:
+            raise InvalidParameterError(f"The {name!r} parameter of {caller} names column {col!r}, which is not in "
+                                        f"the table; columns are {list(frame.columns)}.")
+    notes: list[str] = []
+    warn: list[str] = []
+    groups = _rater_groups(judgments, raters)
+    used_columns = {c for m in metric_list for c in (m.where or {})}
+    if segments is None:
+        seg_cols = [s for s in judgments.segments if s not in used_columns and s not in (pair_on, clusters)]
+        # id-like columns (more levels than a fifth of the judgments, or > 200) are not segments to compare
+        id_like = [s for s in seg_cols if frame[s].nunique() > min(200, len(frame) / 5)]
+        if id_like:
+            notes.append(f"Columns {id_like} not compared as segments (id-like: too many levels); name them in "
+                         "segments= to compare them.")
+        seg_cols = [s for s in seg_cols if s not in id_like]
+    else:
+        seg_cols = [segments] if isinstance(segments, str) else list(segments)
+        for s in seg_cols:
+            if s not in frame.columns:
+                raise InvalidParameterError(f"The 'segments' parameter of {caller} names column {s!r}, which is not "
+                                            f"in the table; columns are {list(frame.columns)}.")
+
+    # -- which rows, which units ------------------------------------------------------------------
+    if is_pairwise:
+        head_to_head = (((frame["system_a"] == baseline) & (frame["system_b"] == candidate))
+                        | ((frame["system_a"] == candidate) & (frame["system_b"] == baseline))).to_numpy()
+        row_system = np.where(head_to_head, 1, -1)
+    else:
+        system_values = frame[sys_col].to_numpy()
+        row_system = np.where(system_values == candidate, 1, np.where(system_values == baseline, 0, -1))
+    pair_codes, pair_labels = pd.factorize(frame[pair_on], sort=False)
+    in_scope = row_system >= 0
+    if not in_scope.any():
+        raise InvalidParameterError(f"{caller}: no judgments of {baseline!r} or {candidate!r}.")
+    if not is_pairwise:
+        keys_b = np.unique(pair_codes[in_scope & (row_system == 0)])
+        keys_c = np.unique(pair_codes[in_scope & (row_system == 1)])
+        if keys_b.size == 0 or keys_c.size == 0:
+            missing = baseline if keys_b.size == 0 else candidate
+            raise InvalidParameterError(f"{caller}: no judgments of system {missing!r} in the table.")
+        overlap = np.intersect1d(keys_b, keys_c).size / min(keys_b.size, keys_c.size)
+        if paired == "auto":
+            is_paired = overlap >= 0.5
+            notes.append(f"{'Paired' if is_paired else 'Unpaired'}: {overlap:.0%} of the smaller version's inputs "
+                         f"({pair_on}) were rated for both versions.")
+        else:
+            is_paired = bool(paired)
+            if is_paired and overlap == 0:
+                raise InvalidParameterError(
+                    f"{caller}: paired=True but no {pair_on!r} value was rated for both versions; pair on another "
+                    "column (pair_on=...) or use paired=False.")
+    else:
+        is_paired = True
+        notes.append("Pairwise head-to-head judgments: each judgment compares the two versions on one input.")
+    # unit code of each in-scope row
+    if is_paired:
+        row_unit_raw = pair_codes
+    else:
+        row_unit_raw = pair_codes * 2 + np.maximum(row_system, 0)
+    scope_idx = np.flatnonzero(in_scope)
+    unit_ids, row_unit_scoped = np.unique(row_unit_raw[scope_idx], return_inverse=True)
+    n_units = unit_ids.size
+    row_unit = np.full(len(frame), -1, dtype=np.int64)
+    row_unit[scope_idx] = row_unit_scoped.reshape(-1)
+    unit_labels = np.asarray(pair_labels)[(unit_ids if is_paired else unit_ids // 2)]
+
+    # -- blocks: per (metric, rater group), per unit values of both systems --------------------------
+    rater_of_row = frame["rater_id"].to_numpy()
+    blocks: list[_Block] = []
+    n_excluded = 0
+    used_rows = np.zeros(len(frame), dtype=bool)
+    for metric in metric_list:
+        metric_mask = metric.filter_mask(judgments) & in_scope
+        for label, ids in groups:
+            mask = metric_mask & np.isin(rater_of_row, np.asarray(ids, dtype=object))
+            if not mask.any():
+                continue
+            values = metric.row_values(judgments, mask, candidate)
+            units = row_unit[mask]
+            slot = row_system[mask] if not is_pairwise else np.ones(units.size, dtype=np.int64)
+            key = units * 2 + slot
+            counts = np.bincount(key, minlength=2 * n_units).reshape(n_units, 2).astype(float)
+            sums = np.bincount(key, weights=values, minlength=2 * n_units).reshape(n_units, 2)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = sums / counts
+            y_b, y_c = means[:, 0], means[:, 1]
+            c_b, c_c = counts[:, 0], counts[:, 1]
+            if is_pairwise:
+                y_b = np.where(c_c > 0, 0.0, np.nan)
+                c_b = c_c.copy()
+            excluded = 0
+            if is_paired and not is_pairwise:
+                both = (c_b > 0) & (c_c > 0)
+                lone = ((c_b > 0) | (c_c > 0)) & ~both
+                excluded = int(lone.sum())
+                y_b, y_c = np.where(both, y_b, np.nan), np.where(both, y_c, np.nan)
+                c_b, c_c = np.where(both, c_b, 0), np.where(both, c_c, 0)
+            n_excluded += excluded
+            used_rows |= mask
+            blocks.append(_Block(metric, label, y_b, y_c, c_b, c_c, excluded,
+                                 bool(np.nanmin(values) >= 0) if values.size else False))
+    if not blocks:
+        raise InvalidParameterError(f"{caller}: no judgments of the chosen raters and metrics for either version.")
+    if n_excluded:
+        warn.append(f"Paired comparison: {n_excluded:,} (metric, rater, input) units rated for only one version were "
+                    "excluded.")
+    if judgments.frame.get("weight") is not None and not np.allclose(frame["weight"].to_numpy(dtype=float), 1.0):
+        notes.append("Row weights are not used: every input counts once.")
+
+    # -- segment codes and clusters per unit -------------------------------------------------------
+    used_idx = np.flatnonzero(used_rows)
+    seg_info: list[tuple[str, np.ndarray, list[str]]] = []
+    for col in seg_cols:
+        codes, labels, note = _unit_level_codes(frame[col].iloc[used_idx].reset_index(drop=True),
+                                                row_unit[used_idx], n_units, col, unit_labels)
+        if note:
+            notes.append(note)
+        seg_info.append((col, codes, labels))
+    cluster_codes = None
+    if clusters is not None:
+        cluster_codes, cluster_labels, _ = _unit_level_codes(frame[clusters].iloc[used_idx].reset_index(drop=True),
+                                                             row_unit[used_idx], n_units, clusters, unit_labels,
+                                                             bin_numeric=False)
+
+    # -- column matrix of the moments -------------------------------------------------------------
+    n_blocks = len(blocks)
+    columns = np.zeros((n_units, n_blocks * _N_MOMENTS))
+    for j, blk in enumerate(blocks):
+        pb, pc = blk.count_b > 0, blk.count_c > 0
+        yb, yc = np.where(pb, blk.y_b, 0.0), np.where(pc, blk.y_c, 0.0)
+        columns[:, j * _N_MOMENTS:(j + 1) * _N_MOMENTS] = np.stack(
+            [pb, yb, yb**2, pc, yc, yc**2, yb * yc], axis=1)
+    layouts = []
+    for _, codes, labels in seg_info:
+        layout = LevelLayout(codes, len(labels))
+        layouts.append((layout, columns[layout.order]))
+    n_levels_total = sum(len(labels) for _, _, labels in seg_info)
+    n_slots = 1 + n_levels_total
+
+    def row_moments(weights: np.ndarray) -> np.ndarray:
+        """(b, n_blocks, n_slots, 7): slot 0 the overall, then every level of every segment column."""
+        parts = []
+        for layout, sorted_columns in layouts:
+            parts.append(level_moments(weights, sorted_columns, layout))  # (b, L, J*7)
+        overall = parts[0].sum(axis=1, keepdims=True) if parts else (weights @ columns)[:, None, :]
+        full = np.concatenate([overall, *parts], axis=1)  # (b, slots, J*7)
+        return full.reshape(weights.shape[0], n_slots, n_blocks, _N_MOMENTS).transpose(0, 2, 1, 3)
+
+    # -- rows present in the full sample --------------------------------------------------------------
+    full = row_moments(np.ones((1, n_units)))[0]  # (J, slots, 7)
+    slot_column = [None] + [col for col, _, labels in seg_info for _ in labels]
+    slot_level = [None] + [lab for _, _, labels in seg_info for lab in labels]
+    slot_code = [-1] + [k for _, _, labels in seg_info for k in range(len(labels))]
+    slot_seg_index = [-1] + [i for i, (_, _, labels) in enumerate(seg_info) for _ in labels]
+    present = (full[..., 0] + full[..., 3]) > 0  # (J, slots)
+    row_block, row_slot = np.nonzero(present)
+    n_rows = row_block.size
+    kinds = np.array([{"mean": 0, "pass_rate": 1, "win_rate": 2}[blocks[j].metric.kind] for j in row_block])
+    ratio_ok = np.array([blocks[j].metric.kind == "pass_rate" or (blocks[j].metric.kind == "mean"
+                                                                  and blocks[j].nonnegative) for j in row_block])
+
+    # -- mix-shift entries: (block, segment column) with >= 2 levels --------------------------------
+    mix_entries = [(j, i) for j in range(n_blocks) for i, (_, _, labels) in enumerate(seg_info)
+                   if len(labels) >= 2 and not is_paired and blocks[j].metric.kind != "win_rate"]
+    seg_slot_ranges = []
+    start = 1
+    for _, _, labels in seg_info:
+        seg_slot_ranges.append((start, start + len(labels)))
+        start += len(labels)
+
+    # -- disagreement pairs: same metric and slot, rater vs the reference group ----------------------
+    reference = next((g for g, _ in groups if g == "human"), groups[0][0]) if len(groups) > 1 else None
+    row_index = {(int(j), int(s)): r for r, (j, s) in enumerate(zip(row_block, row_slot, strict=True))}
+    gap_pairs: list[tuple[int, int]] = []
+    if reference is not None:
+        for j, blk in enumerate(blocks):
+            if blk.rater == reference:
+                continue
+            ref_j = next((k for k, b in enumerate(blocks) if b.rater == reference and b.metric is blk.metric), None)
+            if ref_j is None:
+                continue
+            for s in range(n_slots):
+                if (j, s) in row_index and (ref_j, s) in row_index:
+                    gap_pairs.append((row_index[(ref_j, s)], row_index[(j, s)]))
+    gap_ref = np.array([p[0] for p in gap_pairs], dtype=np.int64)
+    gap_other = np.array([p[1] for p in gap_pairs], dtype=np.int64)
+
+    def all_statistics(weights: np.ndarray) -> np.ndarray:
+        mom = row_moments(weights)  # (b, J, slots, 7)
+        rows = mom[:, row_block, row_slot, :]  # (b, R, 7)
+        st = _moment_stats(rows)
+        diff, effect, ratio = _effects(st, kinds, ratio_ok)
+        out = [diff, effect, ratio]
+        if mix_entries:
+            within, comp = [], []
+            for j, i in mix_entries:
+                lo, hi = seg_slot_ranges[i]
+                lev = mom[:, j, lo:hi, :]
+                n_b, n_c = lev[..., 0], lev[..., 3]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    share_b = n_b / n_b.sum(axis=1, keepdims=True)
+                    share_c = n_c / n_c.sum(axis=1, keepdims=True)
+                    mean_b, mean_c = lev[..., 1] / n_b, lev[..., 4] / n_c
+                both = (n_b > 0) & (n_c > 0)
+                only = np.where(n_b > 0, mean_b, mean_c)
+                mid_mean = np.where(both, (mean_b + mean_c) / 2, only)
+                mid_mean = np.where((n_b > 0) | (n_c > 0), mid_mean, 0.0)
+                within.append(np.sum(np.where(both, (share_b + share_c) / 2 * (mean_c - mean_b), 0.0), axis=1))
+                comp.append(np.sum(mid_mean * (share_c - share_b), axis=1))
+            out += [np.stack(within, axis=1), np.stack(comp, axis=1)]
+        if gap_pairs:
+            out.append(diff[:, gap_other] - diff[:, gap_ref])
+        return np.concatenate(out, axis=1)
+
+    estimate = all_statistics(np.ones((1, n_units)))[0]
+    boot_method = ci_method if ci_method in ("percentile", "basic", "bca") else "percentile"
+    do_bootstrap = ci_method != "none"
+    if do_bootstrap:
+        rng = check_random_state(random_state)
+        parts, done = [], 0
+        for w in resample_weights(n_units, n_resamples, rng, clusters=cluster_codes):
+            parts.append(all_statistics(w))
+            done += w.shape[0]
+            report("bootstrap", done, n_resamples)
+        replicates = np.concatenate(parts, axis=0)
+        jack = None
+        if boot_method == "bca":
+            jack = np.concatenate([all_statistics(w) for w, _ in jackknife_weights(n_units, cluster_codes)], axis=0)
+        b_low, b_high, b_se = many_intervals(estimate, replicates, confidence_level, boot_method, jack)
+        boot_label = (f"bootstrap-{boot_method}({'clusters' if clusters else 'pairs' if is_paired else 'inputs'}"
+                      f"{', clustered by ' + clusters if clusters else ''}, {n_resamples})")
+    else:
+        b_low = b_high = b_se = np.full(estimate.shape, np.nan)
+        boot_label = "none"
+
+    # -- per-row tests, analytic intervals, power ------------------------------------------------------
+    st_full = _moment_stats(full[row_block, row_slot, :])
+    alpha = 1.0 - confidence_level
+    z_alpha, z_power = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(_POWER)
+    unit_seg_codes = [codes for _, codes, _ in seg_info]
+    records: list[dict[str, Any]] = []
+    for r in range(n_rows):
+        j, s = int(row_block[r]), int(row_slot[r])
+        blk = blocks[j]
+        in_row = (blk.count_b > 0) | (blk.count_c > 0)
+        if s > 0:
+            in_row &= unit_seg_codes[slot_seg_index[s]] == slot_code[s]
+        rec = _row_test(blk, in_row, is_paired, is_pairwise, cluster_codes, paired_test, confidence_level)
+        n_b, n_c = float(st_full["n_b"][r]), float(st_full["n_c"][r])
+        diff = float(estimate[r])
+        if ci_method == "none":
+            low = high = se = math.nan
+            label = "none"
+        elif ci_method in ("percentile", "basic", "bca") or (ci_method in ("auto", "newcombe") and
+                                                               (is_paired or clusters is not None)):
+            low, high, se, label = b_low[r], b_high[r], b_se[r], boot_label
+        else:  # analytic / newcombe / auto unpaired unclustered
+            low, high, se, label = rec["ci_low"], rec["ci_high"], rec["se"], rec["ci_label"]
+        sd_b = math.sqrt(st_full["var_b"][r]) if n_b > 1 else math.nan
+        min_change, min_change_how = blk.metric.default_min_change(judgments, sd_b)
+        mde = _mde(rec, st_full, r, is_paired, clusters is not None, blk.metric, alpha, z_alpha, z_power)
+        records.append({
+            "metric": blk.metric.name,
+            "metric_kind": blk.metric.kind,
+            "rater": blk.rater,
+            "segment": OVERALL if s == 0 else f"{slot_column[s]}={slot_level[s]}",
+            "segment_column": slot_column[s],
+            "segment_level": slot_level[s],
+            "n_baseline": int(round(n_b)),
+            "n_candidate": int(round(n_c)),
+            "n_clusters": rec["n_clusters"],
+            "baseline_value": float(st_full["mean_b"][r]) if not is_pairwise else math.nan,
+            "candidate_value": float(st_full["mean_c"][r]) if not is_pairwise else rec["win_share"],
+            "difference": diff,
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "standard_error": float(se),
+            "ci_method": label,
+            "ratio": float(estimate[n_rows + n_rows + r]) if not is_pairwise else rec["win_ratio"],
+            "ratio_ci_low": float(b_low[2 * n_rows + r]) if not is_pairwise else math.nan,
+            "ratio_ci_high": float(b_high[2 * n_rows + r]) if not is_pairwise else math.nan,
+            "effect_size": float(estimate[n_rows + r]),
+            "effect_size_name": {"mean": "cohen_d", "pass_rate": "cohen_h", "win_rate": "cohen_dz"}[blk.metric.kind],
+            "effect_ci_low": float(b_low[n_rows + r]),
+            "effect_ci_high": float(b_high[n_rows + r]),
+            "test": rec["test"],
+            "test_statistic": rec["statistic"],
+            "p_value": rec["p_value"],
+            "mde": mde,
+            "min_change": min_change,
+            "min_change_source": min_change_how,
+            "higher_is_better": blk.metric.higher_is_better,
+            "paired": is_paired,
+        })
+    table = pd.DataFrame.from_records(records)
+    table["q_value"] = _adjust(table["p_value"].to_numpy(dtype=float), correction)
+    table["verdict"] = _verdicts(table, alpha)
+    order = ["metric", "rater", "segment", "difference", "ci_low", "ci_high", "p_value", "q_value", "verdict"]
+    table = table[order + [c for c in table.columns if c not in order]]
+
+    # -- mix shift -----------------------------------------------------------------------------------
+    offset = 3 * n_rows
+    mix_rows = []
+    n_mix = len(mix_entries)
+    for k, (j, i) in enumerate(mix_entries):
+        lo, hi = seg_slot_ranges[i]
+        counts_b, counts_c = full[j, lo:hi, 0], full[j, lo:hi, 3]
+        keep = (counts_b + counts_c) > 0
+        if keep.sum() < 2:
+            continue
+        cb, cc = counts_b[keep], counts_c[keep]
+        share_shift = 0.5 * float(np.abs(cb / cb.sum() - cc / cc.sum()).sum()) if cb.sum() and cc.sum() else math.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # expected-count warnings on empty levels
+            chi_p = float(stats.chi2_contingency(np.stack([cb, cc]) + 0.0, correction=False).pvalue) \
+                if (cb > 0).any() and (cc > 0).any() and (np.stack([cb, cc]).sum(axis=0) > 0).all() else math.nan
+        overall_r = row_index.get((j, 0))
+        overall = float(estimate[overall_r]) if overall_r is not None else math.nan
+        w_est, c_est = float(estimate[offset + k]), float(estimate[offset + n_mix + k])
+        w_lo, w_hi = float(b_low[offset + k]), float(b_high[offset + k])
+        o_lo = float(b_low[overall_r]) if overall_r is not None else math.nan
+        o_hi = float(b_high[overall_r]) if overall_r is not None else math.nan
+        reversal = (np.sign(overall) != np.sign(w_est) and overall != 0 and w_est != 0
+                    and ((w_lo > 0 or w_hi < 0) or (o_lo > 0 or o_hi < 0)))
+        mix_rows.append({
+            "metric": blocks[j].metric.name, "rater": blocks[j].rater, "segment_column": seg_info[i][0],
+            "overall_difference": overall, "within": w_est, "within_ci_low": w_lo, "within_ci_high": w_hi,
+            "composition": c_est, "composition_ci_low": float(b_low[offset + n_mix + k]),
+            "composition_ci_high": float(b_high[offset + n_mix + k]), "share_shift": share_shift,
+            "share_test_p": chi_p, "simpson_reversal": bool(reversal),
+        })
+    mix_shift = pd.DataFrame(mix_rows, columns=[
+        "metric", "rater", "segment_column", "overall_difference", "within", "within_ci_low", "within_ci_high",
+        "composition", "composition_ci_low", "composition_ci_high", "share_shift", "share_test_p",
+        "simpson_reversal"])
+    if clusters is not None and not mix_shift.empty:
+        notes.append("Mix shift: the chi-square share test treats inputs as independent (clusters ignored there).")
+
+    # -- method disagreement ---------------------------------------------------------------------------
+    gap_offset = offset + 2 * n_mix
+    dis_rows = []
+    for k, (ref_r, oth_r) in enumerate(gap_pairs):
+        ref_row, oth_row = table.iloc[ref_r], table.iloc[oth_r]
+        g_lo, g_hi = float(b_low[gap_offset + k]), float(b_high[gap_offset + k])
+        verdicts = {ref_row["verdict"], oth_row["verdict"]}
+        dis_rows.append({
+            "metric": oth_row["metric"], "segment": oth_row["segment"], "reference": reference,
+            "rater": oth_row["rater"], "difference_reference": ref_row["difference"],
+            "difference_rater": oth_row["difference"], "gap": float(estimate[gap_offset + k]),
+            "gap_ci_low": g_lo, "gap_ci_high": g_hi, "gap_significant": bool(g_lo > 0 or g_hi < 0),
+            "conflict": verdicts == {"regression", "improvement"},
+            "verdict_reference": ref_row["verdict"], "verdict_rater": oth_row["verdict"],
+        })
+    disagreement = pd.DataFrame(dis_rows, columns=[
+        "metric", "segment", "reference", "rater", "difference_reference", "difference_rater", "gap", "gap_ci_low",
+        "gap_ci_high", "gap_significant", "conflict", "verdict_reference", "verdict_rater"])
+    if do_bootstrap and not np.all(np.isfinite(replicates[:, :n_rows]) | ~np.isfinite(estimate[:n_rows])):
+        n_bad = int((~np.isfinite(replicates[:, :n_rows])).any(axis=0).sum())
+        warn.append(f"{n_bad} comparison(s) had resamples without one version in the segment (dropped from their "
+                    "bootstrap distribution); their intervals rest on fewer resamples.")
+    return VersionComparison(
+        table=table, method=f"compare_versions({candidate} vs {baseline})", confidence_level=confidence_level,
+        warnings=tuple(warn), baseline=baseline, candidate=candidate, paired=is_paired, correction=correction,
+        cluster=clusters, n_resamples=n_resamples if do_bootstrap else 0, mix_shift=mix_shift,
+        method_disagreement=disagreement, reference_rater=reference, n_excluded=n_excluded, notes=tuple(notes))
+
+
+def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: bool, cluster_codes: np.ndarray | None,
+              paired_test: str, confidence_level: float) -> dict[str, Any]:
+    """The hypothesis test (and analytic interval) of one row, from its units."""
+    from statsmodels.stats.contingency_tables import mcnemar
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    kind = blk.metric.kind
+    present_b = in_row & (blk.count_b > 0)
+    present_c = in_row & (blk.count_c > 0)
+    y_b, y_c = blk.y_b[present_b], blk.y_c[present_c]
+    n_b, n_c = y_b.size, y_c.size
+    binary = kind == "pass_rate" and bool(np.all(blk.count_b[present_b] == 1) and np.all(blk.count_c[present_c] == 1))
+    out: dict[str, Any] = {"ci_low": math.nan, "ci_high": math.nan, "se": math.nan, "ci_label": "none",
+                           "statistic": math.nan, "p_value": math.nan, "n_clusters": 0, "binary_unpaired": False,
+                           "win_share": math.nan, "win_ratio": math.nan, "se_test": math.nan, "df": math.inf}
+    if is_pairwise:
+        d = y_c
+        wins, losses = int(np.sum(d > 0)), int(np.sum(d < 0))
+        out["win_share"] = wins / (wins + losses) if wins + losses else math.nan
+        out["win_ratio"] = wins / losses if losses else math.nan
+    t_level = confidence_level
+    if min(n_b, n_c) < 2:
+        out["test"] = "not computable (fewer than 2 inputs in a version)"
+        return out
+    if cluster_codes is not None:
+        if is_paired:
+            d = y_c - y_b if not is_pairwise else y_c
+            units = np.flatnonzero(present_c)
+            influence = (d - d.mean()) / d.size
+            meat, g = cluster_sum_squares(influence, cluster_codes[units])
+            estimate = float(d.mean())
+            k = 1
+            n_total = d.size
+        else:
+            units = np.concatenate([np.flatnonzero(present_b), np.flatnonzero(present_c)])
+            influence = np.concatenate([-(y_b - y_b.mean()) / n_b, (y_c - y_c.mean()) / n_c])
+            meat, g = cluster_sum_squares(influence, cluster_codes[units])
+            estimate = float(y_c.mean() - y_b.mean())
+            k = 2
+            n_total = n_b + n_c
+        out["n_clusters"] = g
+        if g < 2:
+            out["test"] = "not computable (fewer than 2 clusters)"
+            return out
+        # CR1 with statsmodels' small-sample factor G/(G-1) * (N-1)/(N-K)
+        var = meat * g / (g - 1) * (n_total - 1) / (n_total - k)
+        se = math.sqrt(var)
+        df = g - 1
+        t_stat = estimate / se if se > 0 else (0.0 if estimate == 0 else math.copysign(math.inf, estimate))
+        out.update(test=f"cluster-robust Wald t (CR1, {g} clusters, df {df})", statistic=t_stat,
+                   p_value=float(2 * stats.t.sf(abs(t_stat), df)), se=se, se_test=se, df=df)
+        q = stats.t.ppf(0.5 + t_level / 2, df)
+        out.update(ci_low=estimate - q * se, ci_high=estimate + q * se, ci_label=f"analytic(cluster-robust CR1, t{df})")
+        return out
+    if is_pairwise:
+        d = y_c
+        wins, losses = int(np.sum(d > 0)), int(np.sum(d < 0))
+        one_each = bool(np.all(blk.count_c[present_c] == 1))
+        res1 = stats.ttest_1samp(d, 0.0) if np.std(d) > 0 else None
+        se = float(np.std(d, ddof=1) / math.sqrt(d.size))
+        out["se_test"] = se
+        if res1 is not None:
+            ci = res1.confidence_interval(t_level)
+            out.update(ci_low=float(ci.low), ci_high=float(ci.high), se=se, ci_label="analytic(t)")
+        if one_each:
+            p = float(stats.binomtest(wins, wins + losses, 0.5).pvalue) if wins + losses else 1.0
+            out.update(test="sign test (exact binomial, ties dropped)", statistic=float(wins), p_value=p)
+        else:
+            out.update(_paired_score_test(d, paired_test))
+        return out
+    if is_paired:
+        d = blk.y_c[present_c] - blk.y_b[present_c]
+        se = float(np.std(d, ddof=1) / math.sqrt(d.size))
+        out["se_test"] = se
+        if np.std(d) > 0:
+            ci = stats.ttest_1samp(d, 0.0).confidence_interval(t_level)
+            out.update(ci_low=float(ci.low), ci_high=float(ci.high), se=se, ci_label="analytic(paired t)")
+        if binary:
+            yb, yc = blk.y_b[present_c], blk.y_c[present_c]
+            n10 = int(np.sum((yb == 1) & (yc == 0)))
+            n01 = int(np.sum((yb == 0) & (yc == 1)))
+            n11 = int(np.sum((yb == 1) & (yc == 1)))
+            n00 = d.size - n10 - n01 - n11
+            res = mcnemar(np.array([[n11, n10], [n01, n00]]), exact=True)
+            out.update(test="McNemar exact (binomial on discordant pairs)", statistic=float(res.statistic),
+                       p_value=float(res.pvalue) if n10 + n01 else 1.0)
+        else:
+            out.update(_paired_score_test(d, paired_test))
+        return out
+    se = math.sqrt(np.var(y_b, ddof=1) / n_b + np.var(y_c, ddof=1) / n_c)
+    out["se_test"] = se
+    if binary:
+        count_b, count_c = float(y_b.sum()), float(y_c.sum())
+        res = test_proportions_2indep(count_c, n_c, count_b, n_b, method="score", compare="diff",
+                                      return_results=True)
+        low, high = confint_proportions_2indep(count_c, n_c, count_b, n_b, method="newcombe",
+                                               compare="diff", alpha=1 - t_level)
+        p = float(res.pvalue)
+        if not np.isfinite(p):  # both proportions 0 or both 1: no evidence of a change
+            p = 1.0
+        out.update(test="score test of two proportions (Miettinen-Nurminen)", statistic=float(res.statistic),
+                   p_value=p, ci_low=float(low), ci_high=float(high), se=se, ci_label="newcombe",
+                   binary_unpaired=True)
+        return out
+    if se == 0:
+        out.update(test="Welch t (no variance: not computable)")
+        return out
+    res = stats.ttest_ind(y_c, y_b, equal_var=False)
+    ci = res.confidence_interval(t_level)
+    out.update(test="Welch t", statistic=float(res.statistic), p_value=float(res.pvalue), ci_low=float(ci.low),
+               ci_high=float(ci.high), se=se, ci_label="analytic(Welch t)", df=float(res.df))
+    return out
+
+
+def _paired_score_test(d: np.ndarray, paired_test: str) -> dict[str, Any]:
+    if not np.any(d != 0):
+        return {"test": "Wilcoxon signed-rank" if paired_test == "wilcoxon" else "paired t",
+                "statistic": 0.0, "p_value": 1.0}
+    if paired_test == "t":
+        res = stats.ttest_1samp(d, 0.0)
+        return {"test": "paired t", "statistic": float(res.statistic), "p_value": float(res.pvalue)}
+    res = stats.wilcoxon(d)
+    return {"test": "Wilcoxon signed-rank", "statistic": float(res.statistic), "p_value": float(res.pvalue)}
+
+
+def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool, clustered: bool, metric: Metric,
+         alpha: float, z_alpha: float, z_power: float) -> float:
+    """Minimum detectable |difference| at 80 % power, two-sided ``alpha``."""
+    from statsmodels.stats.power import NormalIndPower, TTestIndPower, TTestPower
+
+    se = rec["se_test"]
+    if rec["p_value"] is None or not np.isfinite(rec["p_value"]):
+        return math.inf
+    if clustered or metric.kind == "win_rate":
+        return float((z_alpha + z_power) * se)
+    n_b, n_c = float(st["n_b"][r]), float(st["n_c"][r])
+    if rec.get("binary_unpaired"):
+        p_b = float(st["mean_b"][r])
+        if n_b < _T_POWER_BELOW or n_c < _T_POWER_BELOW:
+            h = float(NormalIndPower().solve_power(effect_size=None, nobs1=n_b, ratio=n_c / n_b, alpha=alpha,
+                                                   power=_POWER))
+        else:
+            h = float((z_alpha + z_power) * math.sqrt(1 / n_b + 1 / n_c))
+        phi = math.asin(math.sqrt(min(max(p_b, 0.0), 1.0)))
+        # the detectable change in the regression direction (the one that matters)
+        shifted = phi - h / 2 if metric.higher_is_better else phi + h / 2
+        shifted = min(max(shifted, 0.0), math.pi / 2)
+        return abs(math.sin(shifted) ** 2 - p_b)
+    if is_paired:
+        sd_d = se * math.sqrt(n_c)
+        if n_c < _T_POWER_BELOW:
+            es = float(TTestPower().solve_power(effect_size=None, nobs=n_c, alpha=alpha, power=_POWER))
+        else:
+            es = (z_alpha + z_power) / math.sqrt(n_c)
+        return float(es * sd_d)
+    pooled = math.sqrt(((n_b - 1) * st["var_b"][r] + (n_c - 1) * st["var_c"][r]) / (n_b + n_c - 2))
+    if n_b < _T_POWER_BELOW or n_c < _T_POWER_BELOW:
+        es = float(TTestIndPower().solve_power(effect_size=None, nobs1=n_b, ratio=n_c / n_b, alpha=alpha,
+                                               power=_POWER))
+    else:
+        es = (z_alpha + z_power) * math.sqrt(1 / n_b + 1 / n_c)
+    return float(es * pooled)
+
+
+def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
+    from statsmodels.stats.multitest import multipletests
+
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method={"bh": "fdr_bh", "holm": "holm", "by": "fdr_by"}[correction])[1]
+    return q
+
+
+def _verdicts(table: pd.DataFrame, alpha: float) -> np.ndarray:
+    q = table["q_value"].to_numpy(dtype=float)
+    diff = table["difference"].to_numpy(dtype=float)
+    better = np.where(table["higher_is_better"].to_numpy(dtype=bool), diff, -diff)
+    significant = np.isfinite(q) & (q <= alpha)
+    mde = table["mde"].to_numpy(dtype=float)
+    min_change = table["min_change"].to_numpy(dtype=float)
+    underpowered = ~np.isfinite(mde) | ~np.isfinite(min_change) | (mde > min_change)
+    return np.where(significant & (better < 0), "regression",
+                    np.where(significant & (better > 0), "improvement",
+                             np.where(underpowered, "underpowered", "no detectable change")))
