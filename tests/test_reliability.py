@@ -324,3 +324,65 @@ def test_pymc_reliability_is_computed_draw_by_draw():
     np.testing.assert_allclose(raters["reliability_low"], np.quantile(per_draw, 0.025, axis=0), rtol=1e-10)
     np.testing.assert_allclose(raters["adversarial_prob"], (per_draw < 0).mean(axis=0))
     assert raters.set_index("rater_id").loc["inverted", "reliability_high"] < 0
+
+
+# -- consumers: vendor audit, trust weights, judge verdict ---------------------------------------------
+def _labelled_study(seed: int = 0, n_items: int = 300) -> alignlab.Judgments:
+    """Binary labels: four good humans (vendor acme), a good and an inverted judge, a spammer (vendor cheapo)."""
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(n_items) < 0.45).astype(int)
+    specs = {"h1": ("human", "acme", 0.9), "h2": ("human", "acme", 0.88), "h3": ("human", "acme", 0.92),
+             "h4": ("human", "acme", 0.86), "good_judge": ("llm_judge", "openai", 0.85),
+             "inverted_judge": ("llm_judge", "flipco", 0.15), "spammer": ("human", "cheapo", None)}
+    rows = []
+    for rater, (method, vendor, acc) in specs.items():
+        if acc is None:
+            label = (rng.random(n_items) < 0.5).astype(int)
+        else:
+            label = np.where(rng.random(n_items) < acc, truth, 1 - truth)
+        rows.append(pd.DataFrame({"item_id": np.arange(n_items), "rater_id": rater, "method": method,
+                                  "vendor": vendor, "value": label}))
+    return alignlab.load_judgments(pd.concat(rows, ignore_index=True), scale="binary", segments=[])
+
+
+def test_audit_vendors_flags_the_adversarial_rater_and_the_spammer():
+    from alignlab.workflows import audit_vendors
+
+    audit = audit_vendors(_labelled_study(), random_state=0)
+    table = audit.to_frame().set_index("rater_id")
+    assert table.loc["inverted_judge", "rank"] == 1  # worst: below chance
+    assert table.loc["inverted_judge", "reliability_high"] < 0
+    assert table.loc["inverted_judge", "adversarial"] and not table.loc["inverted_judge", "spammer"]
+    assert table.loc["spammer", "spammer"] and not table.loc["spammer", "adversarial"]
+    assert table.loc["spammer", "reliability_low"] <= 0 <= table.loc["spammer", "reliability_high"]
+    assert not table.drop(index=["inverted_judge", "spammer"])[["spammer", "adversarial"]].any().any()
+    actions = audit.actions.set_index("rater_id")
+    assert actions.loc["inverted_judge", ["action", "reason"]].tolist() == ["remove", "adversarial"]
+    assert actions.loc["spammer", ["action", "reason"]].tolist() == ["remove", "spammer"]
+    assert "less often than chance" in actions.loc["inverted_judge", "evidence"]
+    vendors = audit.vendors.set_index("vendor")
+    assert audit.worst_vendor == "flipco" and vendors.loc["flipco", "adversarial_share"] == 1.0
+
+
+def test_trust_weights_give_no_weight_to_a_judge_below_chance():
+    from alignlab.workflows import trust_weights
+
+    tw = trust_weights(_labelled_study(1), target="pass_rate", humans=["h1", "h2", "h3", "h4"], random_state=0)
+    table = tw.to_frame().set_index("source")
+    assert table.loc["inverted_judge", "reliability"] < 0
+    assert table.loc["inverted_judge", "weight"] == 0.0
+    assert table.loc["good_judge", "weight"] > 0.1
+    assert any("weight 0 for" in n and "inverted_judge" in n for n in tw.notes)
+
+
+def test_validate_judge_calls_an_inverted_judge_harmful():
+    from alignlab.workflows import validate_judge
+
+    j = _labelled_study(2)
+    humans = ["h1", "h2", "h3", "h4"]
+    bad = validate_judge(j, judge="inverted_judge", humans=humans, find_segments=False, n_resamples=200,
+                         random_state=0)
+    assert bad.verdict == "do_not_use" and bad.harmful
+    assert bad.reasons[0].startswith("harmful")
+    good = validate_judge(j, judge="good_judge", humans=humans, find_segments=False, n_resamples=200, random_state=0)
+    assert not good.harmful and good.verdict in ("assist", "replace")

@@ -111,7 +111,9 @@ def fit_joint_model(
 def rater_table(model: Any) -> pd.DataFrame:
     """The fitted ``raters_`` frame with the columns every workflow reads."""
     raters = model.raters_.copy()
-    for column in ("bias", "bias_low", "bias_high", "spammer_prob"):
+    # adversarial_prob (P(reliability < 0)) exists in the discrete models only: a continuous rater's
+    # reliability is a variance share, never below 0
+    for column in ("bias", "bias_low", "bias_high", "spammer_prob", "adversarial_prob"):
         if column not in raters.columns:
             raters[column] = np.nan
     return raters

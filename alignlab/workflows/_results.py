@@ -53,6 +53,9 @@ class JudgeValidation(TableResult):
     Attributes
     ----------
     verdict : {"replace", "assist", "do_not_use"}
+    harmful : bool
+        True when the judge is worse than chance (reliability below 0 with probability >= 0.95, or an
+        item-level correlation with the humans wholly below 0); the verdict is then ``"do_not_use"``.
     rule : str
         The decision rule, in words.
     reasons : tuple of str
@@ -74,7 +77,9 @@ class JudgeValidation(TableResult):
     segments : DataFrame
         Segments where the judge diverges most from the humans (from :func:`alignlab.slices.find_slices`).
     reliability : DataFrame
-        The judge's and the humans' posterior reliability from the joint annotator model (``raters_`` rows).
+        The judge's and the humans' posterior reliability from the joint annotator model (``raters_`` rows):
+        for discrete labels the kappa with the latent truth (0 = chance, below 0 = worse than chance),
+        with ``adversarial_prob`` = P(reliability < 0).
     comparison_conclusion : str
         Whether ``judge`` tracks the humans ``"better"`` or ``"worse"`` than ``second_judge`` (PERM-BOTH,
         one-sided, 0.05), or ``"no significant difference"`` ("" without a second judge).
@@ -85,6 +90,7 @@ class JudgeValidation(TableResult):
     verdict: str
     rule: str
     reasons: tuple[str, ...]
+    harmful: bool = False
     judge: str
     humans: tuple[Any, ...]
     epsilon: float
@@ -146,15 +152,16 @@ class VendorAudit(TableResult):
     table : DataFrame
         One row per rater (``to_frame()``): ``rater_id, vendor, method, n, reliability,
         reliability_low, reliability_high, bias, bias_low, bias_high, spammer_prob, spammer,
-        agreement, agreement_low, agreement_high`` and, when available, ``gold_accuracy`` (+ interval,
+        adversarial_prob, adversarial, agreement, agreement_low, agreement_high`` and, when available, ``gold_accuracy`` (+ interval,
         ``gold_n``), ``drift_change`` (+ interval, ``drift_p_value``), ``cost_per_judgment``,
         ``quality_per_cost``; then ``rank`` (1 = worst) and ``action``.
     vendors : DataFrame
         One row per vendor: ``vendor, n_raters, n, reliability`` and ``bias`` (+ intervals, from the
-        model's vendor level), ``agreement``, ``spammer_share``, ``gold_accuracy``, ``cost_per_judgment``,
-        ``quality_per_cost``, ``rank`` (1 = worst).
+        model's vendor level), ``agreement``, ``spammer_share``, ``adversarial_share``, ``gold_accuracy``,
+        ``cost_per_judgment``, ``quality_per_cost``, ``rank`` (1 = worst).
     actions : DataFrame
-        Raters to ``remove`` or ``retrain``, worst first, with the evidence for each.
+        Raters to ``remove`` or ``retrain``, worst first, with the ``reason`` (``adversarial``,
+        ``spammer``, ``below the median rater``, ``drift``) and the evidence for each.
     drift : DataFrame or None
         Agreement with the model consensus by vendor and period, when ``timestamp`` is present.
     drift_tests : DataFrame or None
@@ -184,7 +191,8 @@ class VendorAudit(TableResult):
         from alignlab.workflows.summary import metric_summary
 
         cols = [c for c in ("vendor", "n_raters", "reliability", "reliability_low", "reliability_high",
-                            "agreement", "spammer_share", "gold_accuracy", "quality_per_cost", "rank")
+                            "agreement", "spammer_share", "adversarial_share", "gold_accuracy", "quality_per_cost",
+                            "rank")
                 if c in self.vendors.columns]
         with pd.option_context("display.width", 140, "display.precision", 3, "display.max_columns", 20):
             vendors = self.vendors[cols].to_string(index=False)

@@ -18,6 +18,7 @@ from alignlab._params import (
     check_random_state,
     validate_params,
 )
+from alignlab.annotators._reliability import ADVERSARIAL_PROB
 from alignlab.data import Judgments
 from alignlab.workflows._compose import attempt, fit_joint_model, numeric_values, rater_table
 from alignlab.workflows._results import EVIDENCE_COLUMNS, JudgeValidation
@@ -35,7 +36,10 @@ def judge_rule(epsilon: float, min_system_tau: float, confidence_level: float, m
         f"humans (system-level Kendall tau >= {min_system_tau:g} with its interval above 0); "
         "assist: otherwise, when the judge carries signal about the human judgments (item-level Kendall tau "
         "with the human consensus, or for unordered labels the judge's posterior reliability, with its interval "
-        "above 0) - use it with a trust weight and prediction-powered (PPI) estimates; do_not_use: otherwise."
+        "above 0) - use it with a trust weight and prediction-powered (PPI) estimates; do_not_use: otherwise, "
+        "and always when the judge is harmful: it agrees with the truth less often than chance (the joint "
+        f"model's probability that its reliability, the kappa with the latent truth, is below 0 reaches "
+        f"{ADVERSARIAL_PROB:g}, or its item-level Kendall tau with the humans has its interval below 0)."
     )
 
 
@@ -308,7 +312,7 @@ def validate_judge(
                 rows.append(_row("judge_comparison", f"{rec['better']} > {rec['worse']}", rec.get("delta", math.nan),
                                  detail=f"p = {rec.get('p_value', math.nan):.3g} (PERM-BOTH, one-sided)"))
 
-    verdict, reasons = _decide(alt=alt, system_corr=system_corr, item_corr=item_corr, reliability=reliability,
+    verdict, reasons, harmful = _decide(alt=alt, system_corr=system_corr, item_corr=item_corr, reliability=reliability,
                                judge=judge_id, has_system=judgments.has("system"), n_humans=len(human_ids),
                                min_system_tau=min_system_tau, epsilon=epsilon,
                                leniency=_standardised_leniency(judgments, difference, human_ids),
@@ -316,7 +320,7 @@ def validate_judge(
     table = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
     return JudgeValidation(
         table=table, method=f"validate_judge({judge_id!s} vs {len(human_ids)} humans)",
-        confidence_level=confidence_level, verdict=verdict, rule=judge_rule(epsilon, min_system_tau, confidence_level, max_leniency),
+        confidence_level=confidence_level, verdict=verdict, harmful=harmful, rule=judge_rule(epsilon, min_system_tau, confidence_level, max_leniency),
         reasons=tuple(reasons), judge=str(judge_id), humans=tuple(human_ids), epsilon=epsilon,
         n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
         ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
@@ -376,8 +380,11 @@ def _standardised_leniency(judgments: Judgments, row: dict[str, Any] | None, hum
 
 def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataFrame, judge: str, has_system: bool,
             n_humans: int, min_system_tau: float, epsilon: float, leniency: dict[str, float] | None = None,
-            max_leniency: float = 0.2) -> tuple[str, list[str]]:
+            max_leniency: float = 0.2) -> tuple[str, list[str], bool]:
     reasons: list[str] = []
+    harmful = _harm(reliability, judge, item_corr)
+    if harmful:
+        return "do_not_use", [harmful], True
     alt_passed = bool(alt is not None and alt.passed)
     if alt is None:
         reasons.append(f"alternative annotator test not available ({n_humans} humans; it needs at least 3 "
@@ -406,7 +413,7 @@ def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataF
                        f"{leniency['ci_high']:.3g}): {'within' if level_ok else 'beyond'} the {max_leniency:g} SD "
                        "allowed to replace the humans")
     if alt_passed and system_ok and level_ok:
-        return "replace", reasons
+        return "replace", reasons, False
     signal = False
     if item_corr is not None and not math.isnan(item_corr.ci_low):
         signal = bool(item_corr.ci_low > 0)
@@ -420,4 +427,24 @@ def _decide(*, alt: Any, system_corr: Any, item_corr: Any, reliability: pd.DataF
                        f"{rec['reliability_high']:.2f}): {'signal' if signal else 'no reliable signal'}")
     else:
         reasons.append("no evidence of signal about the human judgments could be computed")
-    return ("assist" if signal else "do_not_use"), reasons
+    return ("assist" if signal else "do_not_use"), reasons, False
+
+
+def _harm(reliability: pd.DataFrame, judge: str, item_corr: Any) -> str:
+    """Why the judge is harmful (worse than chance), or "" when it is not."""
+    if not reliability.empty and judge in set(reliability["rater_id"]):
+        rec = reliability.set_index("rater_id").loc[judge]
+        below = rec.get("adversarial_prob", math.nan)
+        below = float(below) if below is not None and not pd.isna(below) else math.nan
+        worse = below >= ADVERSARIAL_PROB if not math.isnan(below) else bool(rec["reliability_high"] < 0)
+        if worse:
+            chance = f"; probability {below:.2f} that it is below 0" if not math.isnan(below) else ""
+            return (f"harmful: the judge agrees with the truth less often than chance - posterior reliability "
+                    f"{rec['reliability']:.2f} ({rec['reliability_low']:.2f} to {rec['reliability_high']:.2f}; 0 = "
+                    f"chance{chance}); it systematically prefers the wrong answer, so do not use it (flipping its "
+                    "labels is a separate, explicit decision)")
+    if item_corr is not None and not math.isnan(item_corr.ci_high) and item_corr.ci_high < 0:
+        return (f"harmful: item-level Kendall tau with the humans {item_corr.estimate:.2f} "
+                f"({item_corr.ci_low:.2f} to {item_corr.ci_high:.2f}) is below 0: the judge ranks the items "
+                "against the humans, so do not use it")
+    return ""

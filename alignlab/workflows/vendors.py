@@ -171,6 +171,7 @@ _PARAMS = {
     "gold": ["boolean"],
     "periods": [Interval("integral", 2, 12)],
     "spammer_threshold": [Interval("real", 0, 1, closed="neither")],
+    "adversarial_threshold": [Interval("real", 0, 1, closed="neither")],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
 }
@@ -184,6 +185,7 @@ def audit_vendors(
     gold: bool = True,
     periods: int = 4,
     spammer_threshold: float = 0.5,
+    adversarial_threshold: float = 0.95,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> VendorAudit:
@@ -202,7 +204,13 @@ def audit_vendors(
         Equal-count time periods for the drift check (when ``timestamp`` is present).
     spammer_threshold : float, default 0.5
         A rater is flagged as a spammer when the model's ``spammer_prob`` (posterior probability that
-        its reliability is negligible) reaches this.
+        its reliability is near 0 either way, ``|reliability| < 0.2``: labels about as good as chance)
+        reaches this.
+    adversarial_threshold : float, default 0.95
+        A rater is flagged as adversarial when the model's ``adversarial_prob`` (posterior probability
+        that its reliability is below 0: it agrees with the truth less often than chance, e.g. it
+        systematically swaps labels) reaches this. Discrete scales only (the continuous model's
+        reliability is a variance share, never below 0).
     confidence_level : float, default 0.95
     random_state : int or numpy.random.Generator, optional
 
@@ -216,7 +224,9 @@ def audit_vendors(
     -----
     Reliability and bias come from the hierarchical annotator model (raters pooled by method and
     vendor): Dawid-Skene for discrete labels, the continuous rater model for scores (EM engines,
-    posterior intervals). Agreement with the rest is each judgment against the leave-one-out
+    posterior intervals). For discrete labels reliability is the kappa of the rater's label with the
+    latent class (:mod:`alignlab.annotators._reliability`): 0 = chance, 1 = perfect, below 0 = worse
+    than chance, so the ranking puts adversarial raters last. Agreement with the rest is each judgment against the leave-one-out
     consensus of the other raters (:func:`alignlab.slices.divergence` at judgment level), with Wilson
     intervals (discrete) or normal intervals of the mean. Drift tracks each judgment's agreement with the
     model's posterior item value (which down-weights spammers) over equal-count time periods and tests
@@ -224,9 +234,10 @@ def audit_vendors(
     over raters). Cost-adjusted quality is reliability per
     unit of the mean ``cost`` per judgment, when a numeric ``cost`` column is present.
 
-    Actions: *remove* a likely spammer (``spammer_prob >= spammer_threshold``); *retrain* a rater
-    whose reliability interval lies wholly below the median rater's reliability, or whose agreement
-    with the consensus dropped significantly over time (BH q < 0.05).
+    Actions: *remove* an adversarial rater (``adversarial_prob >= adversarial_threshold``) or a likely
+    spammer (``spammer_prob >= spammer_threshold``); *retrain* a rater whose reliability interval lies
+    wholly below the median rater's reliability, or whose agreement with the consensus dropped
+    significantly over time (BH q < 0.05).
 
     Examples
     --------
@@ -248,9 +259,12 @@ def audit_vendors(
     raters = rater_table(model)
     raters["rater_id_key"] = raters["rater_id"].astype(str)
     raters["vendor"] = vendor_of.reindex(raters["rater_id_key"]).to_numpy()
-    raters["spammer"] = raters["spammer_prob"].fillna(0).to_numpy() >= spammer_threshold
+    raters["adversarial"] = raters["adversarial_prob"].fillna(0).to_numpy() >= adversarial_threshold
+    # an adversarial rater is not also called a spammer (with many classes kappa cannot fall far below 0,
+    # so a reliably-worse-than-chance rater can still sit within the spammer band)
+    raters["spammer"] = (raters["spammer_prob"].fillna(0).to_numpy() >= spammer_threshold) & ~raters["adversarial"]
     keep = ["rater_id", "vendor", "method", "n", "reliability", "reliability_low", "reliability_high", "bias",
-            "bias_low", "bias_high", "spammer_prob", "spammer"]
+            "bias_low", "bias_high", "spammer_prob", "spammer", "adversarial_prob", "adversarial"]
     table = raters[keep].copy()
     table["rater_key"] = table["rater_id"].astype(str)
 
@@ -290,6 +304,9 @@ def audit_vendors(
     for rec in table.to_dict(orient="records"):
         evidence = [f"reliability {rec['reliability']:.2f} ({rec['reliability_low']:.2f} to "
                     f"{rec['reliability_high']:.2f}) vs median rater {median:.2f}"]
+        if rec["adversarial"]:
+            evidence.insert(0, f"adversarial: agrees with the truth less often than chance (probability "
+                               f"{rec['adversarial_prob']:.2f} that reliability < 0)")
         if not math.isnan(rec.get("spammer_prob", math.nan)):
             evidence.append(f"spammer probability {rec['spammer_prob']:.2f}")
         if "agreement" in rec and not pd.isna(rec["agreement"]):
@@ -301,19 +318,16 @@ def audit_vendors(
         if drifted:
             evidence.append(f"agreement with the consensus fell by {-rec['drift_change']:.2f} from the first to the "
                             f"last period (q = {rec['drift_q_value']:.3g})")
-        if rec["spammer"]:
-            action = "remove"
-        elif rec["reliability_high"] < median or drifted:
-            action = "retrain"
-        else:
-            action = "keep"
+        reason = ("adversarial" if rec["adversarial"] else "spammer" if rec["spammer"]
+                  else "below the median rater" if rec["reliability_high"] < median else "drift" if drifted else "")
+        action = {"adversarial": "remove", "spammer": "remove", "": "keep"}.get(reason, "retrain")
         action_col.append(action)
         if action != "keep":
             actions.append({"rater_id": rec["rater_id"], "vendor": rec["vendor"], "action": action,
-                            "rank": rec["rank"], "evidence": "; ".join(evidence)})
+                            "reason": reason, "rank": rec["rank"], "evidence": "; ".join(evidence)})
     table["action"] = action_col
     table = table.drop(columns=["rater_key"])
-    action_frame = pd.DataFrame(actions, columns=["rater_id", "vendor", "action", "rank", "evidence"])
+    action_frame = pd.DataFrame(actions, columns=["rater_id", "vendor", "action", "reason", "rank", "evidence"])
     action_frame = action_frame.sort_values(["action", "rank"], key=lambda s: s.map({"remove": 0, "retrain": 1})
                                             if s.name == "action" else s).reset_index(drop=True)
 
@@ -356,6 +370,7 @@ def _vendor_table(table: pd.DataFrame, model: Any, vendor: str, level: float, ha
                                          if g["agreement_n"].fillna(0).sum() > 0 else np.nan,
                                          include_groups=False).to_numpy()
     out["spammer_share"] = grouped["spammer"].mean().to_numpy()
+    out["adversarial_share"] = grouped["adversarial"].mean().to_numpy()
     if "gold_accuracy" in table.columns:
         out["gold_accuracy"] = grouped.apply(
             lambda g: np.average(g["gold_accuracy"].fillna(0), weights=g["gold_n"].fillna(0))

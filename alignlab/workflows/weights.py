@@ -22,7 +22,12 @@ _MAX_RELIABILITY = 0.999  # a perfectly reliable source would take all the weigh
 
 
 def _precision(reliability: np.ndarray) -> np.ndarray:
-    """Inverse error variance in units of the latent quality's variance: r / (1 - r)."""
+    """Inverse error variance in units of the latent quality's variance: r / (1 - r); 0 for r <= 0.
+
+    A source at or below chance (reliability <= 0: for discrete labels a kappa with the latent truth
+    at or below 0, i.e. a spammer or a judge that prefers the wrong answer) gets precision, and so
+    weight, 0: it is never averaged in, and an inverted source is never flipped silently.
+    """
     r = np.clip(np.asarray(reliability, dtype=float), 0.0, _MAX_RELIABILITY)
     return r / (1.0 - r)
 
@@ -259,9 +264,11 @@ def trust_weights(
     Notes
     -----
     The joint annotator model (hierarchical Dawid-Skene for labels, the continuous rater model for
-    scores) gives each source's reliability ``r``, the share of its variance that is latent quality;
-    its error variance relative to the quality's is ``(1 - r) / r``, so the inverse-variance weight is
-    ``r / (1 - r)`` (Raykar et al. 2010), normalised to sum to 1. A human panel averaging ``m`` raters per
+    scores) gives each source's reliability ``r``: the share of its variance that is latent quality
+    (scores), or the kappa of its label with the latent truth (labels); its error variance relative to
+    the quality's is ``(1 - r) / r``, so the inverse-variance weight is ``r / (1 - r)`` (Raykar et al.
+    2010), normalised to sum to 1. A source with ``r <= 0`` (chance level, or worse than chance)
+    gets weight 0 and a note. A human panel averaging ``m`` raters per
     item has precision ``m / mean_j(1 / p_j)``. Weight intervals carry the source's reliability interval
     through with the other sources at their estimates. The corrected estimate is PPI++
     (:func:`alignlab.alignment.ppi` arrays) of the human mean, with the precision-weighted mean of the
@@ -288,6 +295,10 @@ def trust_weights(
     model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
     raters = rater_table(model)
     table = _weights(_source_table(judgments, raters, human_ids, model, confidence_level))
+    at_chance = table.loc[~(table["reliability"] > 0), "source"].tolist()
+    if at_chance:
+        notes.append(f"weight 0 for {', '.join(map(str, at_chance))}: reliability <= 0 (no better than chance; below 0 "
+                     "= agrees with the truth less often than chance), so it does not enter the combination.")
     if len(table) < 2:
         raise ValueError("trust_weights needs at least two sources (e.g. a judge and a human panel); "
                          f"this table has {list(table['source'])}.")
