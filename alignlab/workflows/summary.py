@@ -47,7 +47,12 @@ def _judge_paragraph(result: Any) -> str:
         parts.append(f"It diverges most from the humans where {worst['predicate']}.")
     verdict_text = {"replace": "can replace the humans", "assist": "can assist the humans but not replace them",
                     "do_not_use": "should not be used"}[result.verdict]
-    parts.append(f"Verdict: the judge {verdict_text}. {_ACTION[result.verdict]}")
+    if getattr(result, "harmful", False):
+        parts.append("Verdict: the judge is harmful - it agrees with the truth less often than chance "
+                     "(it systematically prefers the wrong answer). Do not use it; its labels would pull any "
+                     "combined estimate the wrong way.")
+    else:
+        parts.append(f"Verdict: the judge {verdict_text}. {_ACTION[result.verdict]}")
     if result.second_judge is not None and result.comparison_conclusion:
         parts.append(f"Compared with {result.second_judge!r}, the judge tracks the humans "
                      f"{'significantly better' if result.comparison_conclusion == 'better' else 'significantly worse' if result.comparison_conclusion == 'worse' else 'neither significantly better nor worse'}.")
@@ -75,8 +80,12 @@ def _vendor_paragraph(result: Any) -> str:
                              f"({runner_up['reliability']:.3f}), so the two are not clearly separated.")
     n_spam = int(table["spammer"].sum()) if "spammer" in table.columns else 0
     if n_spam:
-        parts.append(f"{n_spam} rater{'s are' if n_spam != 1 else ' is'} likely spammers (answers unrelated to "
-                     "the items).")
+        parts.append(f"{n_spam} rater{'s are likely spammers' if n_spam != 1 else ' is likely a spammer'} (answers "
+                     "unrelated to the items).")
+    n_adv = int(table["adversarial"].sum()) if "adversarial" in table.columns else 0
+    if n_adv:
+        parts.append(f"{n_adv} rater{'s are' if n_adv != 1 else ' is'} adversarial: reliability below 0, agreeing "
+                     "with the truth less often than chance (e.g. swapping labels).")
     if "quality_per_cost" in vendors.columns and vendors["quality_per_cost"].notna().any():
         top = vendors.sort_values("quality_per_cost", ascending=False).iloc[0]
         parts.append(f"Per unit of cost, {top['vendor']!s} delivers the most reliability.")
