@@ -41,6 +41,7 @@ from alignlab._params import (
     DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
+    InvalidParameterError,
     check_random_state,
     ci_method_constraint,
     validate_params,
@@ -556,7 +557,7 @@ def compute(
     data = {f.data_key: judgments for f in spec.features} if isinstance(judgments, Judgments) else dict(judgments)
     bad = [k for k, v in data.items() if not isinstance(v, Judgments)]
     if bad:
-        raise TypeError(f"The judgments given for {bad} are not Judgments; load them with alignlab.load_judgments.")
+        raise InvalidParameterError(f"The judgments given for {bad} are not Judgments; load them with alignlab.load_judgments.")
     problems = check_against_data(spec, data)
     if problems:
         raise SpecError(problems, context="The metrics spec does not fit the data")

@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alignlab._params import AlignlabError
+
 __all__ = [
     "Metric",
     "Feature",
@@ -99,7 +101,7 @@ class SpecProblem:
         return f"{where}{self.key} = {self.value!r}: {self.problem}. Fix: {self.fix}"
 
 
-class SpecError(ValueError):
+class SpecError(AlignlabError, ValueError):
     """A spec (or the spec against the data) has problems; ``problems`` lists every one of them."""
 
     def __init__(self, problems: Sequence[SpecProblem], *, context: str = "The metrics spec") -> None:

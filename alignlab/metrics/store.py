@@ -41,6 +41,7 @@ from typing import Any
 
 import pandas as pd
 
+from alignlab._params import AlignlabError, InvalidParameterError
 from alignlab.metrics.compute import METRIC_COLUMNS, MetricsResult, _version
 
 __all__ = ["Store", "StoreError", "StoreLockedError", "StoreVersionError", "SCHEMA_VERSION", "HISTORY_COLUMNS",
@@ -85,7 +86,7 @@ _DDL = [
 ]
 
 
-class StoreError(RuntimeError):
+class StoreError(AlignlabError, ValueError):
     """The store cannot do what was asked (and says why and what to do)."""
 
 
@@ -114,6 +115,9 @@ class Store:
         A database file (created when missing), any DuckDB connection string, or an open connection.
     timeout : float, default 30
         Seconds to wait for another process's lock before :class:`StoreLockedError`.
+    create : bool, default True
+        Create the file (and the tables) when missing; ``False`` raises :class:`StoreError` instead
+        (for readers: a typo in the path never creates an empty store).
 
     Examples
     --------
@@ -127,7 +131,7 @@ class Store:
     0    2025.1     0.106
     """
 
-    def __init__(self, path: str | Path | Any = DEFAULT_STORE, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path | Any = DEFAULT_STORE, *, timeout: float = 30.0, create: bool = True) -> None:
         duckdb = _duckdb()
         self.timeout = float(timeout)
         self._con = None
@@ -137,8 +141,12 @@ class Store:
             self.path = str(path)
             if self.path == ":memory:" or self.path.startswith(":memory:"):
                 self._con = duckdb.connect(self.path)
-        with self._connect(write=True) as con:
-            self._ensure_schema(con)
+        if create or self._con is not None:
+            with self._connect(write=True) as con:
+                self._ensure_schema(con)
+        else:
+            with self._connect(write=False) as con:
+                self._check_version(con)
 
     def __repr__(self) -> str:
         return f"Store({self.path!r})"
@@ -195,6 +203,10 @@ class Store:
             raise
 
     def _check_version(self, con: Any) -> int:
+        tables = set(con.execute("SELECT table_name FROM information_schema.tables").fetchdf()["table_name"])
+        if not {"alignlab_schema", "runs", "metric_rows"} <= tables:
+            raise StoreError(f"The database {self.path!r} is not an alignlab store (no alignlab_schema/runs/"
+                             "metric_rows tables); write a run into it first or use another file.")
         row = con.execute("SELECT value FROM alignlab_schema WHERE key = 'schema_version'").fetchone()
         if row is None:
             raise StoreError(f"The database {self.path!r} has an alignlab_schema table without a schema_version; "
@@ -226,7 +238,7 @@ class Store:
             their hashes are kept.
         """
         if not isinstance(result, MetricsResult):
-            raise TypeError(f"Store.write takes a MetricsResult (from alignlab.metrics.compute); got "
+            raise InvalidParameterError(f"Store.write takes a MetricsResult (from alignlab.metrics.compute); got "
                             f"{type(result).__name__}.")
         with self._connect(write=True) as con:
             self._check_version(con)
