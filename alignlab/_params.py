@@ -27,6 +27,8 @@ import numpy as np
 __all__ = [
     "AlignlabError",
     "DataError",
+    "DegenerateDataWarning",
+    "NOT_COMPUTABLE",
     "InvalidParameterError",
     "Interval",
     "Options",
@@ -64,6 +66,16 @@ class DataError(AlignlabError, ValueError):
     Too few items, raters or pairs for the statistic, a scale the statistic does not apply to, a selection
     that matches nothing. The message names what is missing and how to get it.
     """
+
+
+class DegenerateDataWarning(UserWarning):
+    """The data are below an estimator's minimum (too few items, clusters or raters per item), or the
+    resamples are degenerate: the interval is NaN ("not computable") instead of a confident number."""
+
+
+#: the phrase every below-minimum-data message contains (result warnings included), so the report can
+#: mark the sections that rest on such a result "not computable"
+NOT_COMPUTABLE = "not computable"
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,188 @@ def test_property_any_id_column_round_trips_exactly(ids: list[str], fmt: str, tm
     assert loaded["item_id"].tolist() == ids
     assert loaded["rater_id"].tolist() == ids[::-1]
     assert loaded["system"].tolist() == ids
+
+
+# --------------------------------------------------------------------------------------------------
+# degenerate data never gives a confident number
+# --------------------------------------------------------------------------------------------------
+from alignlab._array.bootstrap import MIN_RESAMPLING_UNITS, bootstrap  # noqa: E402
+from alignlab._params import NOT_COMPUTABLE, DegenerateDataWarning  # noqa: E402
+
+
+def _mean_statistic(x: np.ndarray):
+    return lambda w: (w @ x) / w.sum(axis=1)
+
+
+@pytest.mark.parametrize("method", ["bca", "percentile", "basic"])
+def test_bootstrap_of_one_unit_is_nan_with_a_warning(method: str) -> None:
+    x = np.array([0.7])
+    with pytest.warns(DegenerateDataWarning, match="only 1 item to resample"):
+        out = bootstrap(_mean_statistic(x), 1, method=method, random_state=0)
+    assert np.isnan(out.low) and np.isnan(out.high)
+    assert out.warnings and NOT_COMPUTABLE in out.warnings[0]
+    assert MIN_RESAMPLING_UNITS == 2
+
+
+def test_bootstrap_minimum_counts_clusters_not_units() -> None:
+    x = np.arange(10, dtype=float)
+    with pytest.warns(DegenerateDataWarning, match="only 1 cluster to resample"):
+        out = bootstrap(_mean_statistic(x), 10, clusters=np.full(10, 7), random_state=0)
+    assert np.isnan(out.low)
+    with pytest.warns(DegenerateDataWarning, match="fewer than the 30"):
+        assert np.isnan(bootstrap(_mean_statistic(x), 10, min_units=30, random_state=0).high)
+
+
+def test_bootstrap_zero_width_interval_is_not_reported() -> None:
+    x = np.full(50, 3.0)  # every resample gives the same mean
+    with pytest.warns(DegenerateDataWarning, match="zero width"):
+        out = bootstrap(_mean_statistic(x), 50, random_state=0)
+    assert np.isnan(out.low) and np.isnan(out.high)
+
+
+def test_bootstrap_mostly_failed_resamples_warn() -> None:
+    x = np.array([1.0, 0.0])
+
+    def statistic(w):  # undefined (NaN) unless both units are drawn
+        return np.where((w > 0).all(axis=1), w @ x / w.sum(axis=1), np.nan)
+
+    with pytest.warns(DegenerateDataWarning, match="gave no value"):
+        out = bootstrap(statistic, 2, n_resamples=400, random_state=0)
+    assert np.isnan(out.low)
+
+
+def test_bootstrap_ordinary_data_unchanged() -> None:
+    from scipy import stats
+
+    x = np.random.default_rng(1).normal(size=40)
+    out = bootstrap(_mean_statistic(x), 40, method="percentile", n_resamples=4000, random_state=0)
+    ref = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=4000, random_state=0).confidence_interval
+    assert out.warnings == ()
+    assert out.low == pytest.approx(ref.low, abs=0.03) and out.high == pytest.approx(ref.high, abs=0.03)
+
+
+def _one_item() -> pd.DataFrame:
+    return pd.DataFrame({"item_id": ["a"] * 3, "rater_id": ["r1", "r2", "r3"], "value": [1, 2, 2]})
+
+
+def test_alpha_on_one_item_has_no_interval() -> None:
+    from alignlab import agreement
+
+    j = load_judgments(_one_item(), scale=Scale.ordinal([1, 2, 3]))
+    with pytest.warns(DegenerateDataWarning):
+        result = agreement.krippendorff_alpha(j)
+    assert np.isnan(result.ci_low) and np.isnan(result.ci_high)
+    assert any(NOT_COMPUTABLE in w for w in result.warnings)
+    assert "CI 0.000 to 0.000" not in str(result)
+
+
+def test_alpha_with_perfect_agreement_on_two_items_has_no_zero_width_interval() -> None:
+    from alignlab import agreement
+
+    frame = pd.DataFrame({"item_id": ["a", "a", "b", "b"], "rater_id": ["r1", "r2"] * 2, "value": [1, 1, 2, 2]})
+    j = load_judgments(frame, scale=Scale.ordinal([1, 2, 3]))
+    with pytest.warns(DegenerateDataWarning):
+        result = agreement.krippendorff_alpha(j)
+    assert result.estimate == 1.0
+    assert np.isnan(result.ci_low) and np.isnan(result.ci_high)
+
+
+@pytest.mark.parametrize("model_name", ["DawidSkene", "OneCoin", "MACE"])
+def test_annotator_on_one_item_has_nan_intervals_and_a_warning(model_name: str) -> None:
+    from alignlab import annotators
+
+    frame = pd.DataFrame({"item_id": ["a"] * 3, "rater_id": ["r1", "r2", "r3"], "value": [1, 0, 1]})
+    model = getattr(annotators, model_name)(engine="em", random_state=0).fit(load_judgments(frame, scale="binary"))
+    raters = model.raters_
+    for column in ("reliability_low", "reliability_high", "bias_low", "bias_high", "spammer_prob"):
+        assert raters[column].isna().all(), column
+    assert any("needs at least 2 items, has 1" in w and NOT_COMPUTABLE in w for w in model.warnings_)
+    assert "not computable" in model.summary()
+
+
+def test_annotator_without_overlapping_raters_has_nan_intervals() -> None:
+    from alignlab.annotators import DawidSkene
+
+    frame = pd.DataFrame({"item_id": np.arange(40), "rater_id": np.arange(40) % 4, "value": np.arange(40) % 2})
+    model = DawidSkene(engine="em", random_state=0).fit(load_judgments(frame, scale="binary"))
+    assert model.raters_["reliability_low"].isna().all()
+    assert any("items judged by two or more raters" in w for w in model.warnings_)
+    # with gold labels on some items the raters can be assessed: intervals come back
+    gold = frame.assign(gold=np.where(np.arange(40) < 20, np.arange(40) % 2, np.nan))
+    model = DawidSkene(engine="em", random_state=0).fit(load_judgments(gold, scale="binary"))
+    assert not any(NOT_COMPUTABLE in w for w in model.warnings_)
+
+
+def test_annotator_with_enough_data_is_untouched() -> None:
+    from alignlab.annotators import DawidSkene
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 60)
+    rows = [(i, r, truth[i] if rng.random() < 0.8 else 1 - truth[i]) for i in range(60) for r in range(4)]
+    frame = pd.DataFrame(rows, columns=["item_id", "rater_id", "value"])
+    model = DawidSkene(engine="em", random_state=0).fit(load_judgments(frame, scale="binary"))
+    assert model.raters_["reliability_low"].notna().all()
+    assert (model.raters_["reliability_high"] > model.raters_["reliability_low"]).all()
+    assert not any(NOT_COMPUTABLE in w for w in model.warnings_)
+
+
+def test_report_marks_sections_below_minimum_data_not_computable() -> None:
+    from alignlab.report import build_report
+
+    j = load_judgments(_one_item(), scale=Scale.ordinal([1, 2, 3]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        html, built = build_report(j, sections=["agreement", "raters"])
+    by_key = {b.spec.key: b for b in built}
+    assert by_key["agreement"].not_computable and by_key["raters"].not_computable
+    assert "Not computable" in html
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    assert "Agreement: not computable from these data" in summary
+    assert "0.000 (95% CI 0.000 to 0.000)" not in html
+
+
+# --------------------------------------------------------------------------------------------------
+# clear errors where they were raw
+# --------------------------------------------------------------------------------------------------
+def test_dense_matrix_over_budget_points_to_sparse() -> None:
+    from alignlab.data import MatrixTooLargeError
+
+    n = 30_000
+    frame = pd.DataFrame({"item_id": np.arange(n), "rater_id": np.arange(n), "value": np.arange(n) % 2})
+    j = load_judgments(frame, scale="binary")
+    with pytest.raises(MatrixTooLargeError, match=r"6.7 GiB.*sparse=True"):
+        j.matrix()
+    assert j.matrix(sparse=True).nnz == n
+    small = load_judgments(frame.head(100), scale="binary")
+    with pytest.raises(MemoryError, match="budget of 1.0 KiB"):
+        small.matrix(max_bytes=1024)
+    assert small.matrix(max_bytes=10**6).shape == (100, 100)
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: Scale.ordinal([1, 1, 2]), "repeats the level 1"),
+    (lambda: Scale.categorical(["a", "b", "a"]), "repeats the label 'a'"),
+    (lambda: Scale.binary([0, 0.0]), "repeats the label 0.0"),
+    (lambda: Scale.ordinal([1]), "at least two distinct levels"),
+])
+def test_scale_names_the_repeated_level(build, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_report_out_naming_an_existing_file(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+    from alignlab.report import build_report
+
+    target = tmp_path / "report.html"
+    target.write_text("keep me")
+    j = load_judgments(_one_item(), scale=Scale.ordinal([1, 2, 3]))
+    with pytest.raises(ValueError, match="is an existing file, not a directory"):
+        build_report(j, target)
+    csv = tmp_path / "t.csv"
+    pd.DataFrame({"item_id": [1, 1, 2, 2], "rater_id": ["a", "b"] * 2, "value": [1, 0, 1, 1]}).to_csv(csv, index=False)
+    result = CliRunner().invoke(app, ["report", str(csv), "--out", str(target)])
+    assert result.exit_code == 2
+    assert "existing file" in result.output and "--out" in result.output
+    assert target.read_text() == "keep me"

@@ -15,15 +15,19 @@ with scipy on an unclustered mean.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
+from alignlab._params import DegenerateDataWarning
 from alignlab._progress import report
 
-__all__ = ["BootstrapOutcome", "bootstrap", "jackknife_weights", "normal_interval", "resample_weights"]
+__all__ = ["BootstrapOutcome", "MIN_RESAMPLING_UNITS", "bootstrap", "degenerate_message", "jackknife_weights",
+           "normal_interval", "resample_weights"]
 
 Statistic = Callable[[np.ndarray], np.ndarray]
 
@@ -35,6 +39,12 @@ Statistic = Callable[[np.ndarray], np.ndarray]
 _MAX_BATCH_ELEMENTS = 2_000_000
 # Above this many units the BCa acceleration uses a grouped (delete-a-group) jackknife.
 _MAX_JACKKNIFE_UNITS = 1000
+#: fewest resampling units (items, or clusters when clustered) of any bootstrap interval: with one unit
+#: every resample is the sample itself and the "interval" has zero width. Estimators ask for more with
+#: ``min_units=`` (their declared minimum data).
+MIN_RESAMPLING_UNITS = 2
+# an interval narrower than this (relative to max(1, |estimate|)) is zero-width: a degenerate resample
+_ZERO_WIDTH = 1e-12
 
 
 @dataclass(frozen=True)
@@ -50,12 +60,27 @@ class BootstrapOutcome:
     distribution: np.ndarray
     ci_method: str
     n_failed: int
+    #: why the interval is NaN when it is (too few units, degenerate resamples), as in result warnings
+    warnings: tuple[str, ...] = ()
 
 
 def _compact(clusters: np.ndarray) -> np.ndarray:
     """Cluster codes renumbered 0..C-1 over the clusters present: after units are dropped (pairing,
-    complete cases) a code may be unused, and an empty cluster must not be drawn or deleted."""
-    return np.unique(np.asarray(clusters), return_inverse=True)[1].astype(np.int64).reshape(-1)
+    complete cases) a code may be unused, and an empty cluster must not be drawn or deleted.
+    (``pd.factorize(sort=True)``: one hash pass, where ``np.unique`` sorts or hashes far slower.)"""
+    codes, _ = pd.factorize(np.asarray(clusters).reshape(-1), sort=True)
+    return codes.astype(np.int64)
+
+
+def degenerate_message(n_units: int, min_units: int, unit_name: str) -> str:
+    """The warning for data below a resampling minimum (shared by every interval of the library)."""
+    shown = unit_name[:-1] if n_units == 1 and unit_name.endswith("s") else unit_name
+    return (f"only {n_units} {shown} to resample, fewer than the {min_units} a bootstrap interval needs: "
+            f"interval not computable (NaN); add {unit_name} before reading any uncertainty from this estimate")
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DegenerateDataWarning, stacklevel=3)
 
 
 def _batch_rows(n_resamples: int, n_units: int) -> int:
@@ -126,6 +151,7 @@ def bootstrap(
     random_state: int | np.random.Generator | None = None,
     clusters: np.ndarray | None = None,
     unit_name: str = "items",
+    min_units: int = MIN_RESAMPLING_UNITS,
 ) -> BootstrapOutcome:
     """Bootstrap interval of ``statistic`` over units (items), optionally clustered.
 
@@ -137,14 +163,27 @@ def bootstrap(
     method : {"bca", "percentile", "basic"}
     clusters : array of int, optional
         Cluster code per unit; clusters are resampled whole.
+    min_units : int
+        The estimator's minimum number of resampling units (clusters when clustered); below it the
+        interval is NaN, with a :class:`~alignlab._params.DegenerateDataWarning`.
 
     Returns
     -------
     BootstrapOutcome
         Replicates that come out NaN (degenerate resamples, e.g. one category only) are dropped and
-        counted in ``n_failed``; the interval is NaN when more than half fail.
+        counted in ``n_failed``. The interval is NaN, with the reason in ``warnings`` (and a
+        ``DegenerateDataWarning``), when there are fewer than ``min_units`` units, when more than half
+        of the replicates fail, or when it would have zero width (every resample gives the same value:
+        a degenerate resample is never reported as an interval).
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    label = f"bootstrap-{method}({unit_name}{', clustered' if clusters is not None else ''}, {n_resamples})"
+    n_draw = n_units if clusters is None else int(len(pd.unique(np.asarray(clusters).reshape(-1))))
+    if n_draw < max(int(min_units), MIN_RESAMPLING_UNITS):
+        message = degenerate_message(n_draw, max(int(min_units), MIN_RESAMPLING_UNITS),
+                                     "clusters" if clusters is not None else unit_name)
+        _warn(message)
+        return BootstrapOutcome(np.nan, np.nan, np.nan, np.empty(0), label, 0, (message,))
     if estimate is None:
         estimate = float(statistic(np.ones((1, n_units)))[0])
     parts = []
@@ -154,9 +193,13 @@ def bootstrap(
     theta = np.concatenate(parts)
     failed = ~np.isfinite(theta)
     n_failed = int(failed.sum())
-    label = f"bootstrap-{method}({unit_name}{', clustered' if clusters is not None else ''}, {n_resamples})"
-    if n_failed > n_resamples / 2 or not np.isfinite(estimate):
+    if not np.isfinite(estimate):
         return BootstrapOutcome(np.nan, np.nan, np.nan, theta, label, n_failed)
+    if n_failed > n_resamples / 2:
+        message = (f"{n_failed} of {n_resamples} bootstrap resamples gave no value (e.g. one category only): "
+                   "interval not computable (NaN); the data are too few or too uniform for this statistic")
+        _warn(message)
+        return BootstrapOutcome(np.nan, np.nan, np.nan, theta, label, n_failed, (message,))
     good = theta[~failed]
     alpha = (1.0 - confidence_level) / 2.0
     se = float(np.std(good, ddof=1)) if good.size > 1 else np.nan
@@ -169,6 +212,12 @@ def bootstrap(
         low, high = _bca(statistic, n_units, estimate, good, alpha, clusters)
     else:
         raise ValueError(f"unknown bootstrap method {method!r}; use 'bca', 'percentile' or 'basic'")
+    if not float(high) - float(low) > _ZERO_WIDTH * max(1.0, abs(float(estimate))):
+        share = float(np.mean(good == estimate)) if good.size else 0.0
+        message = (f"the bootstrap interval has zero width ({share:.0%} of {good.size} resamples equal the "
+                   f"estimate {float(estimate):.4g}): a degenerate resample, not certainty; interval not computable (NaN)")
+        _warn(message)
+        return BootstrapOutcome(np.nan, np.nan, se, theta, label, n_failed, (message,))
     return BootstrapOutcome(float(low), float(high), se, theta, label, n_failed)
 
 
@@ -185,9 +234,12 @@ def _bca(
     z0 = special.ndtri(prop_less)
     jack = np.concatenate([np.asarray(statistic(w), dtype=float) for w, _ in jackknife_weights(n_units, clusters)])
     jack = jack[np.isfinite(jack)]
-    diffs = jack.mean() - jack
-    denom = 6.0 * np.sum(diffs**2) ** 1.5
-    acceleration = np.sum(diffs**3) / denom if denom > 0 else 0.0
+    if jack.size >= 2:
+        diffs = jack.mean() - jack
+        denom = 6.0 * np.sum(diffs**2) ** 1.5
+        acceleration = np.sum(diffs**3) / denom if denom > 0 else 0.0
+    else:  # no usable leave-one-out values: no acceleration (bias-corrected percentile)
+        acceleration = 0.0
     if not np.isfinite(z0):
         # every replicate on one side of the estimate: BCa is undefined; fall back to percentile
         return tuple(np.quantile(theta, [alpha, 1 - alpha]))  # type: ignore[return-value]

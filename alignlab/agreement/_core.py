@@ -272,8 +272,8 @@ def bootstrap_interval(
     outcome = bootstrap(statistic, n_units, estimate=estimate, n_resamples=n_resamples,
                         confidence_level=confidence_level, method=method, random_state=random_state,
                         clusters=clusters, unit_name="items" if clusters is None else "clusters")
-    notes = []
-    if outcome.n_failed:
+    notes = list(outcome.warnings)  # below the minimum data / degenerate resamples: why the interval is NaN
+    if outcome.n_failed and not outcome.warnings:
         notes.append(f"{outcome.n_failed} of {n_resamples} bootstrap resamples gave no value (e.g. one "
                      "category only) and were dropped")
     return IntervalEstimate(outcome.low, outcome.high, outcome.standard_error, outcome.ci_method, tuple(notes))

@@ -72,7 +72,17 @@ __all__ = [
     "coerce_judgments",
     "validate_sampler",
     "empty_rater_frame",
+    "minimum_data_shortfalls",
 ]
+
+#: what each ``_minimum_data`` key counts, for messages
+_MINIMUM_DATA_NOUNS: dict[str, str] = {
+    "items": "items",
+    "multi_rated_items": "items judged by two or more raters (or with a gold label)",
+    "raters": "raters",
+}
+# an interval narrower than this (relative to max(1, |bounds|)) has zero width: a degenerate resample
+_ZERO_WIDTH = 1e-12
 
 #: leading columns of every ``raters_`` frame, in this order
 RATER_COLUMNS: tuple[str, ...] = (
@@ -158,6 +168,36 @@ def coerce_judgments(data: Any, caller: str) -> Judgments:
     )
 
 
+def minimum_data_shortfalls(judgments: Judgments, minimum: Mapping[str, int]) -> list[str]:
+    """What ``judgments`` lacks against an estimator's declared ``minimum`` data, one phrase per
+    shortfall (empty when the data suffice). Keys: ``items``, ``multi_rated_items``, ``raters``."""
+    have: dict[str, int] = {}
+    for key in minimum:
+        if key == "items":
+            have[key] = judgments.n_items
+        elif key == "raters":
+            have[key] = judgments.n_raters
+        elif key == "multi_rated_items":
+            multi = judgments.item_info["n_raters"].to_numpy() >= 2
+            if judgments.has("gold"):
+                multi |= judgments.item_info["gold"].notna().to_numpy()
+            have[key] = int(multi.sum())
+        else:  # pragma: no cover - a model declared an unknown key
+            raise KeyError(f"unknown minimum-data key {key!r}; known: {sorted(_MINIMUM_DATA_NOUNS)}")
+    return [f"needs at least {n} {_MINIMUM_DATA_NOUNS[k]}, has {have[k]}" for k, n in minimum.items() if have[k] < n]
+
+
+def _interval_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """``(estimate, low, high)`` column names of every interval in a fitted frame."""
+    out = []
+    for column in frame.columns:
+        if isinstance(column, str) and column.endswith("_low"):
+            stem = column[: -len("_low")]
+            if f"{stem}_high" in frame.columns:
+                out.append((stem, column, f"{stem}_high"))
+    return out
+
+
 def empty_rater_frame(judgments: Judgments) -> pd.DataFrame:
     """``rater_id, method, vendor, n`` for every rater (the first columns of ``raters_``)."""
     info = judgments.rater_info
@@ -210,6 +250,10 @@ class AnnotatorModel:
         "random_state": RANDOM_STATE,
     }
     _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_")
+    #: the minimum data the model's intervals need (see :func:`minimum_data_shortfalls`): below it the
+    #: fit still gives point estimates, but every interval is NaN with a warning (an item bootstrap
+    #: of one item, or raters who never share an item, cannot support an interval)
+    _minimum_data: ClassVar[dict[str, int]] = {"items": 2, "multi_rated_items": 1}
 
     def __init__(
         self,
@@ -313,6 +357,7 @@ class AnnotatorModel:
             self._fit_em(data)
         else:
             self._fit_pymc(data)
+        self._guard_intervals(data)
         self.warnings_ = tuple(dict.fromkeys(self.warnings_))
         self.provenance_ = self._provenance(data)
         return self
@@ -325,6 +370,47 @@ class AnnotatorModel:
             )
         if len(judgments) == 0:
             raise ValueError(f"{type(self).__name__}.fit needs at least one judgment.")
+
+    def _guard_intervals(self, judgments: Judgments) -> None:
+        """The shared minimum-data check: below ``_minimum_data``, or where an interval has zero width
+        (a degenerate resample), the interval is NaN and a warning says why; never a confident number."""
+        frames = {name: value for name, value in vars(self).items()
+                  if name.endswith("_") and not name.startswith("_") and isinstance(value, pd.DataFrame)}
+        shortfalls = minimum_data_shortfalls(judgments, self._minimum_data)
+        messages = []
+        if shortfalls:
+            messages.append(f"{type(self).__name__} {'; '.join(shortfalls)}: its intervals (and spammer "
+                            "probabilities) are not computable and are NaN; the point estimates are shown but "
+                            "nothing supports them")
+        n_zero = 0
+        for name, frame in frames.items():
+            changed = frame.copy()
+            for stem, low, high in _interval_pairs(frame):
+                lo = pd.to_numeric(frame[low], errors="coerce").to_numpy(dtype=float)
+                hi = pd.to_numeric(frame[high], errors="coerce").to_numpy(dtype=float)
+                if shortfalls:
+                    bad = np.ones(len(frame), dtype=bool)
+                else:
+                    with np.errstate(invalid="ignore"):
+                        scale = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+                        bad = np.isfinite(lo) & np.isfinite(hi) & ~(hi - lo > _ZERO_WIDTH * scale)
+                    n_zero += int(bad.sum())
+                if bad.any():
+                    for column in (low, high, f"{stem}_se"):
+                        if column in changed.columns:
+                            changed[column] = np.where(bad, np.nan, pd.to_numeric(changed[column], errors="coerce"))
+            if shortfalls:  # probabilities read off the same (degenerate) draws
+                for column in ("spammer_prob", "adversarial_prob"):
+                    if column in changed.columns:
+                        changed[column] = np.nan
+            if shortfalls or n_zero:
+                setattr(self, name, changed)
+        if n_zero and not shortfalls:
+            messages.append(f"{n_zero} interval(s) had zero width (every resample or draw gave the same value: "
+                            "a degenerate resample, not certainty) and are NaN")
+        # in the model's warnings (shown by summary() and the report), the annotators' one channel;
+        # workflows fitting several models read them there
+        self.warnings_.extend(messages)
 
     def _reset_fitted(self) -> None:
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:

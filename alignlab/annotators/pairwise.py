@@ -105,6 +105,7 @@ class BradleyTerry(AnnotatorModel):
 
     _model_name: ClassVar[str] = "noisy Bradley-Terry model"
     _supported_scales: ClassVar[tuple[str, ...]] = ("pairwise",)
+    _minimum_data: ClassVar[dict[str, int]] = {"items": 2}  # comparisons judged once still rank the systems
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "inference": [Options(("nuts", "advi"))],
         "prior_scale": [Interval("real", 0, None, closed="neither")],

@@ -1,7 +1,7 @@
 """The canonical judgments table: schema, validation, loaders."""
 
 from alignlab.data.consensus import item_consensus
-from alignlab.data.errors import JudgmentsValidationError
+from alignlab.data.errors import JudgmentsValidationError, MatrixTooLargeError
 from alignlab.data.judgments import CANONICAL_COLUMNS, Judgments, JudgmentsSummary, load_judgments
 from alignlab.data.scales import PAIRWISE_LABELS, Scale, infer_scale
 
@@ -11,6 +11,7 @@ __all__ = [
     "Judgments",
     "JudgmentsSummary",
     "JudgmentsValidationError",
+    "MatrixTooLargeError",
     "Scale",
     "infer_scale",
     "item_consensus",

@@ -8,7 +8,7 @@ import pandas as pd
 
 from alignlab._params import AlignlabError
 
-__all__ = ["JudgmentsValidationError", "FailureCollector", "FAILURE_COLUMNS"]
+__all__ = ["JudgmentsValidationError", "FailureCollector", "FAILURE_COLUMNS", "MatrixTooLargeError"]
 
 FAILURE_COLUMNS = ["row", "column", "value", "problem", "fix"]
 # Failure rows kept per (column, problem); the count of all is kept regardless.
@@ -58,6 +58,13 @@ class JudgmentsValidationError(AlignlabError, ValueError):
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+class MatrixTooLargeError(MemoryError):
+    """A dense view (``Judgments.matrix()``) would take more memory than its stated budget.
+
+    The message gives the size and the fix (``sparse=True``, or a larger ``max_bytes=``).
+    """
 
 
 class FailureCollector:

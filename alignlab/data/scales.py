@@ -65,7 +65,8 @@ class Scale:
     def binary(cls, labels: Sequence[Any] = (0, 1)) -> Scale:
         """Two classes; the second label is the positive class (pass, thumbs up, 1)."""
         labels = tuple(labels)
-        if len(labels) != 2 or len({_key(v) for v in labels}) != 2:
+        _check_distinct(labels, "binary scale", "label")
+        if len(labels) != 2:
             raise ValueError(f"A binary scale needs exactly two distinct labels, got {labels!r}.")
         return cls("binary", labels)
 
@@ -73,7 +74,8 @@ class Scale:
     def categorical(cls, labels: Sequence[Any]) -> Scale:
         """Unordered classes (nominal)."""
         labels = tuple(labels)
-        if len(labels) < 2 or len({_key(v) for v in labels}) != len(labels):
+        _check_distinct(labels, "categorical scale", "label")
+        if len(labels) < 2:
             raise ValueError(f"A categorical scale needs at least two distinct labels, got {labels!r}.")
         return cls("categorical", labels)
 
@@ -81,7 +83,8 @@ class Scale:
     def ordinal(cls, levels: Sequence[Any]) -> Scale:
         """Ordered levels, lowest first (e.g. a Likert scale 1..5)."""
         levels = tuple(levels)
-        if len(levels) < 2 or len({_key(v) for v in levels}) != len(levels):
+        _check_distinct(levels, "ordinal scale", "level")
+        if len(levels) < 2:
             raise ValueError(f"An ordinal scale needs at least two distinct levels, got {levels!r}.")
         return cls("ordinal", levels)
 
@@ -167,6 +170,17 @@ class Scale:
             return np.array([float(v) for v in self.labels])
         except (TypeError, ValueError):
             return np.arange(self.n_categories, dtype=float)
+
+
+def _check_distinct(labels: tuple[Any, ...], what: str, noun: str) -> None:
+    """Name the repeated label (``Scale.ordinal([1, 1, 2])``: level 1 is repeated)."""
+    seen: dict[Any, Any] = {}
+    for value in labels:
+        key = _key(value)
+        if key in seen:
+            same = "" if repr(seen[key]) == repr(value) else f" (as {seen[key]!r} and {value!r}, equal as labels)"
+            raise ValueError(f"The {what} repeats the {noun} {value!r}{same} in {labels!r}; list each {noun} once.")
+        seen[key] = value
 
 
 def _isna(value: Any) -> bool:

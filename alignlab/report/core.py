@@ -17,12 +17,14 @@ sections never compute the same thing twice); the HTML is a function of their re
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from alignlab._params import InvalidParameterError
+from alignlab._params import NOT_COMPUTABLE, DegenerateDataWarning, InvalidParameterError
 from alignlab.data import Judgments
 from alignlab.report import html as h
 
@@ -48,17 +50,57 @@ class ReportContext:
     random_state: int | None = 0
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     progress: Callable[[str], None] | None = None
+    # below-minimum-data reasons raised while computing each cached key, and the keys the current
+    # section used: a section reusing another's degenerate result is marked not computable too
+    _degenerate: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _used: list[str] = field(default_factory=list, repr=False)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """Compute once per report; later sections asking for ``key`` get the same object."""
         if key not in self._cache:
             if self.progress is not None:
                 self.progress(key)
-            self._cache[key] = compute()
+            with _degenerate_reasons() as reasons:
+                self._cache[key] = compute()
+            self._degenerate[key] = tuple(dict.fromkeys([*reasons, *_result_reasons(self._cache[key])]))
+        self._used.append(key)
         return self._cache[key]
+
+    def not_computable_reasons(self) -> tuple[str, ...]:
+        """Why results the current section used are below their minimum data (empty when none are)."""
+        return tuple(dict.fromkeys(r for key in self._used for r in self._degenerate.get(key, ())))
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
+
+
+def _result_reasons(result: Any) -> list[str]:
+    """Below-minimum-data messages a result carries in its warnings (``warnings`` of results,
+    ``warnings_`` of fitted models), one level into tuples, lists and dicts of results."""
+    items = list(result.values()) if isinstance(result, dict) else list(result) if isinstance(
+        result, list | tuple) else [result]
+    out: list[str] = []
+    for item in items:
+        for attribute in ("warnings", "warnings_"):
+            messages = getattr(item, attribute, None) if not isinstance(item, type) else None
+            if isinstance(messages, list | tuple):
+                out += [m for m in messages if isinstance(m, str) and NOT_COMPUTABLE in m]
+    return out
+
+
+@contextmanager
+def _degenerate_reasons() -> Iterator[list[str]]:
+    """Collect the :class:`DegenerateDataWarning` messages raised inside (estimators below their
+    minimum data); every other warning passes through unchanged."""
+    reasons: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateDataWarning)
+        yield reasons
+    for item in caught:
+        if issubclass(item.category, DegenerateDataWarning):
+            reasons.append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
 
 
 #: Bullets in the decision summary at the top of the report (the issue's "3-5 bullets").
@@ -112,6 +154,8 @@ class BuiltSection:
     spec: SectionSpec
     content: SectionContent | None
     error: str | None = None
+    #: why some of the section's figures are below their minimum data (marked "not computable")
+    not_computable: tuple[str, ...] = ()
 
 
 def build_report(
@@ -140,6 +184,8 @@ def build_report(
     -------
     (html, sections)
     """
+    if out_dir is not None:
+        check_out_dir(out_dir)
     ctx = ReportContext(judgments=judgments, options=dict(options or {}), random_state=random_state,
                         progress=progress)
     specs = registered_sections()
@@ -152,8 +198,11 @@ def build_report(
     built: list[BuiltSection] = []
     for spec in specs:
         try:
-            content = spec.build(ctx)
-            built.append(BuiltSection(spec, content))
+            ctx._used = []
+            with _degenerate_reasons() as reasons:
+                content = spec.build(ctx)
+            reasons = list(dict.fromkeys([*reasons, *ctx.not_computable_reasons()]))
+            built.append(BuiltSection(spec, content, not_computable=tuple(reasons)))
         except Exception as exc:
             if strict:
                 raise
@@ -167,6 +216,18 @@ def build_report(
         out.mkdir(parents=True, exist_ok=True)
         (out / "index.html").write_text(page, encoding="utf-8")
     return page, built
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The report's output directory, refusing a path that names an existing file (before any compute)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        suggestion = out.with_suffix("") if out.suffix else out.parent / f"{out.name}-report"
+        raise InvalidParameterError(
+            f"The report output {str(out)!r} is an existing file, not a directory: the report is a directory "
+            f"holding index.html. Pass a directory (e.g. --out {str(suggestion)!r}), or move the file away."
+        )
+    return out
 
 
 def render_html(
@@ -186,7 +247,13 @@ def render_html(
     # The summary is the decision: 3-5 bullets. When a section states a verdict, only the verdict sections'
     # bullets go to the top; every section's own findings open that section instead.
     sources = [b for b in shown if b.content is not None and (b.content.verdict or not verdicts)]
-    bullets = [(b.content.status, text) for b in sources for text in b.content.bullets][:MAX_SUMMARY_BULLETS]
+    # a section computed below its minimum data never lends a number to the summary: one bullet says so
+    bullets = [item for b in sources for item in (
+        [("warn", f"{b.spec.title}: not computable from these data ({b.not_computable[0]})")] if b.not_computable
+        else [(b.content.status, text) for text in b.content.bullets])][:MAX_SUMMARY_BULLETS]
+    verdicts = [(t, c) for (t, c), b in zip(verdicts, [b for b in shown if b.content is not None
+                                                        and b.content.verdict], strict=True)
+                if not b.not_computable]
     parts: list[str] = []
     subtitle = (
         f"{len(judgments):,} judgments · {judgments.n_items:,} items · {judgments.n_raters:,} raters · "
@@ -214,6 +281,11 @@ def render_html(
             parts.append(h.callout(f"This section could not be computed: {b.error}", kind="fail"))
         else:
             assert b.content is not None  # noqa: S101 - filtered above
+            if b.not_computable:
+                parts.append(h.callout(
+                    "Not computable: some figures of this section are below their minimum data, so their "
+                    "intervals are NaN and their point values are not supported. "
+                    + " ".join(f"({i + 1}) {r}." for i, r in enumerate(b.not_computable)), kind="fail"))
             for warning in b.content.warnings:
                 parts.append(h.callout(warning, kind="warn"))
             if b.content.bullets and not b.content.verdict:
