@@ -44,6 +44,7 @@ Examples
 
 from alignlab.annotators._base import AnnotatorModel, NotFittedError, ProvenanceError
 from alignlab.annotators.categorical import GLAD, MACE, DawidSkene, OneCoin
+from alignlab.annotators.compare import ModelComparison, compare_models
 from alignlab.annotators.continuous import ContinuousRaters
 from alignlab.annotators.ordinal import OrdinalRaters
 from alignlab.annotators.pairwise import BradleyTerry
@@ -51,3 +52,4 @@ from alignlab.annotators.pairwise import BradleyTerry
 __all__ = ["AnnotatorModel", "NotFittedError", "ProvenanceError"]
 __all__ += ["DawidSkene", "GLAD", "MACE", "OneCoin"]
 __all__ += ["BradleyTerry", "ContinuousRaters", "OrdinalRaters"]
+__all__ += ["ModelComparison", "compare_models"]

@@ -1,0 +1,252 @@
+"""Which annotator model fits these raters? Held-out label log-likelihood and accuracy against gold.
+
+:func:`compare_models` fits every candidate model on the same judgments and scores it two ways:
+
+- **held-out label log-likelihood** (item folds): the items are split into ``cv`` folds; each
+  model is refitted with one fold's items weighted 0 and scored by the log-likelihood of the
+  held-out items' labels with their class summed out, ``log sum_k pi_k prod_j P(y_ij | k)``. It
+  measures how well the model predicts labels it has not seen, so it needs no gold and punishes
+  both over-fitting (full confusion matrices from a handful of labels) and under-fitting
+  (symmetric errors for raters with a label bias). Differences against the best model carry a
+  paired standard error over items (``sqrt(n) sd(d_i)``: the folds are disjoint item sets);
+- **accuracy against gold** (where a ``gold`` column exists): the models are fitted without the
+  gold labels (``use_gold=False``) and their consensus compared with gold, with a Wilson interval
+  (statsmodels); majority vote is listed beside them.
+
+The recommended model has the largest held-out log-likelihood among the fits that did not
+collapse (see :mod:`alignlab.annotators._checks`), unless gold shows another model more accurate
+with a paired item-bootstrap interval that excludes 0: then that one, and ``reason`` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignlab._array import annotators_em as em
+from alignlab._params import RANDOM_STATE, Interval, check_random_state, validate_params
+from alignlab.annotators._base import coerce_judgments
+from alignlab.annotators._checks import majority_shares
+from alignlab.results import Summary, TableResult
+
+__all__ = ["ModelComparison", "compare_models", "candidate_models"]
+
+_MIN_GOLD_FOR_CHOICE = 30
+
+
+def candidate_models(scale_kind: str, random_state: Any = 0) -> dict[str, Any]:
+    """The models :func:`compare_models` tries for a scale (``models=None``), unfitted.
+
+    Binary, categorical, ordinal and pairwise labels: Dawid–Skene with the data-chosen prior
+    (the default), plain (flat, maximum-likelihood) Dawid–Skene, one-coin, MACE and GLAD.
+    """
+    from alignlab.annotators import GLAD, MACE, DawidSkene, OneCoin
+
+    if scale_kind not in ("binary", "categorical", "ordinal", "pairwise"):
+        raise ValueError(f"compare_models compares the categorical annotator models (DawidSkene, OneCoin, MACE, "
+                         f"GLAD); a {scale_kind} scale has one model here (ContinuousRaters): fit it directly.")
+    common = {"ci_method": "none", "use_gold": False, "random_state": random_state}
+    return {
+        "DawidSkene": DawidSkene(**common),
+        "DawidSkene (flat)": DawidSkene(prior="flat", **common),
+        "OneCoin": OneCoin(**common),
+        "MACE": MACE(**common),
+        "GLAD": GLAD(**common),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelComparison(TableResult):
+    """Result of :func:`compare_models`: one row per model (``to_frame()``) and the recommendation.
+
+    Columns: ``model, heldout_loglik, heldout_loglik_per_judgment, delta_vs_best, delta_se,
+    accuracy, accuracy_low, accuracy_high, n_gold, mv_disagreement, collapsed, warnings,
+    recommended``. ``fitted`` holds the models fitted on all the judgments (without gold).
+    """
+
+    recommended: str = ""
+    reason: str = ""
+    cv: int = 5
+    fitted: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def best_model(self) -> Any:
+        """The recommended model, fitted on all the judgments (gold not used)."""
+        return self.fitted[self.recommended]
+
+    def summary(self) -> Summary:
+        lines = (f"Recommended: {self.recommended}. {self.reason}",
+                 f"Held-out label log-likelihood from {self.cv} item folds (higher is better); accuracy against "
+                 f"gold with {self.confidence_level:.0%} Wilson intervals, models fitted without gold.")
+        return Summary(self.method, lines=lines, tables=(("models", self.table),), warnings=self.warnings)
+
+
+def _item_folds(n_items: int, cv: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.permutation(n_items) % cv
+
+
+def _cv_item_loglik(model: Any, judgments: Any, folds: np.ndarray, cv: int) -> np.ndarray:
+    """Per item: the held-out log-likelihood of its labels under ``model`` refitted without its fold.
+
+    The model must already be fitted on ``judgments`` (its data-chosen settings, e.g. DawidSkene's
+    prior or a resolved prevalence, are kept for the refits).
+    """
+    kept = {k: model.__dict__[k] for k in ("_chosen_prior", "_resolved_prevalence") if k in model.__dict__}
+    model._prepare(judgments)
+    model.__dict__.update(kept)
+    try:
+        design = model._design_
+        free = replace(design, gold=np.full(design.n_items, -1, dtype=np.int64))
+        T0 = em.majority_posterior(design)
+        out = np.zeros(design.n_items)
+        for fold in range(cv):
+            test = folds == fold
+            params, _, _, _, _ = model._run(design, T0, None, (~test).astype(float), min(model.max_iter, 200),
+                                            tol=max(model.tol, 1e-6))
+            out[test] = model._item_log_marginal(free, params)[test]
+    finally:
+        for name in ("_design_", "_history_", "_rater_frame_"):
+            model.__dict__.pop(name, None)
+    return out
+
+
+def _paired_gold_gap(a: np.ndarray, b: np.ndarray, level: float, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Accuracy difference a - b on the same gold items with a percentile item-bootstrap interval."""
+    from alignlab._array.bootstrap import bootstrap
+
+    diff = a.astype(float) - b.astype(float)
+    outcome = bootstrap(lambda w: (w @ diff) / w.sum(axis=1), len(diff), n_resamples=2000, method="percentile",
+                        confidence_level=level, random_state=rng)
+    return float(diff.mean()), float(outcome.low), float(outcome.high)
+
+
+@validate_params({
+    "models": [dict, list, tuple, None],
+    "cv": [Interval("integral", 2, None)],
+    "confidence_level": [Interval("real", 0, 1, closed="neither")],
+    "random_state": RANDOM_STATE,
+})
+def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None = None, *, cv: int = 5,
+                   confidence_level: float = 0.95, random_state: int | np.random.Generator | None = 0) -> ModelComparison:
+    """Compare annotator models by held-out label log-likelihood and accuracy against gold.
+
+    Parameters
+    ----------
+    judgments : Judgments, DataFrame or path
+    models : dict of name -> unfitted model, list of models, or None
+        ``None`` tries every categorical model that fits the scale (:func:`candidate_models`):
+        DawidSkene (data-chosen prior), DawidSkene (flat), OneCoin, MACE, GLAD. Models are
+        refitted with ``use_gold=False`` and ``ci_method="none"`` (gold is for evaluation only).
+    cv : int, default 5
+        Item folds of the held-out log-likelihood.
+    confidence_level : float
+        Of the Wilson intervals on gold accuracy and the paired gold-accuracy comparison.
+    random_state : int, Generator or None, default 0
+        Fold assignment and MACE's restarts.
+
+    Returns
+    -------
+    ModelComparison
+        ``to_frame()``: one row per model; ``recommended`` / ``reason``; ``best_model()``.
+
+    Examples
+    --------
+    >>> import alignlab
+    >>> from alignlab.annotators import compare_models
+    >>> result = compare_models(alignlab.datasets.load("bluebird"), cv=3)
+    >>> result.recommended in result.to_frame()["model"].tolist()
+    True
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    data = coerce_judgments(judgments, "compare_models")
+    rng = check_random_state(random_state)
+    if models is None:
+        models = candidate_models(data.scale.kind, random_state=int(rng.integers(2**31)))
+    elif not isinstance(models, dict):
+        models = {type(m).__name__: m for m in models}
+    if not models:
+        raise ValueError("compare_models needs at least one model; pass models=None to try every one that fits.")
+    folds = _item_folds(data.n_items, cv, rng)
+    has_gold = data.has("gold")
+    gold_codes = None
+    if has_gold:
+        gold = data.item_info["gold"]
+        gold_codes = np.where(gold.notna().to_numpy(), data.scale.encode(gold.where(gold.notna(), None)), -1)
+        has_gold = bool((gold_codes >= 0).any())
+    rows, fitted, correct, per_item = [], {}, {}, {}
+    for name, template in models.items():
+        model = type(template)(**{**template.get_params(), "use_gold": False, "ci_method": "none"})
+        if "random_state" in model.get_params() and model.random_state is None:
+            model.set_params(random_state=int(rng.integers(2**31)))
+        model.fit(data)
+        fitted[name] = model
+        per_item[name] = _cv_item_loglik(model, data, folds, cv)
+        conv = model.convergence_.iloc[0]
+        row = {"model": name, "heldout_loglik": float(per_item[name].sum()),
+               "heldout_loglik_per_judgment": float(per_item[name].sum() / len(data)),
+               "mv_disagreement": float(conv.get("mv_disagreement", np.nan)), "collapsed": str(conv.get("collapsed", "")),
+               "warnings": " | ".join(model.warnings_)}
+        if has_gold:
+            pred = np.argmax(model.proba_.to_numpy(), axis=1)
+            mask = gold_codes >= 0
+            correct[name] = pred[mask] == gold_codes[mask]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    best = int(np.argmax(table["heldout_loglik"].to_numpy()))
+    best_name = table.loc[best, "model"]
+    d = {name: per_item[best_name] - per_item[name] for name in per_item}
+    table["delta_vs_best"] = [-float(d[n].sum()) for n in table["model"]]
+    table["delta_se"] = [float(np.sqrt(len(d[n])) * d[n].std(ddof=1)) if len(d[n]) > 1 else np.nan
+                         for n in table["model"]]
+    if has_gold:
+        mask = gold_codes >= 0
+        n_gold = int(mask.sum())
+        hits = np.array([correct[n].sum() for n in table["model"]], dtype=float)
+        table["accuracy"] = hits / n_gold
+        low, high = proportion_confint(hits, n_gold, alpha=1 - confidence_level, method="wilson")
+        table["accuracy_low"], table["accuracy_high"] = low, high
+        table["n_gold"] = n_gold
+        top, _ = majority_shares(data.counts()[mask])
+        mv_expected = float((top[np.arange(n_gold), gold_codes[mask]] / top.sum(axis=1)).sum())
+        mv_low, mv_high = proportion_confint(mv_expected, n_gold, alpha=1 - confidence_level, method="wilson")
+        table = pd.concat([table, pd.DataFrame([{"model": "majority vote", "accuracy": mv_expected / n_gold,
+                                                 "accuracy_low": mv_low, "accuracy_high": mv_high,
+                                                 "n_gold": n_gold}])], ignore_index=True)
+    sound = table[(table["model"].isin(list(models))) & (table["collapsed"].fillna("") == "")]
+    pool = sound if len(sound) else table[table["model"].isin(list(models))]
+    choice = pool.loc[pool["heldout_loglik"].idxmax(), "model"]
+    reason = (f"largest held-out label log-likelihood ({pool['heldout_loglik'].max():.1f} over {cv} item folds, "
+              f"{pool['heldout_loglik_per_judgment'].max():.4f} per judgment)")
+    runner = pool[pool["model"] != choice]
+    if len(runner):
+        second = runner.loc[runner["heldout_loglik"].idxmax()]
+        gap = float(pool["heldout_loglik"].max() - second["heldout_loglik"])
+        se = float(table.set_index("model").loc[second["model"], "delta_se"]) if choice == best_name else np.nan
+        reason += f", {gap:.1f} above {second['model']}" + (f" (paired SE {se:.1f})" if np.isfinite(se) else "")
+    warnings: list[str] = []
+    if has_gold and int((gold_codes >= 0).sum()) >= _MIN_GOLD_FOR_CHOICE:
+        acc = pool.set_index("model")["accuracy"]
+        gold_best = acc.idxmax()
+        if gold_best != choice:
+            gap, lo, hi = _paired_gold_gap(correct[gold_best], correct[choice], confidence_level, rng)
+            if lo > 0:
+                reason = (f"{gold_best} is more accurate against gold than {choice} (the held-out likelihood's choice) "
+                          f"by {gap:+.4f} ({confidence_level:.0%} paired item-bootstrap interval {lo:+.4f} to "
+                          f"{hi:+.4f}) on {int((gold_codes >= 0).sum())} gold items")
+                choice = gold_best
+        mv_acc = float(table.loc[table["model"] == "majority vote", "accuracy"].iloc[0])
+        if float(acc[choice]) < mv_acc:
+            warnings.append(f"the recommended model {choice} is less accurate against gold than majority vote "
+                            f"({float(acc[choice]):.4f} vs {mv_acc:.4f}).")
+    table["recommended"] = table["model"] == choice
+    if len(sound) < len(models):
+        warnings.append("collapsed fits (one label for almost every item) were not considered: "
+                        + ", ".join(sorted(set(models) - set(sound["model"]))) + ".")
+    return ModelComparison(table=table, method="annotator model comparison (held-out label log-likelihood, item "
+                           f"{cv}-fold; accuracy against gold, Wilson)", confidence_level=confidence_level,
+                           warnings=tuple(warnings), recommended=str(choice), reason=reason + ".", cv=cv,
+                           fitted=fitted)

@@ -1,0 +1,212 @@
+"""Annotator defaults chosen by the data, no silent collapse, raw gold accuracy, compare_models (issue #12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import alignlab
+from alignlab.annotators import GLAD, MACE, DawidSkene, OneCoin, compare_models
+
+
+def sparse_binary_crowd(seed: int, n_items: int = 4000, n_raters: int = 700, per_item: int = 5,
+                        spam: float = 0.2, prevalence: float = 0.3):
+    """5 labels per item from 700 raters (heavy-tailed workloads), 20% spammers who favour label 1,
+    lenient honest raters (sensitivity U(0.6, 0.95), specificity U(0.4, 0.8)), 30% positives."""
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(n_items) < prevalence).astype(int)
+    is_spam = rng.random(n_raters) < spam
+    sens, spec = rng.uniform(0.6, 0.95, n_raters), rng.uniform(0.4, 0.8, n_raters)
+    spam_rate = rng.uniform(0.5, 1.0, n_raters)
+    workload = rng.pareto(1.0, n_raters) + 0.05
+    workload /= workload.sum()
+    rater = np.concatenate([rng.choice(n_raters, per_item, replace=False, p=workload) for _ in range(n_items)])
+    item = np.repeat(np.arange(n_items), per_item)
+    p1 = np.where(truth[item] == 1, sens[rater], 1 - spec[rater])
+    p1 = np.where(is_spam[rater], spam_rate[rater], p1)
+    label = (rng.random(len(item)) < p1).astype(int)
+    frame = pd.DataFrame({"item_id": item, "rater_id": rater, "value": label})
+    return alignlab.load_judgments(frame, scale="binary", segments=[]), truth
+
+
+def accuracy_vs_truth(model, j, truth) -> float:
+    return float((model.predict().to_numpy().astype(int) == truth[j.items.to_numpy().astype(int)]).mean())
+
+
+def mv_accuracy(j, truth) -> float:
+    counts = j.counts()
+    top = counts == counts.max(axis=1, keepdims=True)
+    t = truth[j.items.to_numpy().astype(int)]
+    return float((top[np.arange(len(t)), t] / top.sum(axis=1)).mean())
+
+
+@pytest.fixture(scope="module")
+def crowd():
+    return sparse_binary_crowd(0)
+
+
+def test_every_model_beats_majority_vote_on_a_sparse_binary_crowd(crowd):
+    j, truth = crowd
+    mv = mv_accuracy(j, truth)  # 0.668 (seeded truth)
+    for cls in (DawidSkene, OneCoin, MACE, GLAD):
+        model = cls(ci_method="none", random_state=0).fit(j)
+        acc = accuracy_vs_truth(model, j, truth)
+        assert acc > mv, (cls.__name__, acc, mv)
+        share = model.prevalence_["prevalence"].to_numpy()
+        assert share.min() > 0.2, (cls.__name__, share)  # no vertex: the true prevalence is (0.7, 0.3)
+
+
+def test_symmetric_models_collapse_with_an_estimated_prevalence_and_say_so(crowd):
+    """The degenerate fixed point the issue reports: with the prevalence estimated, one-coin and GLAD give
+    (almost) every item label 1 (the maximum-likelihood solution of a symmetric-error model for raters who
+    differ in how often they say 1); the fit warns. prevalence='auto' (default) refits with 1/K and says so."""
+    j, truth = crowd
+    for cls in (OneCoin, GLAD):
+        collapsed = cls(prevalence="estimate", ci_method="none").fit(j)
+        assert collapsed.predict().astype(int).mean() > 0.95
+        assert accuracy_vs_truth(collapsed, j, truth) < mv_accuracy(j, truth)
+        assert any("collapsed toward one label" in w for w in collapsed.warnings_), collapsed.warnings_
+        assert collapsed.convergence_["collapsed"].iloc[0] == "0"  # the label that (nearly) vanished
+        default = cls(ci_method="none").fit(j)
+        assert default.convergence_["prevalence"].iloc[0] == "uniform"
+        assert any("refitted with the prevalence fixed at 1/K" in w for w in default.warnings_)
+
+
+def test_sound_fit_has_no_consensus_warning():
+    j = alignlab.datasets.load("bluebird")
+    model = DawidSkene(ci_method="none", use_gold=False).fit(j)
+    assert not any("majority vote" in w or "collapsed" in w for w in model.warnings_)
+    assert 0 < model.convergence_["mv_disagreement"].iloc[0] < 0.25
+
+
+def test_raw_gold_accuracy_with_wilson_interval():
+    from statsmodels.stats.proportion import proportion_confint
+
+    j0, truth = sparse_binary_crowd(1, n_items=600, n_raters=40)
+    frame = j0.frame[["item_id", "rater_id", "value"]].copy()
+    gold_items = np.arange(0, 600, 3)
+    frame["gold"] = np.where(frame["item_id"].astype(int).isin(gold_items), truth[frame["item_id"].astype(int)], np.nan)
+    j = alignlab.load_judgments(frame, scale="binary", segments=[])
+    raters = DawidSkene(ci_method="none").fit(j).raters_
+    raters.index = raters["rater_id"].astype(str)
+    # reference: counts by pandas, interval by statsmodels
+    on_gold = frame.dropna(subset=["gold"])
+    hits = (on_gold["value"] == on_gold["gold"]).groupby(on_gold["rater_id"].astype(str)).agg(["sum", "count"])
+    for rater_id, (k, n) in hits.iterrows():
+        row = raters.loc[rater_id]
+        low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert row["n_gold"] == n and row["accuracy_raw"] == pytest.approx(k / n)
+        assert (row["accuracy_raw_low"], row["accuracy_raw_high"]) == pytest.approx((low, high))
+    assert {"accuracy", "accuracy_low", "accuracy_high"} <= set(raters.columns)  # the smoothed one stays
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+def test_chosen_prior_fit_equals_plain_reference_on_dense_data():
+    """With many labels per rater the data choose a weak prior and the fit equals plain (ML) Dawid–Skene:
+    crowd-kit's DawidSkene (the reference) gives the same consensus, and both recover the seeded truth."""
+    from crowdkit.aggregation import DawidSkene as CKDawidSkene
+
+    rng = np.random.default_rng(3)
+    n_items, n_raters, K = 1500, 8, 3
+    truth = rng.choice(K, n_items, p=[0.5, 0.3, 0.2])
+    conf = np.stack([0.1 * np.ones((K, K)) + np.diag(rng.uniform(0.6, 1.5, K)) for _ in range(n_raters)])
+    conf /= conf.sum(-1, keepdims=True)
+    item = np.repeat(np.arange(n_items), n_raters)
+    rater = np.tile(np.arange(n_raters), n_items)
+    u = rng.random(len(item))[:, None]
+    label = (u > np.cumsum(conf[rater, truth[item]], axis=1)).sum(1)
+    j = alignlab.load_judgments(pd.DataFrame({"item_id": item, "rater_id": rater, "value": label}),
+                                scale=alignlab.Scale.categorical([0, 1, 2]), segments=[])
+    ours = DawidSkene(ci_method="none").fit(j)
+    theirs = CKDawidSkene(n_iter=500, tol=1e-10).fit(j.to_crowdkit())
+    ck = theirs.labels_.reindex(ours.predict().index).to_numpy()
+    assert (ours.predict().to_numpy() == ck).mean() >= 0.995
+    t = truth[j.items.to_numpy().astype(int)]
+    assert accuracy_vs_truth(ours, j, truth) == pytest.approx(float((ck == t).mean()), abs=0.005)
+    np.testing.assert_allclose(ours.prevalence_["prevalence"], [0.5, 0.3, 0.2], atol=0.03)
+    chosen = ours.prior_selection_.query("chosen").iloc[0]
+    assert ours.convergence_["pooling_strength"].iloc[0] == chosen["pooling_strength"]
+
+
+def ordinal_sparse_crowd(seed: int, n_items: int = 3000, n_raters: int = 400, per_item: int = 4, K: int = 4):
+    """Many sparse raters, ordinal confusions (errors mostly one level off), lenient and harsh raters."""
+    rng = np.random.default_rng(seed)
+    truth = rng.choice(K, n_items, p=[0.15, 0.35, 0.35, 0.15])
+    levels = np.arange(K)
+    conf = np.empty((n_raters, K, K))
+    for r in range(n_raters):
+        shift, spread = rng.normal(0, 0.4), rng.uniform(0.4, 1.0)
+        logits = -((levels[None, :] - levels[:, None] - shift) ** 2) / (2 * spread**2)
+        conf[r] = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
+    item = np.repeat(np.arange(n_items), per_item)
+    u = rng.random(len(item))[:, None]
+    label = (u > np.cumsum(conf[rater, truth[item]], axis=1)).sum(1)
+    frame = pd.DataFrame({"item_id": item, "rater_id": rater, "value": label})
+    return alignlab.load_judgments(frame, scale=alignlab.Scale.ordinal(list(range(K))), segments=[]), truth
+
+
+def test_data_chosen_prior_within_half_a_point_of_the_oracle_prior():
+    """Oracle = the grid prior with the best accuracy against the (known) truth; the held-out choice,
+    which never sees the truth, gets within 0.5 accuracy points of it."""
+    j, truth = ordinal_sparse_crowd(11)
+    chosen = DawidSkene(ci_method="none").fit(j)
+    oracle = max(accuracy_vs_truth(DawidSkene(prior="fixed", pooling_strength=s, prior_correct=c, prior_error=e,
+                                              ci_method="none").fit(j), j, truth)
+                 for s, c, e in DawidSkene._PRIOR_GRID)
+    assert accuracy_vs_truth(chosen, j, truth) >= oracle - 0.005
+    assert accuracy_vs_truth(chosen, j, truth) > mv_accuracy(j, truth)
+
+
+def test_compare_models_table_and_recommendation_on_bluebird():
+    from statsmodels.stats.proportion import proportion_confint
+
+    j = alignlab.datasets.load("bluebird")
+    result = compare_models(j, cv=3, random_state=0)
+    table = result.to_frame()
+    assert set(table["model"]) == {"DawidSkene", "DawidSkene (flat)", "OneCoin", "MACE", "GLAD", "majority vote"}
+    assert table["recommended"].sum() == 1 and result.recommended in set(table["model"])
+    row = table.set_index("model").loc["DawidSkene"]
+    low, high = proportion_confint(round(row["accuracy"] * row["n_gold"]), row["n_gold"], method="wilson")
+    assert (row["accuracy_low"], row["accuracy_high"]) == pytest.approx((low, high))
+    # a dense binary set: Dawid–Skene's rater-specific confusions predict held-out labels best
+    assert result.recommended == "DawidSkene"
+    assert table.set_index("model").loc[result.recommended, "accuracy"] > table.set_index("model").loc[
+        "majority vote", "accuracy"]
+    assert "held-out" in result.reason and result.summary().lines
+    assert result.best_model().predict().shape[0] == j.n_items
+
+
+def test_compare_models_rejects_continuous_scales():
+    frame = pd.DataFrame({"item_id": [0, 0, 1, 1], "rater_id": ["a", "b", "a", "b"], "value": [0.1, 0.5, 0.3, 0.9]})
+    with pytest.raises(ValueError, match="ContinuousRaters"):
+        compare_models(alignlab.load_judgments(frame, scale="continuous"))
+
+
+def simulate_family(family: str, seed: int, n_items: int = 600, n_raters: int = 30, per_item: int = 5, K: int = 3):
+    """Seeded labels from one generating model: 'dawid-skene' (asymmetric full confusions) or 'one-coin'."""
+    rng = np.random.default_rng(seed)
+    truth = rng.choice(K, n_items, p=[0.5, 0.3, 0.2])
+    if family == "one-coin":
+        acc = rng.uniform(0.45, 0.9, n_raters)
+        conf = np.stack([np.full((K, K), (1 - a) / (K - 1)) + np.eye(K) * (a - (1 - a) / (K - 1)) for a in acc])
+    else:  # every rater confuses its own pair of classes: full, asymmetric confusion matrices
+        conf = np.stack([rng.dirichlet(np.full(K, 0.3), size=K) * 0.6 + np.eye(K) * 0.4 for _ in range(n_raters)])
+    rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
+    item = np.repeat(np.arange(n_items), per_item)
+    u = rng.random(len(item))[:, None]
+    label = (u > np.cumsum(conf[rater, truth[item]], axis=1)).sum(1)
+    frame = pd.DataFrame({"item_id": item, "rater_id": rater, "value": label})
+    return alignlab.load_judgments(frame, scale=alignlab.Scale.categorical(list(range(K))), segments=[])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("family", "expected"), [("dawid-skene", {"DawidSkene", "DawidSkene (flat)"}),
+                                                  ("one-coin", {"OneCoin"})])
+def test_compare_models_picks_the_generating_family(family, expected):
+    models = {"DawidSkene": DawidSkene(ci_method="none"), "DawidSkene (flat)": DawidSkene(prior="flat", ci_method="none"),
+              "OneCoin": OneCoin(ci_method="none")}
+    hits = sum(compare_models(simulate_family(family, seed), models, cv=5, random_state=seed).recommended in expected
+               for seed in range(10))
+    assert hits >= 9, hits
