@@ -141,7 +141,9 @@ class DataCollectionPlan(TableResult):
     ----------
     tradeoff : DataFrame
         One row per raters-per-item option k: the items needed for each target, the cost, what the budget
-        buys and the expected half-widths there (``source`` says closed form or simulation).
+        buys and the expected half-widths there (``metric_source`` says closed form or simulation), and
+        ``metric_bias``: the consensus metric's mean error against the model's true class (majority votes of
+        few noisy raters are biased; more raters per item shrink it), with its MC error.
     gold : DataFrame
         Per vendor: modelled accuracy, gold judgments needed (Wald and Wilson) and its share of judgments.
     assignment : DataFrame
@@ -566,6 +568,7 @@ def plan_annotation(
                "items_needed": n_needed, "gold_items": g,
                "cost_needed": _design_cost(n_needed, k, g, costs, overlap, R) if n_needed < 10**9 else math.inf,
                "metric_half_width_at_400": hw_ref, "metric_source": source,
+               "metric_bias": sim["metric_bias"], "metric_bias_mc_se": sim["metric_bias_mc_se"],
                "agreement_half_width_at_400": sim["agreement_half_width"],
                "agreement_mc_se_at_400": sim["agreement_half_width_mc_se"],
                "deff": float(design_effect(k, icc)) if k > 1 else 1.0}
