@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, progress, with_judgments
@@ -23,7 +24,8 @@ _MODELS = {
 }
 _AUTO = {"binary": "DawidSkene", "categorical": "DawidSkene", "ordinal": "OrdinalRaters",
          "continuous": "ContinuousRaters", "pairwise": "BradleyTerry"}
-_SHOWN = ["rater_id", "method", "n", "reliability", "reliability_low", "reliability_high", "bias", "spammer_prob"]
+_SHOWN = ["rater_id", "method", "n", "reliability", "reliability_low", "reliability_high", "bias", "spammer_prob",
+          "adversarial_prob"]
 
 
 def _model_class(name: str, judgments: Judgments) -> type:
@@ -72,19 +74,26 @@ def raters_command(
             frame.to_csv(path, index=False)
         else:
             frame.to_json(path, orient="records", indent=1)
-    flagged = raters[raters["spammer_prob"] > 0.5].sort_values("spammer_prob", ascending=False)
+    # adversarial_prob: the discrete models only (a continuous rater's reliability is never below 0)
+    below = raters["adversarial_prob"] >= 0.95 if "adversarial_prob" in raters else pd.Series(False, raters.index)
+    adversarial = raters[below].sort_values("reliability")
+    flagged = raters[(raters["spammer_prob"] > 0.5) & ~below].sort_values("spammer_prob", ascending=False)
     groups = getattr(fitted, "groups_", None)
     if json_output:
         emit_json(clean_for_json({
             "model": model_class.__name__, "engine": engine, "ci_method": getattr(fitted, "ci_method_", None),
             "confidence_level": confidence_level, "raters": raters.to_dict(orient="records"),
             "groups": None if groups is None else groups.to_dict(orient="records"),
-            "likely_spammers": flagged["rater_id"].tolist(), "warnings": list(fitted.warnings_),
+            "likely_spammers": flagged["rater_id"].tolist(), "worse_than_chance": adversarial["rater_id"].tolist(),
+            "warnings": list(fitted.warnings_),
         }))
         return
     console.print(f"[bold]{model_class.__name__}[/] ({engine}): {len(judgments):,} judgments, {judgments.n_items:,} "
                   f"items, {judgments.n_raters:,} raters; {confidence_level:.0%} intervals: "
                   f"{getattr(fitted, 'ci_method_', 'n/a')}", markup=True)
+    if judgments.scale.kind != "continuous":
+        console.print("reliability = Cohen's kappa of the rater's label with the latent truth (0 = chance, "
+                      "1 = perfect, below 0 = worse than chance)", markup=False)
     shown = [c for c in _SHOWN if c in raters.columns]
     console.print(frame_table(raters.sort_values("reliability")[shown], title="Least reliable raters", max_rows=15))
     if groups is not None and len(groups) > 1:
@@ -94,6 +103,9 @@ def raters_command(
                       f"{', '.join(map(str, flagged['rater_id'].head(20)))}")
     else:
         console.print("likely spammers: none")
+    if len(adversarial):
+        console.print(f"[red]worse than chance[/] (P(reliability < 0) >= 0.95): "
+                      f"{', '.join(map(str, adversarial['rater_id'].head(20)))}")
     for warning in fitted.warnings_:
         console.print(f"warning: {warning}", markup=False)
     if out is not None:

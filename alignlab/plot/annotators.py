@@ -47,7 +47,8 @@ class RaterForestDisplay(Display):
         })
         level = getattr(model, "interval_level_", 0.95)
         title = f"Rater {quantity} ({level:.0%} intervals; x = likely spammer)"
-        return cls(table, xlabel=quantity, title=title, reference=0.0 if quantity == "bias" else None)
+        # 0 is "no bias" for bias and "chance" for reliability (the kappa with the latent truth)
+        return cls(table, xlabel=quantity, title=title, reference=0.0 if quantity in ("bias", "reliability") else None)
 
     @classmethod
     def from_groups(cls, model: Any, *, quantity: str = "reliability") -> RaterForestDisplay:

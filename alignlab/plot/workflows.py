@@ -11,6 +11,8 @@ from alignlab.plot._base import Display, new_axes
 
 __all__ = ["ForestDisplay"]
 
+#: reliability axes: discrete labels give the kappa with the latent truth (below 0 = worse than chance)
+_RELIABILITY_LABEL = "reliability (0 = chance, 1 = perfect; below 0 = worse than chance)"
 _PALETTE = ["#1a73e8", "#e8710a", "#188038", "#a142f4", "#d93025", "#12b5cb", "#9aa0a6"]
 
 
@@ -24,6 +26,8 @@ class ForestDisplay(Display):
     xlabel, title : str
     reference : float, optional
         A vertical reference line (e.g. the median rater).
+    chance : float, optional
+        A solid vertical line where the estimate means "no better than chance" (0 for reliability).
 
     Examples
     --------
@@ -36,11 +40,12 @@ class ForestDisplay(Display):
     """
 
     def __init__(self, frame: pd.DataFrame, *, xlabel: str = "estimate", title: str | None = None,
-                 reference: float | None = None) -> None:
+                 reference: float | None = None, chance: float | None = None) -> None:
         self.frame = frame
         self.xlabel = xlabel
         self.title = title
         self.reference = reference
+        self.chance = chance
 
     @classmethod
     def from_vendor_audit(cls, audit: Any, *, top: int = 40) -> ForestDisplay:
@@ -48,8 +53,8 @@ class ForestDisplay(Display):
         t = audit.to_frame().sort_values("reliability").head(top)
         frame = pd.DataFrame({"label": t["rater_id"].astype(str), "estimate": t["reliability"],
                               "low": t["reliability_low"], "high": t["reliability_high"], "group": t["vendor"].astype(str)})
-        return cls(frame, xlabel="posterior reliability", title="Rater reliability by vendor (worst first)",
-                   reference=float(np.nanmedian(audit.to_frame()["reliability"])))
+        return cls(frame, xlabel=_RELIABILITY_LABEL, title="Rater reliability by vendor (worst first)",
+                   reference=float(np.nanmedian(audit.to_frame()["reliability"])), chance=0.0)
 
     @classmethod
     def from_judge_validation(cls, validation: Any) -> ForestDisplay:
@@ -60,7 +65,8 @@ class ForestDisplay(Display):
             group = np.where(t["rater_id"].astype(str) == str(validation.second_judge), "second judge", group)
         frame = pd.DataFrame({"label": t["rater_id"].astype(str), "estimate": t["reliability"],
                               "low": t["reliability_low"], "high": t["reliability_high"], "group": group})
-        return cls(frame, xlabel="posterior reliability", title="Posterior reliability (joint annotator model)")
+        return cls(frame, xlabel=_RELIABILITY_LABEL, title="Posterior reliability (joint annotator model)",
+                   chance=0.0)
 
     @classmethod
     def from_trust_weights(cls, weights: Any) -> ForestDisplay:
@@ -87,6 +93,8 @@ class ForestDisplay(Display):
                         markersize=4, label=g, **kwargs)
         if self.reference is not None and np.isfinite(self.reference):
             ax.axvline(self.reference, color="#9aa0a6", linestyle="--", linewidth=1)
+        if self.chance is not None:
+            ax.axvline(self.chance, color="#d93025", linestyle="-", linewidth=0.8, alpha=0.6)
         ax.set_yticks(y)
         ax.set_yticklabels(frame["label"], fontsize=8)
         ax.set_xlabel(self.xlabel)

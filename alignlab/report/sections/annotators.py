@@ -1,5 +1,8 @@
 """Section "Raters": reliability and bias of every rater, per method and vendor, flagged spammers.
 
+Reliability is the models' shared kappa of each rater's label with the latent truth
+(:mod:`alignlab.annotators._reliability`): 0 = chance, 1 = perfect, below 0 = worse than chance.
+
 Fits the annotator model that suits the scale with its fast EM engine (the PyMC engine is for
 interactive use; a report must stay fast): Dawid–Skene for binary/categorical scales, and the
 ordinal / continuous / pairwise models when :mod:`alignlab.annotators` exports them.
@@ -41,7 +44,8 @@ def report_model(judgments: Judgments, *, random_state: int | None = 0) -> Any |
 
 def _rater_table(raters: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in ("rater_id", "method", "vendor", "n", "reliability", "reliability_low", "reliability_high",
-                           "bias", "bias_low", "bias_high", "accuracy", "spammer_prob") if c in raters.columns]
+                           "bias", "bias_low", "bias_high", "accuracy", "informativeness", "spammer_prob",
+                           "adversarial_prob") if c in raters.columns]
     table = raters[columns].sort_values("reliability")
     if "vendor" in table and table["vendor"].isna().all():
         table = table.drop(columns="vendor")
@@ -58,19 +62,28 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
         return None
     raters = model.raters_
     level = getattr(model, "interval_level_", 0.95)
-    flagged = raters[raters["spammer_prob"] > 0.5].sort_values("spammer_prob", ascending=False)
+    adversarial_prob = raters["adversarial_prob"] if "adversarial_prob" in raters else pd.Series(0.0, raters.index)
+    adversarial = raters[adversarial_prob >= 0.95].sort_values("reliability")
+    flagged = raters[(raters["spammer_prob"] > 0.5) & (adversarial_prob < 0.95)].sort_values("spammer_prob",
+                                                                                             ascending=False)
     worst = raters.sort_values("reliability").iloc[0]
     cards = h.metric_cards([
         ("model", type(model).__name__, f"engine em; intervals {getattr(model, 'ci_method_', '')[:40]}"),
         ("raters", f"{len(raters):,}", f"{int(raters['n'].sum()):,} judgments"),
-        ("median reliability", h.fmt(float(raters["reliability"].median())), "0 = spammer, 1 = perfect"),
+        ("median reliability", h.fmt(float(raters["reliability"].median())), "0 = chance, 1 = perfect"),
         ("likely spammers", f"{len(flagged):,}", "spammer probability > 0.5"),
+        ("worse than chance", f"{len(adversarial):,}", "P(reliability < 0) >= 0.95"),
         ("least reliable", str(worst["rater_id"]), f"reliability {h.fmt(float(worst['reliability']))}"),
     ])
     parts = [cards, h.paragraph(
-        f"Each rater's reliability (how much their labels depend on the truth; 0 = labels independent of the "
-        f"truth) and bias (systematic shift) from {type(model).__name__}, with {level:.0%} intervals "
-        f"({getattr(model, 'ci_method_', 'n/a')}).")]
+        f"Each rater's reliability and bias (systematic shift) from {type(model).__name__}, with {level:.0%} "
+        f"intervals ({getattr(model, 'ci_method_', 'n/a')}). "
+        + ("Reliability is the share of a rater's score variance that is item quality (0 = noise)."
+           if j.scale.kind == "continuous" else
+           "Reliability is Cohen's kappa of the rater's label with the latent truth, classes weighted by how "
+           "often they occur (0 = labels independent of the truth, 1 = perfect, below 0 = worse than chance)"
+           + ("; on this pairwise scale a tie given for a clear preference, or a preference given for a tie, "
+              "counts half." if j.scale.kind == "pairwise" else ".")))]
     parts.append(h.figure(RaterForestDisplay.from_model(model).plot().to_svg(),
                           caption="Reliability per rater (most active 40), coloured by method"))
     if raters["bias"].notna().any() and raters["bias_low"].notna().any():
@@ -81,6 +94,12 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
         parts.append(h.figure(RaterForestDisplay.from_groups(model).plot().to_svg(),
                               caption="Reliability per method and vendor (judgment-weighted means of the raters)"))
         parts.append(h.table(groups, caption="By method and vendor"))
+    if len(adversarial):
+        names = ", ".join(map(str, adversarial["rater_id"].head(10)))
+        parts.append(h.callout(f"{len(adversarial)} rater(s) agree with the truth less often than chance "
+                               f"(reliability below 0, e.g. swapped labels): {names}"
+                               f"{' ...' if len(adversarial) > 10 else ''}. Do not use their labels as they are.",
+                               kind="warn"))
     if len(flagged):
         names = ", ".join(map(str, flagged["rater_id"].head(10)))
         parts.append(h.callout(f"{len(flagged)} rater(s) look like spammers (labels nearly independent of the "
@@ -100,6 +119,9 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
             low, high = by_method.iloc[0], by_method.iloc[-1]
             bullets.append(f"Most reliable method {high['group']} ({h.fmt(float(high['reliability']))}), least "
                            f"{low['group']} ({h.fmt(float(low['reliability']))}).")
-    status = "warn" if len(flagged) or np.any(raters["reliability"] < 0.2) else "pass"
+    if len(adversarial):
+        bullets.append(f"{len(adversarial)} rater(s) worse than chance: "
+                       f"{', '.join(map(str, adversarial['rater_id'].head(5)))}.")
+    status = "warn" if len(flagged) or len(adversarial) or np.any(raters["reliability"] < 0.2) else "pass"
     return SectionContent(body="\n".join(parts), bullets=tuple(bullets), status=status,
                           warnings=tuple(getattr(model, "warnings_", ())))

@@ -120,10 +120,16 @@ def _first(v: JudgeValidation, name: str) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
+def _verdict_words(v: JudgeValidation) -> str:
+    if getattr(v, "harmful", False):
+        return "do not use: harmful (worse than chance)"
+    return _VERDICT_WORDS[v.verdict]
+
+
 def _judge_bullet(v: JudgeValidation) -> str:
     level = v.confidence_level
     agree, ceiling, corr = _first(v, "judge_agreement"), _first(v, "human_ceiling"), _first(v, "item_correlation")
-    text = f"{v.judge}: {_VERDICT_WORDS[v.verdict]}"
+    text = f"{v.judge}: {_verdict_words(v)}"
     if agree is not None and ceiling is not None:
         text += (f"; agreement with humans {agree['estimate']:.2f} ({agree['ci_low']:.2f} to {agree['ci_high']:.2f}) "
                  f"vs human ceiling {ceiling['estimate']:.2f} ({ceiling['ci_low']:.2f} to {ceiling['ci_high']:.2f})")
@@ -143,8 +149,12 @@ def _summary_table(validations: list[JudgeValidation]) -> pd.DataFrame:
             r = _first(v, name)
             row[label] = math.nan if r is None else r["estimate"]
         row["winning rate"] = math.nan if v.alt_test is None else v.alt_test.winning_rate
+        # the joint model's reliability: kappa with the latent truth for labels (0 = chance, < 0 = worse)
         rel = v.reliability[v.reliability["rater_id"].astype(str) == v.judge] if len(v.reliability) else v.reliability
-        row["reliability"] = float(rel["reliability"].iloc[0]) if len(rel) else math.nan
+        for column, label in (("reliability", "reliability"), ("reliability_low", "reliability low"),
+                              ("reliability_high", "reliability high")):
+            row[label] = float(rel[column].iloc[0]) if len(rel) else math.nan
+        row["harmful"] = bool(getattr(v, "harmful", False))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -152,8 +162,14 @@ def _summary_table(validations: list[JudgeValidation]) -> pd.DataFrame:
 def judge_body(v: JudgeValidation) -> str:
     """The evidence of one validation: summary, rule, cards, tables and the reliability plot."""
     level = v.confidence_level
-    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_VERDICT_WORDS[v.verdict])}</h3>', h.paragraph(metric_summary(v))]
-    cards = [("verdict", v.verdict.replace("_", " "), "see the rule below")]
+    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_verdict_words(v))}</h3>', h.paragraph(metric_summary(v))]
+    cards = [("verdict", v.verdict.replace("_", " ") + (" (harmful)" if getattr(v, "harmful", False) else ""),
+              "see the rule below")]
+    rel = v.reliability[v.reliability["rater_id"].astype(str) == v.judge] if len(v.reliability) else v.reliability
+    if len(rel):
+        r = rel.iloc[0]
+        cards.append(("reliability", f"{r['reliability']:.3f}", f"{level:.0%} CI {r['reliability_low']:.3f} to "
+                      f"{r['reliability_high']:.3f}; 0 = chance"))
     for name, label in (("judge_agreement", "agreement with humans"), ("human_ceiling", "human ceiling"),
                         ("item_correlation", "item-level Kendall tau"), ("system_correlation", "system-level Kendall tau")):
         r = _first(v, name)
@@ -175,7 +191,9 @@ def judge_body(v: JudgeValidation) -> str:
                                                  "FDR-controlled)", max_rows=10))
     if len(v.reliability):
         parts.append(h.figure(ForestDisplay.from_judge_validation(v).plot().to_svg(),
-                              caption="Posterior reliability from the joint annotator model"))
+                              caption="Reliability from the joint annotator model (for labels: Cohen's kappa with "
+                                      "the latent truth, ties on a pairwise scale counting half; 0 = chance, "
+                                      "below 0 = worse than chance)"))
     if v.notes:
         parts.append(h.bullet_list(v.notes))
     return "\n".join(parts)
@@ -185,6 +203,10 @@ def _vendor_bullets(audit: VendorAudit) -> list[str]:
     """Extra findings of a vendor audit for the decision summary (when no judge is validated)."""
     out = []
     table = audit.to_frame()
+    adversarial = table.loc[table["adversarial"], "rater_id"].astype(str).tolist() if "adversarial" in table else []
+    if adversarial:
+        out.append(f"{len(adversarial)} adversarial rater(s), worse than chance: {', '.join(adversarial[:5])}"
+                   f"{' ...' if len(adversarial) > 5 else ''}.")
     spammers = table.loc[table["spammer"], "rater_id"].astype(str).tolist()
     if spammers:
         out.append(f"{len(spammers)} likely spammer(s): {', '.join(spammers[:5])}"
@@ -216,7 +238,7 @@ def decision_section(ctx: ReportContext) -> SectionContent | None:
     if validations:
         best = min(validations, key=lambda v: _RANK[v.verdict])
         status = best.status
-        verdicts.append("; ".join(f"{v.judge}: {_VERDICT_WORDS[v.verdict]}" for v in validations))
+        verdicts.append("; ".join(f"{v.judge}: {_verdict_words(v)}" for v in validations))
         bullets += [_judge_bullet(v) for v in validations[:3]]
         if len(best.segments):
             bullets.append(f"{best.judge} diverges most where {best.segments.iloc[0]['predicate']}.")
@@ -256,7 +278,8 @@ def vendors_section(ctx: ReportContext) -> SectionContent | None:
     parts = [h.paragraph(metric_summary(audit))]
     parts.append(h.table(audit.vendors, caption="Vendors (rank 1 = worst)"))
     parts.append(h.figure(ForestDisplay.from_vendor_audit(audit).plot().to_svg(),
-                          caption="Posterior reliability of each rater with its interval; dashed: median rater"))
+                          caption="Posterior reliability of each rater with its interval (for labels: kappa with "
+                                  "the latent truth); dashed: median rater, red: chance (0)"))
     if len(audit.actions):
         parts.append(h.table(audit.actions, caption="Raters to remove or retrain, worst first, with the evidence"))
     parts.append(h.table(audit.to_frame(), caption="Raters (rank 1 = worst)", max_rows=100))
