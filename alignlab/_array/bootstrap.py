@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import special, stats
 
 from alignlab._params import DegenerateDataWarning
@@ -67,9 +66,14 @@ class BootstrapOutcome:
 def _compact(clusters: np.ndarray) -> np.ndarray:
     """Cluster codes renumbered 0..C-1 over the clusters present: after units are dropped (pairing,
     complete cases) a code may be unused, and an empty cluster must not be drawn or deleted.
-    (``pd.factorize(sort=True)``: one hash pass, where ``np.unique`` sorts or hashes far slower.)"""
-    codes, _ = pd.factorize(np.asarray(clusters).reshape(-1), sort=True)
-    return codes.astype(np.int64)
+    Codes are small non-negative integers (the callers factorise): a presence table and a cumulative
+    sum renumber them in O(n), where ``np.unique`` sorts; other values fall back to ``np.unique``."""
+    codes = np.asarray(clusters).reshape(-1)
+    if codes.size and np.issubdtype(codes.dtype, np.integer) and codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
+        present = np.zeros(int(codes.max()) + 1, dtype=bool)
+        present[codes] = True
+        return (np.cumsum(present, dtype=np.int64) - 1)[codes]
+    return np.unique(codes, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
 def degenerate_message(n_units: int, min_units: int, unit_name: str) -> str:
@@ -178,7 +182,7 @@ def bootstrap(
     """
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     label = f"bootstrap-{method}({unit_name}{', clustered' if clusters is not None else ''}, {n_resamples})"
-    n_draw = n_units if clusters is None else int(len(pd.unique(np.asarray(clusters).reshape(-1))))
+    n_draw = n_units if clusters is None else int(_compact(clusters).max(initial=-1)) + 1
     if n_draw < max(int(min_units), MIN_RESAMPLING_UNITS):
         message = degenerate_message(n_draw, max(int(min_units), MIN_RESAMPLING_UNITS),
                                      "clusters" if clusters is not None else unit_name)
