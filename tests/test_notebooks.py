@@ -16,6 +16,7 @@ EXPECTED = {
     "validate_judge.ipynb": ["assist", "replace:"],
     "audit_vendors.ipynb": ["cheapo"],
     "trust_weights.ipynb": ["judge_strong"],
+    "metrics_framework.ipynb": ["story: quality worse", "chat: win rate vs opt-7b worse", "unknown way to combine"],
 }
 
 
