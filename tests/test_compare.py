@@ -403,3 +403,107 @@ def test_power_against_a_planted_regression_in_one_segment() -> None:
         found += int(table.loc["seg=2", "verdict"] == "regression")
         assert (table.drop(index=["seg=2", "(all)"])["verdict"] != "regression").all() or seed >= 0
     assert found >= 9  # design power ~ 0.99 at 200 pairs, effect 0.35 / SD 0.6 after BH over 7 rows
+
+
+# -- trend ------------------------------------------------------------------------------------------
+from alignlab._array.compare_kernels import cusum_statistic, mann_kendall, normal_mixture_radius  # noqa: E402
+from alignlab.compare import trend  # noqa: E402
+from alignlab.compare.trend import anytime_rho  # noqa: E402
+
+
+def test_mann_kendall_s_matches_kendalltau_on_time() -> None:
+    rng = np.random.default_rng(20)
+    x = rng.normal(0, 1, 40) + 0.02 * np.arange(40)
+    s, var, p = mann_kendall(x)
+    n = x.size
+    ref = stats.kendalltau(np.arange(n), x, method="asymptotic")  # reference
+    assert s == pytest.approx(ref.statistic * n * (n - 1) / 2)
+    assert var == pytest.approx(n * (n - 1) * (2 * n + 5) / 18)
+    # scipy's asymptotic p has no continuity correction: same S/sqrt(var)
+    assert stats.norm.isf(ref.pvalue / 2) == pytest.approx(abs(s) / np.sqrt(var), rel=1e-9)
+    assert p == pytest.approx(2 * stats.norm.sf((abs(s) - 1) / np.sqrt(var)))
+    # with ties in the values: tau-b = S / sqrt(n0 (n0 - n_ties))
+    xt = np.round(x, 0)
+    s_t, var_t, _ = mann_kendall(xt)
+    n0 = n * (n - 1) / 2
+    _, counts = np.unique(xt, return_counts=True)
+    n2 = np.sum(counts * (counts - 1) / 2)
+    assert s_t == pytest.approx(stats.kendalltau(np.arange(n), xt).statistic * np.sqrt(n0 * (n0 - n2)))
+    assert var_t == pytest.approx((n * (n - 1) * (2 * n + 5) - np.sum(counts * (counts - 1) * (2 * counts + 5))) / 18)
+
+
+def test_trend_on_a_history_table_matches_references() -> None:
+    rng = np.random.default_rng(21)
+    runs = 30
+    history = pd.DataFrame({"run_id": [f"r{i:02d}" for i in range(runs)], "metric": "helpfulness",
+                            "estimate": 0.8 - 0.004 * np.arange(runs) + rng.normal(0, 0.01, runs),
+                            "standard_error": 0.01, "higher_is_better": True})
+    result = trend(history, random_state=0)
+    row = result.to_frame().iloc[0]
+    assert result.time_column == "run_id" and row["trend"] == "worsening"
+    sen = stats.theilslopes(history["estimate"], np.arange(runs))  # reference
+    assert row["sen_slope"] == pytest.approx(sen.slope)
+    fit = sm.OLS(history["estimate"].to_numpy(), sm.add_constant(np.arange(runs, dtype=float))).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 3})  # reference: Newey-West lags floor(4 (30/100)^(2/9)) = 3
+    assert row["hac_lags"] == 3 and row["hac_se"] == pytest.approx(fit.bse[1])
+    assert "worsening" in result.summary().as_text()
+    # the confidence sequence column equals the kernel formula
+    seq = result.sequence
+    v = np.arange(1, runs + 1) / 0.01**2
+    centre = np.cumsum(history["estimate"]) / np.arange(1, runs + 1)
+    radius = normal_mixture_radius(v, 0.05, anytime_rho(0.05, 10 / 0.01**2))
+    np.testing.assert_allclose(seq["anytime_low"], centre - radius)
+
+
+def test_trend_recovers_the_se_from_intervals_and_splits_series() -> None:
+    history = pd.DataFrame({"run": np.tile(np.arange(8), 2), "metric": np.repeat(["a", "b"], 8),
+                            "estimate": np.r_[np.arange(8) * 0.1, np.zeros(8) + np.arange(8) % 2 * 0.01],
+                            "ci_low": -0.0196, "ci_high": 0.0196})
+    result = trend(history, random_state=0)
+    table = result.to_frame().set_index("metric")
+    assert list(table.index) == ["a", "b"]
+    assert result.sequence["standard_error"].to_numpy() == pytest.approx(np.full(16, 0.0196 / 1.959964), rel=1e-5)
+    assert table.loc["a", "trend"] == "improving"
+    with pytest.raises(InvalidParameterError, match="no time/run column"):
+        trend(history.drop(columns="run"))
+
+
+def test_change_point_found_where_planted() -> None:
+    rng = np.random.default_rng(22)
+    x = np.r_[rng.normal(0.8, 0.01, 25), rng.normal(0.77, 0.01, 15)]
+    result = trend(pd.DataFrame({"run": np.arange(40), "estimate": x}), n_resamples=999, random_state=0)
+    row = result.to_frame().iloc[0]
+    assert row["change_detected"] and row["change_index"] == 25 and row["change_run"] == 25
+    assert row["change_p_value"] <= 0.002
+
+
+def test_change_point_false_alarm_rate_under_the_null() -> None:
+    rng = np.random.default_rng(23)
+    n_sims, runs, perms = 400, 20, 199
+    alarms = 0
+    series = rng.normal(0, 1, (n_sims, runs))
+    stat, _ = cusum_statistic(series)
+    for i in range(n_sims):  # the permutation test of trend(), vectorised over permutations
+        null, _ = cusum_statistic(rng.permuted(np.broadcast_to(series[i], (perms, runs)), axis=1))
+        alarms += int((1 + np.sum(null >= stat[i] - 1e-12)) / (perms + 1) <= 0.05)
+    assert alarms / n_sims <= 0.05 + 0.027  # 400 sims: 0.05 + 2.5 SDs
+    # trend() itself on a few null series agrees with the stated false-alarm rate in its output
+    table = trend(pd.DataFrame({"run": np.tile(np.arange(runs), 20), "metric": np.repeat(np.arange(20), runs),
+                                "estimate": rng.normal(0, 1, 20 * runs)}), n_resamples=199, random_state=0).to_frame()
+    assert np.allclose(table["false_alarm_rate"], 0.05) and table["change_detected"].sum() <= 4
+
+
+def test_anytime_interval_covers_under_continuous_monitoring() -> None:
+    # 2,000 sequences of 200 runs with unequal SEs; a miss is ANY run whose interval excludes the truth
+    rng = np.random.default_rng(24)
+    n_seq, runs, alpha = 2000, 200, 0.05
+    se = rng.uniform(0.5, 2.0, (n_seq, runs))
+    x = 1.0 + se * rng.normal(size=(n_seq, runs))
+    v = np.cumsum(1 / se**2, axis=1)
+    centre = np.cumsum(x / se**2, axis=1) / v
+    radius = normal_mixture_radius(v, alpha, anytime_rho(alpha, 10 / se[:, :1] ** 2))
+    ever_missed = (np.abs(centre - 1.0) > radius).any(axis=1).mean()
+    assert ever_missed <= alpha + 0.012  # 2,000 sequences: alpha + 2.5 SDs
+    # a fixed-n interval looked at after every run misses far more often (why the option exists)
+    naive = (np.abs(centre - 1.0) > 1.96 / np.sqrt(v)).any(axis=1).mean()
+    assert naive > 0.2

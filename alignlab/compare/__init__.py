@@ -12,6 +12,8 @@ See ``docs/compare.md`` for the exact methods and references.
 """
 
 from alignlab.compare._metrics import Metric, metrics_from_column
+from alignlab.compare.trend import TrendResult, trend
 from alignlab.compare.versions import VERDICTS, VersionComparison, compare_versions
 
-__all__ = ["Metric", "metrics_from_column", "compare_versions", "VersionComparison", "VERDICTS"]
+__all__ = ["Metric", "metrics_from_column", "compare_versions", "VersionComparison", "VERDICTS", "trend",
+           "TrendResult"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -917,8 +918,6 @@ def _paired_score_test(d: np.ndarray, paired_test: str) -> dict[str, Any]:
 def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool, clustered: bool, metric: Metric,
          alpha: float, z_alpha: float, z_power: float) -> float:
     """Minimum detectable |difference| at 80 % power, two-sided ``alpha``."""
-    from statsmodels.stats.power import NormalIndPower, TTestIndPower, TTestPower
-
     se = rec["se_test"]
     if rec["p_value"] is None or not np.isfinite(rec["p_value"]):
         return math.inf
@@ -928,8 +927,7 @@ def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool
     if rec.get("binary_unpaired"):
         p_b = float(st["mean_b"][r])
         if n_b < _T_POWER_BELOW or n_c < _T_POWER_BELOW:
-            h = float(NormalIndPower().solve_power(effect_size=None, nobs1=n_b, ratio=n_c / n_b, alpha=alpha,
-                                                   power=_POWER))
+            h = _solved_effect("normal_ind", n_b, n_c, alpha)
         else:
             h = float((z_alpha + z_power) * math.sqrt(1 / n_b + 1 / n_c))
         phi = math.asin(math.sqrt(min(max(p_b, 0.0), 1.0)))
@@ -940,17 +938,27 @@ def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool
     if is_paired:
         sd_d = se * math.sqrt(n_c)
         if n_c < _T_POWER_BELOW:
-            es = float(TTestPower().solve_power(effect_size=None, nobs=n_c, alpha=alpha, power=_POWER))
+            es = _solved_effect("t_paired", n_c, n_c, alpha)
         else:
             es = (z_alpha + z_power) / math.sqrt(n_c)
         return float(es * sd_d)
     pooled = math.sqrt(((n_b - 1) * st["var_b"][r] + (n_c - 1) * st["var_c"][r]) / (n_b + n_c - 2))
     if n_b < _T_POWER_BELOW or n_c < _T_POWER_BELOW:
-        es = float(TTestIndPower().solve_power(effect_size=None, nobs1=n_b, ratio=n_c / n_b, alpha=alpha,
-                                               power=_POWER))
+        es = _solved_effect("t_ind", n_b, n_c, alpha)
     else:
         es = (z_alpha + z_power) * math.sqrt(1 / n_b + 1 / n_c)
     return float(es * pooled)
+
+
+@functools.lru_cache(maxsize=4096)
+def _solved_effect(kind: str, n_b: float, n_c: float, alpha: float) -> float:
+    """Standardised effect detectable at 80 % power (statsmodels' solve_power; cached: rows share sizes)."""
+    from statsmodels.stats.power import NormalIndPower, TTestIndPower, TTestPower
+
+    if kind == "t_paired":
+        return float(TTestPower().solve_power(effect_size=None, nobs=n_c, alpha=alpha, power=_POWER))
+    engine = NormalIndPower() if kind == "normal_ind" else TTestIndPower()
+    return float(engine.solve_power(effect_size=None, nobs1=n_b, ratio=n_c / n_b, alpha=alpha, power=_POWER))
 
 
 def _adjust(p: np.ndarray, correction: str) -> np.ndarray:
