@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -262,123 +263,163 @@ def correlate(
     a_scores, a_raters = side_scores(judgments, a, argument="a")
     b_scores, b_raters = side_scores(judgments, b, argument="b", consensus=consensus, human_default=True)
     paired = pair_up(judgments, a_scores, b_scores, group=group)
-    a_name, b_name = _name(a), _name(b)
-    n_raters = len(set(a_raters) | set(b_raters))
-    warnings: list[str] = []
-    if level in ("system",) or resample == "items_and_systems" or statistic in (
-            "pairwise_accuracy", "soft_pairwise_accuracy"):
-        if paired.system is None:
-            raise InvalidParameterError(
-                f"level={level!r}, statistic={statistic!r} and resample={resample!r} need a 'system' column "
-                "(the model version each item's output comes from); load the table with system=...")
+    _check_level(paired, level, statistic, resample)
+    common = {"a": _name(a), "b": _name(b), "level": level, "confidence_level": confidence_level,
+              "n_items": paired.n, "n_raters": len(set(a_raters) | set(b_raters)),
+              "method": f"{statistic}[{level}]"}
+    interval = _IntervalSettings(ci_method, n_resamples, confidence_level, rng)
+    if level == "item":
+        fields = _item_level(judgments, paired, statistic, epsilon, resample, interval)
+    elif level == "item_grouped":
+        fields = _item_grouped_level(judgments, paired, statistic, epsilon, interval)
+    elif statistic == "soft_pairwise_accuracy":
+        fields = _soft_pairwise_level(judgments, paired, n_permutations, interval)
+    else:
+        fields = _system_level(judgments, paired, statistic, epsilon, resample, interval)
+    return CorrelationResult(**fields, **common)
+
+
+# -- the levels of correlate ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _IntervalSettings:
+    ci_method: str
+    n_resamples: int
+    confidence_level: float
+    rng: np.random.Generator
+
+
+def _check_level(paired: Paired, level: str, statistic: str, resample: str) -> None:
+    """The columns each level and statistic needs, checked before any work."""
+    needs_systems = level == "system" or resample == "items_and_systems" or statistic in (
+        "pairwise_accuracy", "soft_pairwise_accuracy")
+    if needs_systems and paired.system is None:
+        raise InvalidParameterError(
+            f"level={level!r}, statistic={statistic!r} and resample={resample!r} need a 'system' column "
+            "(the model version each item's output comes from); load the table with system=...")
     if statistic in ("pairwise_accuracy", "soft_pairwise_accuracy") and level != "system":
         raise InvalidParameterError(f"statistic={statistic!r} compares systems: use level='system'.")
     if (level == "item_grouped" or statistic == "soft_pairwise_accuracy") and paired.group is None:
         raise InvalidParameterError(
             f"level={level!r} / statistic={statistic!r} needs group=COLUMN naming the input (prompt or source "
             "segment) that the systems' outputs share.")
-    common = {"a": a_name, "b": b_name, "level": level, "confidence_level": confidence_level,
-              "n_items": paired.n, "n_raters": n_raters}
-    method = f"{statistic}[{level}]"
+    if level == "item_grouped" and resample != "items":
+        raise InvalidParameterError(
+            "resample='items_and_systems' is not available at level='item_grouped'; use resample='items' "
+            "(inputs are resampled) or level='system'.")
+    if level == "system" and len(paired.systems) < 3:
+        raise InvalidParameterError(
+            f"System-level statistics need at least 3 systems; the items cover {len(paired.systems)}.")
 
-    unit_weight = item_weights(judgments, paired.item_id) if level != "item_grouped" else None
-    if level == "item":
-        stat = _item_statistic(paired, statistic, epsilon)
-        estimate_eps = math.nan
-        if statistic == "acc_eq" and epsilon is None:
-            estimate_eps = _item_epsilon(paired, unit_weight)
-        elif statistic == "acc_eq":
-            estimate_eps = float(epsilon)
-        if unit_weight is None:
-            p_value = _scipy_p_value(paired.a, paired.b, statistic)
-        else:  # item weights multiply the bootstrap multiplicities (integer k = the item repeated k times)
-            stat = _weighted(stat, unit_weight)
-            p_value = math.nan
-            warnings.append("weighted by the mean 'weight' of each item's judgments; no p-value (scipy's "
-                            "tests are unweighted): use the bootstrap interval")
-        out = _interval(stat, paired, resample, ci_method, n_resamples, confidence_level, rng)
-        return CorrelationResult(method=method, epsilon=estimate_eps, p_value=p_value, warnings=tuple(warnings),
-                                 n_systems=0 if paired.systems is None else len(paired.systems), **out, **common)
 
-    if level == "item_grouped":
-        if resample != "items":
-            raise InvalidParameterError("resample='items_and_systems' is not available at level='item_grouped'; "
-                             "use resample='items' (inputs are resampled) or level='system'.")
-        ignored = weights_ignored(judgments, "correlate(level='item_grouped')", "the statistic is an unweighted mean over "
-                                  "inputs of within-input rank statistics; use level='item' or 'system' for weights")
-        if ignored:
-            warnings.append(ignored)
-        values, calibrated, _ = _grouped_values(paired, statistic, epsilon)
-        usable = np.isfinite(values)
-        if usable.sum() < 2:
-            raise DataError("Fewer than 2 inputs have at least two systems scored by both sides.")
-        skipped = int((~usable).sum())
-        if skipped:
-            warnings.append(f"{skipped} inputs skipped (fewer than two systems, or a constant score)")
-        if calibrated is None:
-            vals = np.where(usable, values, 0.0)
+def _item_level(judgments: Judgments, paired: Paired, statistic: str, epsilon: float | None, resample: str,
+                interval: _IntervalSettings) -> dict[str, Any]:
+    """All items flattened; item weights multiply the bootstrap multiplicities."""
+    unit_weight = item_weights(judgments, paired.item_id)
+    stat = _item_statistic(paired, statistic, epsilon)
+    tie_epsilon = math.nan
+    if statistic == "acc_eq":
+        tie_epsilon = _item_epsilon(paired, unit_weight) if epsilon is None else float(epsilon)
+    warnings = []
+    if unit_weight is None:
+        p_value = _scipy_p_value(paired.a, paired.b, statistic)
+    else:  # integer weight k = the item repeated k times
+        stat = _weighted(stat, unit_weight)
+        p_value = math.nan
+        warnings.append("weighted by the mean 'weight' of each item's judgments; no p-value (scipy's "
+                        "tests are unweighted): use the bootstrap interval")
+    out = _interval(stat, paired, resample, interval.ci_method, interval.n_resamples,
+                    interval.confidence_level, interval.rng)
+    return {**out, "epsilon": tie_epsilon, "p_value": p_value, "warnings": tuple(warnings),
+            "n_systems": 0 if paired.systems is None else len(paired.systems)}
 
-            def stat(w: np.ndarray) -> np.ndarray:
-                wu = w * usable
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    return (wu @ vals) / wu.sum(axis=1)
-            eps_value = float(epsilon) if statistic == "acc_eq" else math.nan
-        else:
-            def stat(w: np.ndarray) -> np.ndarray:
-                return calibrated(w)[0]
-            eps_value = float(calibrated(np.ones((1, len(values))))[1][0])
-        out = _bootstrap_units(stat, len(values), ci_method, n_resamples, confidence_level, rng, "inputs")
-        return CorrelationResult(method=method, epsilon=eps_value, n_groups=int(usable.sum()),
-                                 n_systems=len(paired.systems), warnings=tuple(warnings), **out, **common)
 
-    # system level
-    n_sys = len(paired.systems)
-    if n_sys < 3:
-        raise InvalidParameterError(f"System-level statistics need at least 3 systems; the items cover {n_sys}.")
-    if statistic == "soft_pairwise_accuracy":
-        ignored = weights_ignored(judgments, "correlate(statistic='soft_pairwise_accuracy')",
-                                  "its per-pair permutation p-values are unweighted sign-flip tests")
-        if ignored:
-            warnings.append(ignored)
-        ph, pm = soft_pairwise_accuracy_pvalues(_dense(paired, paired.b), _dense(paired, paired.a),
-                                                n_permutations=n_permutations, rng=rng)
-        gap = np.abs(ph - pm)
-        iu, ju = np.triu_indices(n_sys, 1)
+def _item_grouped_level(judgments: Judgments, paired: Paired, statistic: str, epsilon: float | None,
+                        interval: _IntervalSettings) -> dict[str, Any]:
+    """The statistic across systems within each input, averaged over inputs (inputs resampled)."""
+    warnings = []
+    ignored = weights_ignored(judgments, "correlate(level='item_grouped')", "the statistic is an unweighted mean "
+                              "over inputs of within-input rank statistics; use level='item' or 'system' for weights")
+    if ignored:
+        warnings.append(ignored)
+    per_input, calibrated, _ = _grouped_values(paired, statistic, epsilon)
+    usable = np.isfinite(per_input)
+    if usable.sum() < 2:
+        raise DataError("Fewer than 2 inputs have at least two systems scored by both sides.")
+    skipped = int((~usable).sum())
+    if skipped:
+        warnings.append(f"{skipped} inputs skipped (fewer than two systems, or a constant score)")
+    if calibrated is None:
+        filled = np.where(usable, per_input, 0.0)
 
-        def spa(u: np.ndarray) -> np.ndarray:
-            pw = u[:, iu] * u[:, ju]
+        def stat(w: np.ndarray) -> np.ndarray:
+            usable_weight = w * usable
             with np.errstate(invalid="ignore", divide="ignore"):
-                return 1.0 - (pw @ gap) / pw.sum(axis=1)
-        out = _bootstrap_units(spa, n_sys, ci_method, n_resamples, confidence_level, rng, "systems")
-        out["ci_method"] += f"; p-values from {n_permutations} shared sign-flip permutations, held fixed"
-        return CorrelationResult(method=method, n_systems=n_sys, n_groups=len(paired.groups),
-                                 warnings=tuple(warnings), **out, **common)
+                return (usable_weight @ filled) / usable_weight.sum(axis=1)
+        tie_epsilon = float(epsilon) if statistic == "acc_eq" else math.nan
+    else:
+        def stat(w: np.ndarray) -> np.ndarray:
+            return calibrated(w)[0]
+        tie_epsilon = float(calibrated(np.ones((1, len(per_input))))[1][0])
+    out = _bootstrap_units(stat, len(per_input), interval.ci_method, interval.n_resamples,
+                           interval.confidence_level, interval.rng, "inputs")
+    return {**out, "epsilon": tie_epsilon, "n_groups": int(usable.sum()), "n_systems": len(paired.systems),
+            "warnings": tuple(warnings)}
 
-    eps = epsilon or 0.0
+
+def _soft_pairwise_level(judgments: Judgments, paired: Paired, n_permutations: int,
+                         interval: _IntervalSettings) -> dict[str, Any]:
+    """Soft pairwise accuracy (Thompson et al. 2024): permutation p-values held fixed, systems resampled."""
+    warnings = []
+    ignored = weights_ignored(judgments, "correlate(statistic='soft_pairwise_accuracy')",
+                              "its per-pair permutation p-values are unweighted sign-flip tests")
+    if ignored:
+        warnings.append(ignored)
+    n_systems = len(paired.systems)
+    p_human, p_metric = soft_pairwise_accuracy_pvalues(_dense(paired, paired.b), _dense(paired, paired.a),
+                                                       n_permutations=n_permutations, rng=interval.rng)
+    gap = np.abs(p_human - p_metric)
+    first, second = np.triu_indices(n_systems, 1)
+
+    def spa(u: np.ndarray) -> np.ndarray:
+        pair_weight = u[:, first] * u[:, second]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1.0 - (pair_weight @ gap) / pair_weight.sum(axis=1)
+    out = _bootstrap_units(spa, n_systems, interval.ci_method, interval.n_resamples, interval.confidence_level,
+                           interval.rng, "systems")
+    out["ci_method"] += f"; p-values from {n_permutations} shared sign-flip permutations, held fixed"
+    return {**out, "n_systems": n_systems, "n_groups": len(paired.groups), "warnings": tuple(warnings)}
+
+
+def _system_level(judgments: Judgments, paired: Paired, statistic: str, epsilon: float | None, resample: str,
+                  interval: _IntervalSettings) -> dict[str, Any]:
+    """The statistic between per-system means; items (or items and systems) resampled."""
+    unit_weight = item_weights(judgments, paired.item_id)
+    tie_epsilon = epsilon or 0.0
+    warnings = []
     if unit_weight is not None:
         warnings.append("system means weighted by the mean 'weight' of each item's judgments")
 
     def system_stat(w: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         if unit_weight is not None:  # weighted per-system means
             w = w * unit_weight
-        ma = _system_means(paired, w, paired.a)
-        mb = _system_means(paired, w, paired.b)
+        means_a = _system_means(paired, w, paired.a)
+        means_b = _system_means(paired, w, paired.b)
         if u is None:
-            return rows_statistic(ma, mb, statistic, epsilon=eps)
+            return rows_statistic(means_a, means_b, statistic, epsilon=tie_epsilon)
         # systems resampled: repeat each system by its multiplicity (rows padded with NaN)
-        return _repeat_rows_statistic(ma, mb, u, statistic, eps)
+        return _repeat_rows_statistic(means_a, means_b, u, statistic, tie_epsilon)
 
     if resample == "items":
-        out = _interval(lambda w: system_stat(w), paired, "items", ci_method, n_resamples, confidence_level, rng)
+        out = _interval(lambda w: system_stat(w), paired, "items", interval.ci_method, interval.n_resamples,
+                        interval.confidence_level, interval.rng)
     else:
-        out = _two_way(paired, system_stat, n_resamples, confidence_level, rng, ci_method)
+        out = _two_way(paired, system_stat, interval.n_resamples, interval.confidence_level, interval.rng,
+                       interval.ci_method)
     full = np.ones((1, paired.n)) if unit_weight is None else unit_weight[None, :]
-    mean_a = _system_means(paired, full, paired.a)[0]
-    mean_b = _system_means(paired, full, paired.b)[0]
-    p_value = _scipy_p_value(mean_a, mean_b, statistic)
-    return CorrelationResult(method=method, n_systems=n_sys, p_value=p_value,
-                             epsilon=eps if statistic == "acc_eq" else math.nan,
-                             warnings=tuple(warnings), **out, **common)
+    p_value = _scipy_p_value(_system_means(paired, full, paired.a)[0], _system_means(paired, full, paired.b)[0],
+                             statistic)
+    return {**out, "n_systems": len(paired.systems), "p_value": p_value,
+            "epsilon": tie_epsilon if statistic == "acc_eq" else math.nan, "warnings": tuple(warnings)}
 
 
 def _name(spec: Any) -> str:
