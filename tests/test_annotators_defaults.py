@@ -210,3 +210,52 @@ def test_compare_models_picks_the_generating_family(family, expected):
     hits = sum(compare_models(simulate_family(family, seed), models, cv=5, random_state=seed).recommended in expected
                for seed in range(10))
     assert hits >= 9, hits
+
+
+# -- ordinal prediction scale -------------------------------------------------------------------------
+def lenient_ordinal_crowd(seed: int = 0, n_items: int = 1500, n_raters: int = 60, per_item: int = 5,
+                          n_experts: int = 0, gold_every: int = 0):
+    """Latent level on the reference scale (N(0, 1) cut at -1.5, -0.5, 0.5, 1.5 -> levels 1..5); every crowd
+    rater labels round(level + 0.7 + N(0, 0.6)); the first ``n_experts`` raters (method "expert") are unbiased."""
+    rng = np.random.default_rng(seed)
+    level = np.searchsorted(np.array([-1.5, -0.5, 0.5, 1.5]), rng.normal(size=n_items))
+    rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
+    item = np.repeat(np.arange(n_items), per_item)
+    shift = np.where(np.arange(n_raters) < n_experts, 0.0, 0.7)
+    label = np.clip(np.round(level[item] + shift[rater] + rng.normal(0, 0.6, len(item))), 0, 4).astype(int) + 1
+    frame = pd.DataFrame({"item_id": item, "rater_id": [f"r{r}" for r in rater], "value": label,
+                          "method": np.where(rater < n_experts, "expert", "crowd")})
+    if gold_every:
+        frame["gold"] = np.where(frame["item_id"] % gold_every == 0, level[item] + 1, np.nan)
+    j = alignlab.load_judgments(frame, scale=alignlab.Scale.ordinal([1, 2, 3, 4, 5]), segments=[])
+    return j, level[j.items.to_numpy().astype(int)] + 1
+
+
+def test_ordinal_predictions_recover_the_latent_level_when_all_raters_are_lenient():
+    from alignlab.annotators import OrdinalRaters
+
+    j, level = lenient_ordinal_crowd(gold_every=10)  # every rater +0.7 levels; gold on 10% of items
+    model = OrdinalRaters().fit(j)
+    predicted = model.predict().to_numpy().astype(int)
+    free = j.item_info["gold"].isna().to_numpy()  # items the gold does not give away
+    assert (predicted == level)[free].mean() >= 0.85  # measured 0.88 (seeded truth)
+    assert abs((predicted - level)[free].mean()) < 0.1  # no shift toward the raters' leniency
+    assert model.prediction_scale_.startswith("gold")
+    # without an anchor the model can only report the average rater's scale, and says so
+    unanchored, level0 = lenient_ordinal_crowd()
+    plain = OrdinalRaters().fit(unanchored)
+    assert (plain.predict().to_numpy().astype(int) - level0).mean() > 0.5
+    assert plain.prediction_scale_.startswith("the average rater's")
+
+
+def test_ordinal_reference_raters_anchor_the_prediction_scale():
+    from alignlab.annotators import OrdinalRaters
+
+    j, level = lenient_ordinal_crowd(n_experts=6)  # the crowd is lenient by 0.7, six experts are not
+    model = OrdinalRaters(reference="expert").fit(j)
+    predicted = model.predict().to_numpy().astype(int)
+    assert (predicted == level).mean() >= 0.85  # measured 0.888
+    assert abs((predicted - level).mean()) < 0.1
+    assert model.prediction_scale_.startswith("reference raters (6 raters")
+    with pytest.raises(ValueError, match="reference"):
+        OrdinalRaters(reference="nobody").fit(j)

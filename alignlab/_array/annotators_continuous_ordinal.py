@@ -274,6 +274,7 @@ def ordinal_map(
     gold_discrimination: float = 4.0,
     prior_severity_mean: np.ndarray | None = None,
     prior_severity_sd: np.ndarray | None = None,
+    anchor: np.ndarray | None = None,
     design=None,
     max_rounds: int = 4,
     tol: float = 1e-6,
@@ -296,6 +297,9 @@ def ordinal_map(
         discrimination ``gold_discrimination``.
     prior_severity_mean, prior_severity_sd : arrays (n_raters,), optional
         Rater-history priors (NaN = group prior).
+    anchor : boolean array (n_raters,), optional
+        Reference raters: without gold or history, the severities of these raters (instead of all
+        raters) average 0, so the thresholds, and the item categories, are on their scale.
     design : scipy.sparse matrix (n_items, n_systems), optional
         Pairwise mode: item quality is the latent preference for the first output,
         ``N(design @ theta, 1)`` with ``+1`` for the item's first system and ``-1`` for its second;
@@ -424,7 +428,8 @@ def ordinal_map(
             x[-P:] -= x[-P:].mean()
         # identification: severities average 0 over the raters (shift the thresholds)
         elif not len(prob.gold_item) and not has_hist.any():  # gold or history anchor the location
-            shift = float(np.mean(s[n_per > 0])) if (n_per > 0).any() else 0.0
+            pool = (n_per > 0) if anchor is None else (n_per > 0) & np.asarray(anchor, dtype=bool)
+            shift = float(np.mean(s[pool])) if pool.any() else 0.0
             x[:R] -= shift
             x[2 * R] += shift
             g_sev -= shift

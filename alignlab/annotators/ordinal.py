@@ -96,6 +96,13 @@ class OrdinalRaters(AnnotatorModel):
         History: ``rater_id``, ``severity``, ``severity_sd`` (e.g. from an earlier fit's
         ``raters_``, whose ``severity_se`` is accepted as ``severity_sd``), replacing the group prior
         for those raters; conventions under "Rater history" in :mod:`alignlab.annotators`.
+    reference : str or list, optional
+        The raters whose scale the predictions are on (a method name, rater ids, or a list of
+        either; resolved with ``Judgments.resolve_raters``): their severities average 0. Without
+        gold, history or ``reference`` the severities average 0 over *all* raters, so
+        ``predict()`` gives the category the average rater would give: when the whole pool is
+        lenient by 0.7 levels, so is every prediction. ``prediction_scale_`` says which anchor a
+        fit used; gold labels (a ``gold`` column) anchor the scale whenever present.
     confidence_level, n_resamples, sampler, random_state
         As in every annotator model (EM engine: ``n_resamples`` draws of the rater parameters give
         the reliability interval).
@@ -155,9 +162,10 @@ class OrdinalRaters(AnnotatorModel):
         "link": [Options(("logit", "probit"))],
         "gold_discrimination": [Interval("real", 0, None, closed="neither")],
         "rater_priors": [pd.DataFrame, None],
+        "reference": [str, list, tuple, None],
     }
     _state_attributes: ClassVar[tuple[str, ...]] = ("raters_", "items_", "groups_", "proba_", "thresholds_",
-                                                    "signals_", "idata_")
+                                                    "signals_", "idata_", "prediction_scale_")
 
     def __init__(
         self,
@@ -167,6 +175,7 @@ class OrdinalRaters(AnnotatorModel):
         link: str = "logit",
         gold_discrimination: float = 4.0,
         rater_priors: pd.DataFrame | None = None,
+        reference: str | list[str] | None = None,
         confidence_level: float = 0.95,
         n_resamples: int = 200,
         sampler: Mapping[str, Any] | None = None,
@@ -178,6 +187,22 @@ class OrdinalRaters(AnnotatorModel):
         self.link = link
         self.gold_discrimination = gold_discrimination
         self.rater_priors = rater_priors
+        self.reference = reference
+
+    def _prediction_scale(self, inp: dict[str, Any]) -> str:
+        """What the predicted categories (``predict()``, ``proba_``, the thresholds) are anchored to."""
+        if inp["gold_item"] is not None and len(inp["gold_item"]):
+            return (f"gold: the {len(inp['gold_item'])} gold labels enter as an average-severity rater, so the "
+                    "thresholds and predicted categories are on the gold scale")
+        priors = inp["priors"]
+        if np.isfinite(priors["severity"]).any():
+            return "rater history: the severities in rater_priors fix the location of the thresholds"
+        if inp["anchor"] is not None:
+            return (f"reference raters ({int(inp['anchor'].sum())} raters named by reference=): their severities "
+                    "average 0, so predicted categories are the labels a typical reference rater would give")
+        return ("the average rater's: without gold, history or reference= the severities average 0 over all raters, "
+                "so if the whole pool is more lenient (harsh) than your reference scale every predicted category "
+                "is shifted up (down); pass gold labels or reference= (a method or rater ids) to anchor it")
 
     # ------------------------------------------------------------------------------------------
     def _inputs(self, judgments: Judgments) -> dict[str, Any]:
@@ -197,8 +222,12 @@ class OrdinalRaters(AnnotatorModel):
             names = list(uniq)
             sig = {"item": signals["item_code"].to_numpy(), "signal": codes, "successes": signals["successes"].to_numpy(),
                    "trials": signals["trials"].to_numpy(), "n_signals": len(names)}
+        anchor = None
+        if self.reference is not None:
+            ids = judgments.resolve_raters(self.reference, argument="reference")
+            anchor = np.asarray(pd.Index(judgments.raters).isin(ids))
         return {"group": group, "gold_item": gold_item, "gold_label": gold_label, "priors": priors,
-                "signals": sig, "signal_names": names}
+                "signals": sig, "signal_names": names, "anchor": anchor}
 
     def _map_fit(self, judgments: Judgments, inp: dict[str, Any]) -> Any:
         """The EM engine's marginal MAP (also the starting point of the PyMC chains)."""
@@ -210,6 +239,7 @@ class OrdinalRaters(AnnotatorModel):
             gold_item=inp["gold_item"], gold_label=inp["gold_label"],
             gold_discrimination=float(self.gold_discrimination),
             prior_severity_mean=inp["priors"]["severity"], prior_severity_sd=inp["priors"]["severity_sd"],
+            anchor=inp["anchor"],
         )
 
     def _fit_em(self, judgments: Judgments) -> None:
@@ -228,6 +258,7 @@ class OrdinalRaters(AnnotatorModel):
                      np.exp(ld), np.exp(ld - z * ld_se), np.exp(ld + z * ld_se),
                      rater_draws, fit.item_posterior, rater_point=rater_point)
         self.ci_method_ = "observed-information(em)"
+        self.prediction_scale_ = self._prediction_scale(inp)
         if inp["signals"] is not None:
             self.signals_ = pd.DataFrame({
                 "signal": inp["signal_names"], "intercept": fit.signal_intercept, "slope": fit.signal_slope,
@@ -380,7 +411,8 @@ class OrdinalRaters(AnnotatorModel):
                             group_sev[group] + sev_sd * z_s)
             # gold or a rater history anchors the location (as in the EM engine); otherwise severities average 0
             anchored = has_gold or bool(has_hist.any())
-            severity = pm.Deterministic("severity", raw if anchored else raw - pt.mean(raw))
+            anchor = inp["anchor"] if inp["anchor"] is not None and inp["anchor"].any() else np.ones(n_r, dtype=bool)
+            severity = pm.Deterministic("severity", raw if anchored else raw - pt.mean(raw[np.flatnonzero(anchor)]))
             group_ld = pm.Normal("group_log_discrimination", 0.0, 1.0, shape=n_g)
             ld_sd = pm.HalfNormal("log_discrimination_sd", 0.5)
             z_d = pm.Normal("z_discrimination", 0.0, 1.0, shape=n_r)
@@ -422,3 +454,4 @@ class OrdinalRaters(AnnotatorModel):
         self._finish(judgments, lam, sev_d.mean(0), s_lo, s_hi, sev_d.std(0), np.exp(np.log(disc_d).mean(0)),
                      d_lo, d_hi, rater_draws, None, item_draws=_arviz.draws(outcome.idata, "quality"))
         self.ci_method_ = f"posterior-quantile({outcome.sampler})"
+        self.prediction_scale_ = self._prediction_scale(inp)
