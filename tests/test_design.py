@@ -281,6 +281,37 @@ def test_mean_target_uses_closed_form(truth: RaterModel) -> None:
     assert p.expected_half_width == pytest.approx(p.closed_form_half_width, rel=0.03)
 
 
+def test_assurance_propagates_pilot_uncertainty(truth: RaterModel) -> None:
+    """Worlds drawn around a 60-item pilot's fit: the assured plan is larger and meets the targets in most."""
+    pilot = _pilot(truth, 60, 3, seed=1)
+    common = {"half_width": 0.04, "agreement_half_width": 0.07, "raters_per_item": (2, 3), "n_simulations": 80,
+              "random_state": 0}
+    point = plan_annotation(pilot, **common)
+    assured = plan_annotation(pilot, assurance=0.8, n_worlds=10, **common)
+    assert assured.n_worlds == 10 and assured.n_simulations == 10 * 20
+    assert assured.n_items >= point.n_items
+    assert assured.targets_met_share >= 0.7
+    assert any("plausible rater models" in line for line in assured.summary().lines)
+
+
+def test_posterior_worlds_centre_on_the_fit(truth: RaterModel) -> None:
+    from alignlab.annotators import DawidSkene
+    from alignlab.design._model import posterior_worlds, rater_model_from_fit
+
+    pilot = _pilot(truth, 200, 3, seed=9)
+    fit = DawidSkene(engine="em", ci_method="none", random_state=0).fit(pilot)
+    rm = rater_model_from_fit(fit, pilot, list(pilot.raters))
+    worlds = posterior_worlds(rm, fit, pilot, 400, np.random.default_rng(0))
+    thetas = np.stack([w.theta for w in worlds])
+    assert thetas.mean(axis=0) == pytest.approx(rm.theta, abs=0.01)
+    assert np.stack([w.prevalence for w in worlds]).mean(axis=0) == pytest.approx(rm.prevalence, abs=0.01)
+    # spread of a Dirichlet row seen n times: sd of theta_kk ~ sqrt(t (1 - t) / (n + K + 1))
+    conf = fit.confusion_.set_index(["rater_id", "true_label", "label"])["count"]
+    n_row = conf.groupby(level=[0, 1]).sum().loc[(rm.rater_ids[0], 1)]
+    t = rm.theta[0, 1, 1]
+    assert thetas[:, 0, 1, 1].std() == pytest.approx(math.sqrt(t * (1 - t) / (n_row + 3)), rel=0.15)
+
+
 def test_segments_and_pool(truth: RaterModel) -> None:
     pilot = _pilot(truth, 150, 3, seed=7)
     segments = pd.DataFrame({"segment": ["chat", "code"], "production_share": [0.7, 0.3], "rate": [0.3, 0.5]})

@@ -61,6 +61,8 @@ def plan_annotation_command(
     pilot_items: int = typer.Option(None, "--pilot-items", help="Use a random subset of this many items as the "
                                                                 "pilot (e.g. of a bundled dataset)."),
     simulations: int = typer.Option(200, "--simulations", help="Simulated data sets per design."),
+    assurance: float = typer.Option(None, "--assurance", help="Meet the targets in this share of rater models "
+                                                              "drawn around the pilot's fit (e.g. 0.8)."),
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
     out: Path = typer.Option(None, "--out", help="Directory for plan.json, assignment.csv, plan.csv, tradeoff.csv, "
                                                  "gold.csv and plan.html."),
@@ -88,7 +90,7 @@ def plan_annotation_command(
         agreement_half_width=agreement_half_width, gold_half_width=gold_half_width,
         cost={"judgment": cost_judgment, "item": cost_item, "gold_item": cost_gold},
         raters_per_item=_ints(raters_per_item), raters=rater_spec, pool=pool_frame, n_simulations=simulations,
-        confidence_level=confidence_level, random_state=seed)
+        assurance=assurance, confidence_level=confidence_level, random_state=seed)
     files = plan.write(out) if out is not None else {}
     if json_output:
         payload = plan.spec()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from alignlab.data.judgments import Judgments, load_judgments
 
-__all__ = ["RaterModel", "rater_model_from_fit", "item_scores", "metric_draws", "agreement_draws"]
+__all__ = ["RaterModel", "rater_model_from_fit", "posterior_worlds", "item_scores", "metric_draws", "agreement_draws"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,34 @@ def rater_model_from_fit(model: Any, judgments: Judgments, raters: list[Any]) ->
     values = judgments.scale.numeric_levels().astype(float)
     return RaterModel(rater_ids=np.asarray(raters, dtype=object), vendors=vendors, theta=theta, prevalence=prev,
                       labels=labels, values=values)
+
+
+def posterior_worlds(rm: RaterModel, model: Any, judgments: Judgments, n_worlds: int,
+                     rng: np.random.Generator) -> list[RaterModel]:
+    """Plausible parameter sets around the fit: each confusion row ~ Dirichlet(theta_row (n_row + K)), the
+    prevalence ~ Dirichlet(pi (n_items + K)), with n_row the row's expected count in the pilot.
+
+    The mean of every draw is the fitted (pooled) estimate and its spread shrinks as 1/n like the posterior
+    of a row seen n times (a conjugate approximation; the exact hierarchical posterior is the PyMC engine's).
+    """
+    labels = list(rm.labels)
+    K = len(labels)
+    key = pd.MultiIndex.from_product([list(rm.rater_ids), labels, labels], names=["rater_id", "true_label", "label"])
+    conf = model.confusion_.set_index(["rater_id", "true_label", "label"])
+    counts = conf["count"].reindex(key).fillna(0.0).to_numpy(float).reshape(rm.n_raters, K, K)
+    n_row = counts.sum(-1, keepdims=True)
+    alpha = np.maximum(rm.theta * (n_row + K), 1e-3)
+    n_items = float(model.prevalence_["expected_count"].sum()) if "expected_count" in model.prevalence_ else \
+        float(judgments.n_items)
+    alpha_pi = np.maximum(rm.prevalence * (n_items + K), 1e-3)
+    worlds = []
+    for _ in range(n_worlds):  # a few dozen draws
+        g = rng.gamma(alpha)
+        theta = g / g.sum(-1, keepdims=True)
+        gp = rng.gamma(alpha_pi)
+        worlds.append(RaterModel(rater_ids=rm.rater_ids, vendors=rm.vendors, theta=theta, prevalence=gp / gp.sum(),
+                                 labels=rm.labels, values=rm.values))
+    return worlds
 
 
 def item_scores(codes: np.ndarray, values: np.ndarray, target: str, positive_code: int) -> np.ndarray:

@@ -124,6 +124,25 @@ def simulate_design(model: RaterModel, assignment: Assignment, *, target: str, p
     return out
 
 
+def _simulate_worlds(worlds: list[RaterModel], assignment: Assignment, *, per_world: int, assurance: float | None,
+                     rng: np.random.Generator, common: dict[str, Any]) -> dict[str, Any]:
+    """simulate_design in each world; the planning values are the single world's, or with ``assurance`` the
+    ``assurance`` quantile over the worlds (the width reached in that share of plausible worlds)."""
+    outs = [simulate_design(w, assignment, n_simulations=per_world, rng=rng, **common) for w in worlds]
+    by = {key: np.array([o[key] for o in outs], dtype=float) for key in outs[0]}
+    if len(worlds) == 1:
+        out = dict(outs[0])
+    else:
+        out = {key: float(np.mean(v)) for key, v in by.items()}
+        for key in ("metric_half_width", "agreement_half_width"):
+            values = by[key]
+            out[key] = float(np.quantile(values, assurance)) if np.isfinite(values).all() else math.nan
+            out[f"{key}_mc_se"] = float(values.std(ddof=1) / math.sqrt(len(values)))
+    out["metric_by_world"] = by["metric_half_width"]
+    out["agreement_by_world"] = by["agreement_half_width"]
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # the result
 # --------------------------------------------------------------------------------------------------
@@ -164,7 +183,12 @@ class DataCollectionPlan(TableResult):
         Expected half-width of the agreement statistic's interval (z x its simulated sd) and MC error.
     icc, deff : float
         Intra-item correlation of one rating and Kish's design effect 1 + (k - 1) rho at the plan.
+    assurance, n_worlds, targets_met_share
+        With ``assurance=``: the expected half-widths are the ``assurance`` quantiles over ``n_worlds``
+        parameter sets drawn around the fit, and ``targets_met_share`` the share of those worlds in which
+        the plan meets every target (2% tolerance for the Monte Carlo error).
     n_simulations : int
+        Simulated data sets of the final design (in all worlds).
     connectivity : dict
         Rater graph of the assignment: components (1 = connected), fewest and median partners per rater.
     """
@@ -196,6 +220,9 @@ class DataCollectionPlan(TableResult):
     deff: float = math.nan
     overlap_items: int = 0
     n_simulations: int = 0
+    assurance: float | None = None
+    n_worlds: int = 0
+    targets_met_share: float = math.nan
     meets_targets: bool = True
     connectivity: dict = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
@@ -235,6 +262,10 @@ class DataCollectionPlan(TableResult):
         lines = self.requirement()
         lines.append(f"Simulated from the pilot's fitted {self.method} with {self.n_simulations} simulations per "
                      f"design; intra-item correlation {self.icc:.3f}, design effect {self.deff:.3f}.")
+        if self.assurance is not None:
+            lines.append(f"Widths are those reached in {self.assurance:.0%} of {self.n_worlds} plausible rater models "
+                         f"drawn around the pilot's fit; the plan meets every target in "
+                         f"{self.targets_met_share:.0%} of them.")
         tables = (("Plan", self.table), ("Items vs raters per item", self.tradeoff))
         if len(self.gold):
             tables += (("Gold per vendor", self.gold),)
@@ -262,7 +293,8 @@ class DataCollectionPlan(TableResult):
                          "metric_half_width_mc_se": self.expected_half_width_mc_se,
                          "agreement": self.agreement, "agreement_half_width": _none(self.agreement_half_width),
                          "agreement_half_width_mc_se": _none(self.agreement_half_width_mc_se),
-                         "n_simulations": self.n_simulations},
+                         "n_simulations": self.n_simulations, "assurance": self.assurance,
+                         "n_worlds": self.n_worlds, "targets_met_share": self.targets_met_share},
             "connectivity": self.connectivity,
             "plan": records(self.table),
             "assignment": records(self.assignment),
@@ -300,6 +332,16 @@ class DataCollectionPlan(TableResult):
         files.update(plan=out / "plan.csv", tradeoff=out / "tradeoff.csv", gold=out / "gold.csv",
                      html=self.to_html(out / "plan.html"))
         return files
+
+
+def _met_share(final: dict[str, Any], half_width: float | None, agreement_half_width: float | None) -> float:
+    """Share of the simulated worlds in which the plan meets every target (1 or 0 with a single world)."""
+    ok = np.ones(len(final["metric_by_world"]), dtype=bool)
+    if half_width is not None:
+        ok &= final["metric_by_world"] <= half_width * 1.02
+    if agreement_half_width is not None:
+        ok &= np.nan_to_num(final["agreement_by_world"], nan=np.inf) <= agreement_half_width * 1.02
+    return float(ok.mean())
 
 
 def _none(x: float) -> float | None:
@@ -404,6 +446,8 @@ def _affordable(budget: float, k: int, gold_items: int, costs: dict[str, float],
     "segments": [pd.DataFrame, None],
     "pool": [pd.DataFrame, list, tuple, pd.Index, np.ndarray, None],
     "n_simulations": [Interval("integral", 20, None)],
+    "assurance": [Interval("real", 0, 1, closed="neither"), None],
+    "n_worlds": [Interval("integral", 5, None)],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
 })
@@ -426,6 +470,8 @@ def plan_annotation(
     pool: Any = None,
     model: Any = None,
     n_simulations: int = 200,
+    assurance: float | None = None,
+    n_worlds: int = 20,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> DataCollectionPlan:
@@ -474,6 +520,12 @@ def plan_annotation(
         Use this fit instead of fitting ``DawidSkene(engine="em")`` on the pilot.
     n_simulations : int, default 200
         Simulated data sets per design (the Monte Carlo errors are reported).
+    assurance : float in (0, 1), optional
+        Propagate the pilot's uncertainty about the rater parameters: ``n_worlds`` parameter sets are drawn
+        around the fit (each confusion row from a Dirichlet with the row's pilot count) and the plan sizes
+        the design so the targets are met in this share of them (Bayesian "assurance", O'Hagan & Stevens
+        2001). Each world gets ``max(20, n_simulations // 4)`` simulations. Default: the fitted point values.
+    n_worlds : int, default 20
     confidence_level : float
     random_state : None, int or numpy.random.Generator
 
@@ -538,17 +590,25 @@ def plan_annotation(
     icc = sigma_b2 / (sigma_b2 + sigma_w2) if sigma_b2 + sigma_w2 > 0 else math.nan
     gold = _gold_table(rm, gold_half_width, confidence_level)
     common = {"target": target, "positive_code": positive_code, "scale": pilot.scale, "agreement": agreement,
-              "level": level, "n_simulations": n_simulations, "confidence_level": confidence_level}
+              "level": level, "confidence_level": confidence_level}
+    if assurance is None:
+        worlds, per_world = [rm], n_simulations
+    else:
+        from alignlab.design._model import posterior_worlds
+
+        worlds, per_world = posterior_worlds(rm, model, pilot, n_worlds, rng), max(20, n_simulations // 4)
+    per_item_variance = [w.variance_components() for w in worlds]
 
     rows = []
     for k in ks:
         ref_assign = cyclic_assignment(_N_REFERENCE, k, R, overlap=overlap, random_state=rng)
-        sim = simulate_design(rm, ref_assign, rng=rng, **common)
+        sim = _simulate_worlds(worlds, ref_assign, per_world=per_world, assurance=assurance, rng=rng, common=common)
         n_paired_ref = int(((ref_assign.slots >= 0).sum(axis=1) >= 2).sum())
         k_items = ref_assign.raters_per_item
         if target == "mean":
             # closed form: per-item variance sigma_b^2 + sigma_w^2 / k_i, averaged over items
-            per_item = float(np.mean(sigma_b2 + sigma_w2 / k_items))
+            per_world_var = [float(np.mean(b + w_ / k_items)) for b, w_ in per_item_variance]
+            per_item = per_world_var[0] if assurance is None else float(np.quantile(per_world_var, assurance))
             hw_ref, source = z_value * math.sqrt(per_item / _N_REFERENCE), "closed form (Kish)"
         else:
             hw_ref, source = sim["metric_half_width"], "simulation"
@@ -625,7 +685,8 @@ def plan_annotation(
     for _attempt in range(3):
         slots_all = cyclic_assignment(n_plan + g_plan, k_plan, R, overlap=overlap, random_state=rng)
         item_slots = Assignment(slots=slots_all.slots[:n_plan], n_raters=R)
-        final = simulate_design(rm, item_slots, rng=rng, **common)
+        final = _simulate_worlds(worlds, item_slots, per_world=per_world, assurance=assurance, rng=rng,
+                                 common=common)
         short = 1.0
         if half_width is not None:
             short = max(short, final["metric_half_width"] / half_width)
@@ -698,7 +759,9 @@ def plan_annotation(
         closed_form_half_width=closed, expected_bias=final["metric_bias"],
         agreement_estimate=final["agreement_estimate"], agreement_half_width=final["agreement_half_width"],
         agreement_half_width_mc_se=final["agreement_half_width_mc_se"], icc=icc,
-        deff=float(design_effect(k_plan, icc)), overlap_items=overlap_items, n_simulations=n_simulations,
+        deff=float(design_effect(k_plan, icc)), overlap_items=overlap_items,
+        n_simulations=per_world * len(worlds), assurance=assurance, n_worlds=len(worlds) if assurance else 0,
+        targets_met_share=_met_share(final, half_width, agreement_half_width),
         meets_targets=meets, connectivity=connectivity, costs=costs,
     )
 
