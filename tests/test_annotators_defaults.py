@@ -259,3 +259,17 @@ def test_ordinal_reference_raters_anchor_the_prediction_scale():
     assert model.prediction_scale_.startswith("reference raters (6 raters")
     with pytest.raises(ValueError, match="reference"):
         OrdinalRaters(reference="nobody").fit(j)
+
+
+def test_ordinal_raters_table_has_raw_gold_accuracy():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from alignlab.annotators import OrdinalRaters
+
+    j, _ = lenient_ordinal_crowd(n_items=400, n_raters=20, gold_every=4)
+    raters = OrdinalRaters().fit(j).raters_.set_index("rater_id")
+    frame = j.frame.dropna(subset=["gold"])
+    right = (frame["value"].astype(int) == frame["gold"].astype(int)).groupby(frame["rater_id"]).agg(["sum", "count"])
+    k, n = right.loc["r3"]
+    assert raters.loc["r3", "n_gold"] == n and raters.loc["r3", "accuracy_raw"] == pytest.approx(k / n)
+    assert raters.loc["r3", "accuracy_raw_low"] == pytest.approx(proportion_confint(k, n, method="wilson")[0])

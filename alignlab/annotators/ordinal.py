@@ -13,6 +13,7 @@ from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
 from alignlab._params import Interval, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
+from alignlab.annotators._checks import gold_accuracy
 from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
@@ -319,6 +320,10 @@ class OrdinalRaters(AnnotatorModel):
         frame["discrimination"], frame["discrimination_low"], frame["discrimination_high"] = disc, disc_low, disc_high
         frame["bias_se"] = (frame["bias_high"] - frame["bias_low"]) / (2 * z_value(level))
         frame["severity_se"] = sev_se
+        raw = gold_accuracy(judgments, level)  # raw share right on gold items (Wilson), beside the model's view
+        if raw is not None:
+            for column in raw.columns:
+                frame[column] = raw[column].to_numpy()
         self.raters_ = frame
         typical_d = float(np.exp(np.mean(np.log(disc))))
         items = pd.DataFrame({"item_id": judgments.items, "n": judgments.item_info["n_judgments"].to_numpy()})
