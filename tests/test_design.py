@@ -356,9 +356,10 @@ def test_bundled_pilot_plan_reaches_promised_precision() -> None:
     fit = DawidSkene(engine="em", ci_method="none", random_state=0).fit(full)
     world = rater_model_from_fit(fit, full, list(full.raters))
     metric, agree = _realise(world, p, 200, seed=3, bootstrap=20)
-    # the pilot's model is estimated from 40 items: the promise holds to 15% against the full-data model
-    assert metric.mean() == pytest.approx(p.expected_half_width, rel=0.15)
-    assert agree.mean() == pytest.approx(p.agreement_half_width, rel=0.25)
+    # the pilot's model is estimated from 40 items (measured over 4 pilots: metric ratio 0.97-0.99, alpha
+    # 0.97-1.15; this pilot 0.98 and 1.04)
+    assert metric.mean() == pytest.approx(p.expected_half_width, rel=0.10)
+    assert agree.mean() == pytest.approx(p.agreement_half_width, rel=0.20)
 
 
 # --------------------------------------------------------------------------------------------------
