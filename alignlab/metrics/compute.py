@@ -29,6 +29,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,7 @@ def _scope(j: Judgments, m: Metric) -> tuple[Judgments, np.ndarray | None, list[
 
 
 # -- intervals ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
 def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
@@ -282,6 +284,7 @@ class _Context:
     validations: dict[tuple[str, str, tuple[str, ...]], Any] = field(default_factory=dict)
     given_validations: Mapping[str, Any] = field(default_factory=dict)
     verdicts: dict[str, str] = field(default_factory=dict)
+    scopes: dict[tuple[Any, ...], tuple[Judgments, np.ndarray | None, list[str]]] = field(default_factory=dict)
 
 
 def _production_table(ctx: _Context, name: str) -> pd.DataFrame:
@@ -344,7 +347,12 @@ def _segment_masks(j: Judgments, m: Metric) -> list[tuple[str, str | None, str |
 
 
 def _metric_rows(feature: Feature, role: str, m: Metric, j_all: Judgments, ctx: _Context) -> list[dict[str, Any]]:
-    j, flip, notes = _scope(j_all, m)
+    # metrics of a feature usually share their item selection: subset the table once per selection
+    key = (id(j_all), repr(sorted(m.where.items())), m.baseline if m.statistic == "win_rate" else None)
+    if key not in ctx.scopes:
+        ctx.scopes[key] = _scope(j_all, m)
+    j, flip, scope_notes = ctx.scopes[key]
+    notes = list(scope_notes)
     human_ids = _resolve(j, m.humans, "humans")
     judge_ids = _resolve(j, m.sources, "judges")
     judge_ids = [r for r in judge_ids if r not in set(human_ids)]
