@@ -676,28 +676,43 @@ def plan_annotation(
     else:
         best = tradeoff.iloc[int(np.argmin(tradeoff["metric_half_width_affordable"].to_numpy()))]
         n_plan = int(best["items_affordable"])
-    k_plan = int(best["raters_per_item"])
-    g_plan = int(best["gold_items"])
+    def finalise(k_plan: int, n_plan: int, g_plan: int) -> tuple[int, Assignment, Assignment, dict[str, Any]]:
+        """Simulate the design at its exact size and assignment; enlarge it while it misses a target."""
+        for _attempt in range(3):
+            slots_all = cyclic_assignment(n_plan + g_plan, k_plan, R, overlap=overlap, random_state=rng)
+            item_slots = Assignment(slots=slots_all.slots[:n_plan], n_raters=R)
+            final = _simulate_worlds(worlds, item_slots, per_world=per_world, assurance=assurance, rng=rng,
+                                     common=common)
+            short = 1.0
+            if half_width is not None:
+                short = max(short, final["metric_half_width"] / half_width)
+            if agreement_half_width is not None and math.isfinite(final["agreement_half_width"]):
+                short = max(short, final["agreement_half_width"] / agreement_half_width)
+            if short <= 1.02 or not meets:
+                break
+            n_new = math.ceil(n_plan * short**2)
+            if budget is not None and _design_cost(n_new, k_plan, g_plan, costs, overlap, R) > budget:
+                break
+            n_plan = n_new
+        return n_plan, slots_all, item_slots, final
+
+    k_plan, g_plan = int(best["raters_per_item"]), int(best["gold_items"])
     if n_plan < 2:
         raise ValueError(f"The budget {budget:,.2f} buys fewer than 2 items at k = {k_plan}. Fix: raise budget=.")
-
-    # the recommended design, simulated at its exact size (enlarged while it misses a target)
-    for _attempt in range(3):
-        slots_all = cyclic_assignment(n_plan + g_plan, k_plan, R, overlap=overlap, random_state=rng)
-        item_slots = Assignment(slots=slots_all.slots[:n_plan], n_raters=R)
-        final = _simulate_worlds(worlds, item_slots, per_world=per_world, assurance=assurance, rng=rng,
-                                 common=common)
-        short = 1.0
-        if half_width is not None:
-            short = max(short, final["metric_half_width"] / half_width)
-        if agreement_half_width is not None and math.isfinite(final["agreement_half_width"]):
-            short = max(short, final["agreement_half_width"] / agreement_half_width)
-        if short <= 1.02 or not meets:
-            break
-        n_new = math.ceil(n_plan * short**2)
-        if budget is not None and _design_cost(n_new, k_plan, g_plan, costs, overlap, R) > budget:
-            break
-        n_plan = n_new
+    n_plan, slots_all, item_slots, final = finalise(k_plan, n_plan, g_plan)
+    if has_targets and meets:
+        # the re-simulation may have enlarged the design past the next option's cost: try that one too
+        feasible = tradeoff[tradeoff["cost_needed"] <= (budget if budget is not None else math.inf)]
+        runner_up = feasible[feasible["raters_per_item"] != k_plan].sort_values("cost_needed")
+        if len(runner_up) and runner_up["cost_needed"].iloc[0] < _design_cost(n_plan, k_plan, g_plan, costs,
+                                                                                overlap, R):
+            alt = runner_up.iloc[0]
+            k_alt, g_alt = int(alt["raters_per_item"]), int(alt["gold_items"])
+            trial = finalise(k_alt, int(alt["items_needed"]), g_alt)
+            if _design_cost(trial[0], k_alt, g_alt, costs, overlap, R) < _design_cost(n_plan, k_plan, g_plan, costs,
+                                                                                      overlap, R):
+                k_plan, g_plan = k_alt, g_alt
+                n_plan, slots_all, item_slots, final = trial
     k_items = item_slots.raters_per_item
     closed = (z_value * math.sqrt(float(np.mean(sigma_b2 + sigma_w2 / k_items)) / n_plan)
               if target == "mean" else math.nan)
