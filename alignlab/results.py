@@ -112,6 +112,22 @@ class Summary:
         return self.as_html()
 
 
+def _drop_zero_width_interval(result: Any) -> None:
+    """A zero-width interval (a degenerate resample, a zero standard error from one item) supports
+    nothing: it becomes NaN with a warning, so no result ever prints "0.000 (95% CI 0.000 to 0.000)"."""
+    try:
+        low, high = float(result.ci_low), float(result.ci_high)
+    except (TypeError, ValueError):
+        return
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low > 1e-12 * max(1.0, abs(low), abs(high)):
+        return
+    object.__setattr__(result, "ci_low", math.nan)
+    object.__setattr__(result, "ci_high", math.nan)
+    object.__setattr__(result, "warnings", (*result.warnings, (
+        f"the {result.ci_method} interval had zero width ({low:.4g} to {high:.4g}): the data cannot support "
+        "an interval (too few items or degenerate resamples), so it is not computable (NaN)")))
+
+
 @dataclass(frozen=True, kw_only=True)
 class EstimateResult:
     """One estimate with its uncertainty and provenance.
@@ -153,6 +169,7 @@ class EstimateResult:
         # Accept a list for convenience but keep the dataclass hashable and immutable.
         if not isinstance(self.warnings, tuple):
             object.__setattr__(self, "warnings", tuple(self.warnings))
+        _drop_zero_width_interval(self)
 
     # -- views ------------------------------------------------------------------------------------
     def _extra_fields(self) -> dict[str, Any]:

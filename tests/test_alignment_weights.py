@@ -14,6 +14,7 @@ from scipy import stats
 from statsmodels.stats.weightstats import DescrStatsW
 
 from alignlab import load_judgments
+from alignlab._params import DegenerateDataWarning
 from alignlab.alignment import (
     calibration,
     compare_judges,
@@ -111,7 +112,9 @@ def test_correlate_item_grouped_warns_that_weights_are_ignored(pair: tuple) -> N
     with pytest.warns(UserWarning, match=r"correlate\(level='item_grouped'\) ignored the 'weight' column"):
         res = correlate(j, a="judge", level="item_grouped", group="prompt", n_resamples=50, random_state=0)
     assert any("ignored the 'weight'" in w for w in res.warnings)
-    with pytest.warns(UserWarning, match="compare_judges ignored the 'weight' column: PERM-BOTH"):
+    # "h" against itself correlates exactly 1 in every resample: no interval, with a DegenerateDataWarning
+    with pytest.warns(DegenerateDataWarning, match="zero width"), \
+            pytest.warns(UserWarning, match="compare_judges ignored the 'weight' column: PERM-BOTH"):
         compare_judges(j.subset(), judges=["judge", "h"], humans=["h"], n_permutations=20, n_resamples=50,
                        random_state=0)
 
