@@ -507,3 +507,58 @@ def test_anytime_interval_covers_under_continuous_monitoring() -> None:
     # a fixed-n interval looked at after every run misses far more often (why the option exists)
     naive = (np.abs(centre - 1.0) > 1.96 / np.sqrt(v)).any(axis=1).mean()
     assert naive > 0.2
+
+
+# -- presentation: CLI, report section, plots ------------------------------------------------------
+def test_cli_compare_on_wmt_names_regressions_and_underpowered_segments(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(app, ["compare", "--dataset", "wmt23_mqm_ende", "--baseline", "ONLINE-W",
+                                      "--candidate", "NLLB_MBR_BLEU", "--cluster", "doc", "--lower-is-better",
+                                      "--resamples", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Candidate NLLB_MBR_BLEU regresses score overall" in result.output
+    assert "underpowered" in result.output
+    table = pd.read_csv(out / "comparison.csv")
+    overall = table.set_index("segment").loc["(all)"]
+    assert overall["verdict"] == "regression" and overall["ci_low"] > 0  # MQM penalties: higher is worse
+    assert (table["verdict"] == "underpowered").sum() >= 10
+    payload = json.loads((out / "comparison.json").read_text())
+    assert payload["cluster"] == "doc" and len(payload["comparisons"]) == len(table)
+    page = (out / "index.html").read_text()
+    assert "Version comparison" in page and "regresses" in page and "<svg" in page
+    bad = CliRunner().invoke(app, ["compare", "--dataset", "wmt23_mqm_ende", "--baseline", "nope",
+                                   "--candidate", "ONLINE-W"])
+    assert bad.exit_code == 2 and "names system 'nope'" in bad.output
+
+
+def test_report_section_renders_for_two_systems_and_escapes() -> None:
+    from alignlab.report import build_report
+
+    frame = _frame(60, paired=True, shift=-0.5, seed=30, segments={"locale": ["en", "<b>ja</b>"]})
+    page, built = build_report(_load(frame, segments=["locale"]), sections=["compare"], strict=True)
+    section = next(b for b in built if b.spec.key == "compare")
+    assert section.content is not None and section.content.status == "fail"
+    assert "&lt;b&gt;ja&lt;/b&gt;" in page and "<b>ja</b>" not in page
+    one_system = _load(frame[frame["system"] == "v1"])
+    _, built = build_report(one_system, sections=["compare"], strict=True)
+    assert built[0].content is None
+
+
+def test_displays_draw_from_results() -> None:
+    from alignlab.plot.compare import TrendDisplay, VersionComparisonDisplay
+
+    frame = _frame(80, paired=True, shift=0.3, seed=31, segments={"locale": ["en", "ja"]})
+    result = compare_versions(_load(frame, segments=["locale"]), baseline="v1", candidate="v2", n_resamples=100,
+                              random_state=0)
+    display = VersionComparisonDisplay.from_result(result).plot()
+    assert len(display.ax_.get_yticklabels()) == 3
+    history = pd.DataFrame({"run": np.arange(10), "estimate": np.r_[np.zeros(5), np.ones(5)],
+                            "standard_error": 0.1})
+    trend_display = TrendDisplay.from_result(trend(history, n_resamples=99, random_state=0)).plot()
+    assert trend_display.ax_.get_xlabel() == "run" and "<svg" in trend_display.to_svg()

@@ -49,6 +49,7 @@ _T_POWER_BELOW = 100
 # Numeric segment columns with more distinct values than this are cut into quartiles.
 _MAX_NUMERIC_LEVELS = 10
 _PAIR_COLUMNS = ("input_id", "prompt_id", "prompt", "source_id", "input", "source")
+_FEW_CLUSTERS = 5
 _MAX_SENTENCES = 8  # per verdict in the summary; the table has every row
 _N_MOMENTS = 7  # I_b, y_b, y_b^2, I_c, y_c, y_c^2, y_b*y_c per unit
 
@@ -681,8 +682,15 @@ def compare_versions(
             low, high, se, label = b_low[r], b_high[r], b_se[r], boot_label
         else:  # analytic / newcombe / auto unpaired unclustered
             low, high, se, label = rec["ci_low"], rec["ci_high"], rec["se"], rec["ci_label"]
-        sd_b = math.sqrt(st_full["var_b"][r]) if n_b > 1 else math.nan
+        # one minimum meaningful change per metric: from the overall baseline spread, not each segment's
+        overall_r = row_index.get((j, 0), r)
+        sd_b = math.sqrt(st_full["var_b"][overall_r]) if st_full["n_b"][overall_r] > 1 else math.nan
         min_change, min_change_how = blk.metric.default_min_change(judgments, sd_b)
+        if rec["test"].startswith("not computable"):
+            # a zero-width bootstrap interval of one cluster / one input says nothing: no interval at all
+            low = high = se = math.nan
+            b_low[[n_rows + r, 2 * n_rows + r]] = np.nan
+            b_high[[n_rows + r, 2 * n_rows + r]] = np.nan
         mde = _mde(rec, st_full, r, is_paired, clusters is not None, blk.metric, alpha, z_alpha, z_power)
         records.append({
             "metric": blk.metric.name,
@@ -718,6 +726,11 @@ def compare_versions(
             "paired": is_paired,
         })
     table = pd.DataFrame.from_records(records)
+    if clusters is not None:
+        few = int(((table["n_clusters"] > 1) & (table["n_clusters"] < _FEW_CLUSTERS)).sum())
+        if few:
+            warn.append(f"{few} comparison(s) rest on fewer than {_FEW_CLUSTERS} clusters of {clusters!r}: their "
+                        "cluster-bootstrap intervals are unreliable (the tests use t with G - 1 df and stay valid).")
     table["q_value"] = _adjust(table["p_value"].to_numpy(dtype=float), correction)
     table["verdict"] = _verdicts(table, alpha)
     order = ["metric", "rater", "segment", "difference", "ci_low", "ci_high", "p_value", "q_value", "verdict"]
@@ -921,7 +934,11 @@ def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool
     se = rec["se_test"]
     if rec["p_value"] is None or not np.isfinite(rec["p_value"]):
         return math.inf
-    if clustered or metric.kind == "win_rate":
+    if clustered:
+        # t quantiles with the G - 1 df of the cluster-robust test: few clusters detect only large effects
+        df = rec["df"]
+        return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(_POWER, df)) * se)
+    if metric.kind == "win_rate":
         return float((z_alpha + z_power) * se)
     n_b, n_c = float(st["n_b"][r]), float(st["n_c"][r])
     if rec.get("binary_unpaired"):
