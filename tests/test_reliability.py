@@ -242,7 +242,7 @@ def test_pandalm_judges_ordered_as_their_accuracy_against_the_human_majority():
     assert accuracy["gpt-3.5-turbo"] > accuracy["pandalm-7b"] + 0.03
     raters = DawidSkene(ci_method="conditional", random_state=0).fit(j).raters_.set_index("rater_id")
     r = raters["reliability"]
-    assert r["gpt-3.5-turbo"] > r["pandalm-7b"] + 0.03  # regression: 0.562 vs 0.493
+    assert r["gpt-3.5-turbo"] > r["pandalm-7b"] + 0.03  # regression: 0.558 vs 0.489
     assert r[["annotator1", "annotator2", "annotator3"]].min() > r[["gpt-3.5-turbo", "pandalm-7b"]].max()
 
 

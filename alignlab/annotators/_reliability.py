@@ -186,20 +186,25 @@ def latent_confusion(nodes: np.ndarray, node_weight: np.ndarray, class_threshold
     """
     S, J = severity.shape
     C = thresholds.shape[-1] + 1
-    # (S, Q, C) one-hot class of each node
+    # nodes the population never reaches add nothing (the tails of the quadrature grid)
+    keep = node_weight > 1e-12 * node_weight.max()
+    nodes, node_weight = nodes[keep], node_weight[keep]
+    # (S, C, Q): weight of each node in each latent class
     category = (nodes[None, :, None] > class_thresholds[:, None, :]).sum(axis=-1)
-    onehot = (category[..., None] == np.arange(C)).astype(float) * node_weight[None, :, None]
+    member = ((category[:, None, :] == np.arange(C)[None, :, None]) * node_weight[None, None, :])[:, None]
     joint = np.empty((S, J, C, C))
-    # chunk over raters: the label probabilities are (S, chunk, Q, C)
-    chunk = max(1, int(4_000_000 // max(1, S * len(nodes) * C)))
+    # chunk over raters: the cumulative label probabilities are (S, chunk, Q, C - 1)
+    chunk = max(1, int(4_000_000 // max(1, S * len(nodes) * (C - 1))))
     for start in range(0, J, chunk):
         stop = min(J, start + chunk)
         eta = discrimination[:, start:stop, None, None] * (
             thresholds[:, None, None, :] + severity[:, start:stop, None, None] - nodes[None, None, :, None])
-        cum = _cdf(eta, link)
-        shape = cum.shape[:-1] + (1,)
-        prob = np.diff(np.concatenate([np.zeros(shape), cum, np.ones(shape)], axis=-1), axis=-1)  # (S, c, Q, C)
-        joint[:, start:stop] = np.einsum("sqk,sjql->sjkl", onehot, prob)
+        # P(class k, label <= l) by one matrix product over the nodes, then differences over l
+        below = np.matmul(member, _cdf(eta, link))  # (S, chunk, C, C - 1)
+        total = np.broadcast_to(member.sum(axis=-1)[..., None], below.shape[:-1] + (1,))
+        cum = np.concatenate([below, total], axis=-1)
+        joint[:, start:stop, :, 0] = cum[..., 0]
+        joint[:, start:stop, :, 1:] = np.diff(cum, axis=-1)
     return joint
 
 
