@@ -12,7 +12,10 @@ simulation tests check the coverage.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -108,225 +111,335 @@ def continuous_em(
         Flat prior on item quality (no shrinkage toward the population mean): the consensus is then the
         bias-corrected, precision-weighted mean on the raters' scale.
     """
-    n = y.shape[0]
-    y = np.asarray(y, dtype=float)
-    w0 = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
-    w = w0
-    extra = np.zeros(n) if extra_var is None else np.asarray(extra_var, dtype=float)
-    n_groups = int(group.max()) + 1 if n_raters else 0
-    free = np.zeros(n_raters, bool) if free_scale is None else np.asarray(free_scale, bool)
-    est = np.zeros(n_raters, bool) if estimate_scale is None else np.asarray(estimate_scale, bool)
-    est = est & ~free
-    anchor = ~free if anchor is None else np.asarray(anchor, bool)
-    gold_mask = np.zeros(n_items, bool) if gold is None else np.isfinite(gold)
-    has_gold = bool(gold_mask.any())
-    gold_values = np.where(gold_mask, gold if gold is not None else 0.0, 0.0)
+    problem = _Problem.build(
+        item, rater, y, n_items=n_items, n_raters=n_raters, group=group, weight=weight, extra_var=extra_var,
+        gold=gold, estimate_scale=estimate_scale, free_scale=free_scale, anchor=anchor,
+        scale_prior_sd=scale_prior_sd, noise_prior_df=noise_prior_df, prior_bias_mean=prior_bias_mean,
+        prior_bias_sd=prior_bias_sd, prior_noise_sd=prior_noise_sd, prior_noise_df=prior_noise_df,
+        robust_df=robust_df, flat_items=flat_items)
+    start, pooled = _starting_values(problem)
+    problem = dataclasses.replace(problem, pooled=pooled)
+    theta, n_iter, converged, history = squarem(
+        lambda t: problem.pack(_em_step(problem, problem.unpack(t))), problem.pack(start),
+        lambda t1, t0: problem.distance(t1, t0), max_iter=max_iter, tol=tol)
+    params = problem.unpack(theta)
+    item_mean, item_var, _ = _e_step(problem, params)
+    bias_se, log_noise_var_se, scale_se = _rater_standard_errors(problem, params, item_mean, item_var)
+    return ContinuousFit(
+        bias=params.bias, scale=params.scale, noise_sd=np.sqrt(params.sigma2), bias_se=bias_se,
+        scale_se=scale_se, log_noise_var_se=log_noise_var_se, item_mean=item_mean, item_sd=np.sqrt(item_var),
+        mu=params.mu, tau=float(np.sqrt(params.tau2)), group_bias=params.group_bias,
+        bias_prior_sd=float(np.sqrt(params.bias_var)), group_noise_sd=np.sqrt(params.group_s2),
+        n_iter=n_iter, converged=converged, history=history,
+        log_likelihood=_continuous_loglik(
+            problem.item, problem.rater, problem.y, params.scale, params.bias, params.sigma2, params.weight,
+            problem.extra, params.mu, params.tau2, n_items, problem.gold_mask, problem.gold_values),
+    )
 
-    n_j = _bc(rater, w, n_raters)
-    # starting values: item means of the anchored raters, zero bias, pooled residual sd
-    anchored_rows = anchor[rater]
-    rows = anchored_rows if anchored_rows.any() else np.ones(n, bool)
-    cnt = _bc(item[rows], w[rows], n_items)
-    m = np.where(cnt > 0, _bc(item[rows], (w * y)[rows], n_items) / np.maximum(cnt, 1e-300), np.nan)
-    m = np.where(np.isfinite(m), m, np.nanmean(m) if np.isfinite(m).any() else 0.0)
-    m = np.where(gold_mask, gold_values, m)
-    a = np.ones(n_raters)
-    b = np.zeros(n_raters)
-    if free.any():  # online signals: least-squares line on the starting quality
-        fr = free[rater]
-        mm, yy, ww = m[item[fr]], y[fr], w[fr]
-        s1 = _bc(rater[fr], ww, n_raters)
-        sx = _bc(rater[fr], ww * mm, n_raters)
-        sy = _bc(rater[fr], ww * yy, n_raters)
-        sxx = _bc(rater[fr], ww * mm * mm, n_raters)
-        sxy = _bc(rater[fr], ww * mm * yy, n_raters)
-        det = s1 * sxx - sx * sx
-        ok = free & (det > 1e-12)
-        a[ok] = ((s1 * sxy - sx * sy) / np.where(det > 1e-12, det, 1))[ok]
-        b[ok] = ((sy - a * sx) / np.maximum(s1, 1e-300))[ok]
-    resid = y - a[rater] * m[item] - b[rater]
-    pooled = float(np.sqrt(np.average(resid[rows] ** 2, weights=w[rows]))) if rows.any() else 1.0
-    pooled = max(pooled, 1e-6 * (np.std(y) + 1e-12), 1e-12)
-    sigma2 = np.maximum(_bc(rater, w * resid**2, n_raters) / np.maximum(n_j, 1e-300), pooled**2 * 1e-4)
-    sigma2 = np.where(n_j > 0, sigma2, pooled**2)
-    mu = float(np.mean(m))
-    tau2 = max(float(np.var(m)), pooled**2 * 1e-3)
-    group_bias = np.zeros(n_groups)
-    bias_var = max(pooled**2, 1e-12)
-    group_s2 = np.full(n_groups, pooled**2)
-    nu0 = float(noise_prior_df)
 
-    pb_mean = np.full(n_raters, np.nan) if prior_bias_mean is None else np.asarray(prior_bias_mean, float)
-    pb_sd = np.full(n_raters, np.nan) if prior_bias_sd is None else np.asarray(prior_bias_sd, float)
-    pn_sd = np.full(n_raters, np.nan) if prior_noise_sd is None else np.asarray(prior_noise_sd, float)
-    pn_df = np.full(n_raters, np.nan) if prior_noise_df is None else np.asarray(prior_noise_df, float)
-    has_pb = np.isfinite(pb_mean) & np.isfinite(pb_sd)
-    has_pn = np.isfinite(pn_sd)
+# -- the steps of continuous_em ---------------------------------------------------------------------
+class _Params(NamedTuple):
+    """Everything the EM updates: rater bias/scale/noise, the item population, the group priors and (for
+    Student-t noise) every judgment's latent precision weight."""
 
-    R, G = n_raters, n_groups
-    robust = robust_df is not None
+    bias: np.ndarray
+    scale: np.ndarray
+    sigma2: np.ndarray
+    mu: float
+    tau2: float
+    group_bias: np.ndarray
+    bias_var: float
+    group_s2: np.ndarray
+    weight: np.ndarray
 
-    def pack(b, a, sigma2, mu, tau2, group_bias, bias_var, group_s2, w):
-        parts = [b, a, np.log(sigma2), [mu, np.log(tau2)], group_bias, [np.log(bias_var)], np.log(group_s2)]
-        if robust:
-            parts.append(np.log(w))
+
+@dataclass(frozen=True)
+class _Problem:
+    """The data and the fixed settings of one fit (nothing here changes between EM steps)."""
+
+    item: np.ndarray
+    rater: np.ndarray
+    y: np.ndarray
+    base_weight: np.ndarray
+    extra: np.ndarray
+    group: np.ndarray
+    n_items: int
+    n_raters: int
+    n_groups: int
+    free: np.ndarray  # raters on another unit (online signals): scale free, not in the centring
+    estimate: np.ndarray  # raters whose scale is estimated under the ridge prior
+    anchor: np.ndarray  # raters whose average bias (and mean scale) identifies the latent scale
+    gold_mask: np.ndarray
+    gold_values: np.ndarray
+    judgments_per_rater: np.ndarray
+    pooled: float  # pooled residual sd at the start: the unit of every floor and of convergence
+    history_bias_mean: np.ndarray
+    history_bias_sd: np.ndarray
+    history_noise_sd: np.ndarray
+    history_noise_df: np.ndarray
+    scale_prior_sd: float
+    noise_prior_df: float
+    robust_df: float | None
+    flat_items: bool
+
+    @classmethod
+    def build(cls, item, rater, y, *, n_items, n_raters, group, weight, extra_var, gold, estimate_scale,
+              free_scale, anchor, scale_prior_sd, noise_prior_df, prior_bias_mean, prior_bias_sd,
+              prior_noise_sd, prior_noise_df, robust_df, flat_items) -> _Problem:
+        n = y.shape[0]
+        y = np.asarray(y, dtype=float)
+        base_weight = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+        free = np.zeros(n_raters, bool) if free_scale is None else np.asarray(free_scale, bool)
+        estimate = np.zeros(n_raters, bool) if estimate_scale is None else np.asarray(estimate_scale, bool)
+        gold_mask = np.zeros(n_items, bool) if gold is None else np.isfinite(gold)
+
+        def history(values):
+            return np.full(n_raters, np.nan) if values is None else np.asarray(values, float)
+        return cls(
+            item=item, rater=rater, y=y, base_weight=base_weight,
+            extra=np.zeros(n) if extra_var is None else np.asarray(extra_var, dtype=float),
+            group=group, n_items=n_items, n_raters=n_raters,
+            n_groups=int(group.max()) + 1 if n_raters else 0,
+            free=free, estimate=estimate & ~free, anchor=~free if anchor is None else np.asarray(anchor, bool),
+            gold_mask=gold_mask, gold_values=np.where(gold_mask, gold if gold is not None else 0.0, 0.0),
+            judgments_per_rater=_bc(rater, base_weight, n_raters), pooled=math.nan,  # set from the start
+            history_bias_mean=history(prior_bias_mean), history_bias_sd=history(prior_bias_sd),
+            history_noise_sd=history(prior_noise_sd), history_noise_df=history(prior_noise_df),
+            scale_prior_sd=scale_prior_sd, noise_prior_df=float(noise_prior_df), robust_df=robust_df,
+            flat_items=flat_items,
+        )
+
+    @property
+    def has_gold(self) -> bool:
+        return bool(self.gold_mask.any())
+
+    @property
+    def has_history_bias(self) -> np.ndarray:
+        return np.isfinite(self.history_bias_mean) & np.isfinite(self.history_bias_sd)
+
+    @property
+    def has_history_noise(self) -> np.ndarray:
+        return np.isfinite(self.history_noise_sd)
+
+    def bias_precision(self, bias_var: float) -> np.ndarray:
+        """Prior precision of each rater's bias: its history, else the group prior; none for online signals."""
+        has = self.has_history_bias
+        precision = np.where(has, 1.0 / np.where(has, self.history_bias_sd, 1.0) ** 2, 1.0 / bias_var)
+        return np.where(self.free, 0.0, precision)
+
+    # theta vector for the SQUAREM extrapolation (variances on the log scale)
+    def pack(self, params: _Params) -> np.ndarray:
+        parts = [params.bias, params.scale, np.log(params.sigma2), [params.mu, np.log(params.tau2)],
+                 params.group_bias, [np.log(params.bias_var)], np.log(params.group_s2)]
+        if self.robust_df is not None:
+            parts.append(np.log(params.weight))
         return np.concatenate(parts)
 
-    def unpack(theta):
-        b, a, ls2 = theta[:R], theta[R:2 * R], theta[2 * R:3 * R]
-        mu, ltau2 = theta[3 * R], theta[3 * R + 1]
-        o = 3 * R + 2
-        group_bias, lbv, lgs2 = theta[o:o + G], theta[o + G], theta[o + G + 1:o + 2 * G + 1]
-        w = np.exp(theta[o + 2 * G + 1:]) if robust else w0
-        return b, a, np.exp(ls2), mu, np.exp(ltau2), group_bias, np.exp(lbv), np.exp(lgs2), w
+    def unpack(self, theta: np.ndarray) -> _Params:
+        n_raters, n_groups = self.n_raters, self.n_groups
+        offset = 3 * n_raters + 2
+        return _Params(
+            bias=theta[:n_raters], scale=theta[n_raters:2 * n_raters],
+            sigma2=np.exp(theta[2 * n_raters:3 * n_raters]), mu=float(theta[3 * n_raters]),
+            tau2=float(np.exp(theta[3 * n_raters + 1])), group_bias=theta[offset:offset + n_groups],
+            bias_var=float(np.exp(theta[offset + n_groups])),
+            group_s2=np.exp(theta[offset + n_groups + 1:offset + 2 * n_groups + 1]),
+            weight=np.exp(theta[offset + 2 * n_groups + 1:]) if self.robust_df is not None else self.base_weight,
+        )
 
-    def e_step(a, b, sigma2, mu, tau2, w):
-        var = sigma2[rater] / w + extra
-        prec = 1.0 / var
-        ar = a[rater]
-        post_prec = 1.0 / tau2 + _bc(item, ar * ar * prec, n_items)
-        m = (mu / tau2 + _bc(item, ar * (y - b[rater]) * prec, n_items)) / post_prec
-        v = 1.0 / post_prec
-        return np.where(gold_mask, gold_values, m), np.where(gold_mask, 0.0, v), prec
+    def distance(self, theta_new: np.ndarray, theta_old: np.ndarray) -> float:
+        """Largest change of the rater and population parameters, in units of the pooled noise sd (log
+        units, halved, for variances)."""
+        n_raters = self.n_raters
+        units = np.r_[np.full(n_raters, 1.0 / self.pooled), np.ones(n_raters), np.full(n_raters, 0.5),
+                      1.0 / self.pooled, 0.5]
+        k = 3 * n_raters + 2
+        return float(np.max(np.abs((theta_new[:k] - theta_old[:k]) * units)))
 
-    def em_step(theta):
-        b, a, sigma2, mu, tau2, group_bias, bias_var, group_s2, w = unpack(theta)
-        # ---- E-step: Gaussian posterior of every item's quality
-        m, v, prec = e_step(a, b, sigma2, mu, tau2, w)
-        # ---- M-step: rater bias (and scale), then noise
-        mi, vi = m[item], v[item]
-        s1 = _bc(rater, prec, R)
-        sm = _bc(rater, prec * mi, R)
-        smm = _bc(rater, prec * (mi * mi + vi), R)
-        sy = _bc(rater, prec * y, R)
-        sym = _bc(rater, prec * y * mi, R)
-        bias_mean = np.where(has_pb, pb_mean, group_bias[group])
-        bias_prec = np.where(has_pb, 1.0 / np.where(has_pb, pb_sd, 1.0) ** 2, 1.0 / bias_var)
-        bias_prec = np.where(free, 0.0, bias_prec)
-        a_prec = np.where(est, 1.0 / scale_prior_sd**2, 0.0)
-        # solve [[smm + a_prec, sm], [sm, s1 + bias_prec]] [a, b] = [sym + a_prec, sy + bias_prec*mean]
-        est_any = est | free
-        A11, A12, A22 = smm + a_prec, sm, s1 + bias_prec
-        r1, r2 = sym + a_prec, sy + bias_prec * bias_mean
-        det = A11 * A22 - A12 * A12
-        a = np.where(est_any & (det > 1e-12), (r1 * A22 - A12 * r2) / np.where(det > 1e-12, det, 1.0), a)
-        a = np.where(est_any, a, 1.0)
-        b = (r2 - A12 * a) / np.maximum(A22, 1e-300)
-        ar = a[rater]
-        r = y - ar * mi - b[rater]
-        er2 = r * r + ar * ar * vi
-        ss = _bc(rater, w * er2, R)
-        # online signals: remove the known sampling variance (method of moments, floored)
-        ss_extra = _bc(rater, w * extra, R)
-        df = np.where(has_pn, np.where(np.isfinite(pn_df), pn_df, nu0), nu0)
-        df = np.where(free, 0.0, df)  # online signals live on the logit scale: no rating-scale prior
-        scale2 = np.where(has_pn, pn_sd**2, group_s2[group])
-        sigma2 = (np.maximum(ss - ss_extra, 0.0) + df * scale2) / (n_j + df + 2.0)
-        sigma2 = np.maximum(sigma2, pooled**2 * 1e-6)
-        if robust:  # Student-t: latent precision weight of every judgment
-            w = w0 * (robust_df + 1.0) / (robust_df + er2 / sigma2[rater])
-        # ---- population and hyperparameters (empirical Bayes)
-        mu = float(np.mean(m))
-        tau2 = max(float(np.mean(v + (m - mu) ** 2)), pooled**2 * 1e-6)
-        if flat_items:
-            tau2 = 1e12 * max(pooled**2, 1.0)
-        rated = (n_j > 0) & ~free & ~has_pb
-        if rated.any():
-            cnt_g = _bc(group[rated], None, G)
-            group_bias = np.where(cnt_g > 0, _bc(group[rated], b[rated], G) / np.maximum(cnt_g, 1), 0.0)
-            cond_var = 1.0 / (s1 + 1.0 / bias_var)
-            dev = (b - group_bias[group]) ** 2 + cond_var
-            bias_var = max(float(np.mean(dev[rated])), pooled**2 * 1e-6)
-            inv = _bc(group[rated], 1.0 / sigma2[rated], G)
-            group_s2 = np.where(cnt_g > 0, cnt_g / np.maximum(inv, 1e-300), pooled**2)
-        # ---- identification: bias relative to the anchored raters' average (no gold)
-        if not has_gold and anchor.any():
-            # mean scale 1 (arithmetic: a rater who reverses the scale has a < 0)
-            g = float(np.mean(a[anchor])) if est[anchor].any() else 1.0
-            g = g if g > 1e-8 else 1.0
-            a = a / g
-            c = float(np.mean(b[anchor]) / np.mean(a[anchor]))
-            b = b - a * c
-            mu = g * mu + c
-            tau2 = g * g * tau2
-            group_bias = group_bias - c * (1.0 if not est.any() else float(np.mean(a[anchor])))
-        return pack(b, a, sigma2, mu, tau2, group_bias, bias_var, group_s2, w)
 
-    # the parameters compared for convergence, in units of the pooled noise sd (log units for variances)
-    scaled = np.r_[np.full(R, 1.0 / pooled), np.ones(R), np.full(R, 0.5), 1.0 / pooled, 0.5]
+def _starting_values(problem: _Problem) -> tuple[_Params, float]:
+    """Item means of the anchored raters, zero bias (a least-squares line for online signals); and the
+    pooled residual sd at that start."""
+    item, rater, y, w = problem.item, problem.rater, problem.y, problem.base_weight
+    n_items, n_raters = problem.n_items, problem.n_raters
+    anchored_rows = problem.anchor[rater]
+    rows = anchored_rows if anchored_rows.any() else np.ones(len(y), bool)
+    count = _bc(item[rows], w[rows], n_items)
+    quality = np.where(count > 0, _bc(item[rows], (w * y)[rows], n_items) / np.maximum(count, 1e-300), np.nan)
+    quality = np.where(np.isfinite(quality), quality, np.nanmean(quality) if np.isfinite(quality).any() else 0.0)
+    quality = np.where(problem.gold_mask, problem.gold_values, quality)
+    scale = np.ones(n_raters)
+    bias = np.zeros(n_raters)
+    free = problem.free
+    if free.any():  # online signals: least-squares line on the starting quality
+        rows_free = free[rater]
+        x, target, weight = quality[item[rows_free]], y[rows_free], w[rows_free]
+        codes = rater[rows_free]
+        s1, sx, sy = _bc(codes, weight, n_raters), _bc(codes, weight * x, n_raters), _bc(codes, weight * target, n_raters)
+        sxx, sxy = _bc(codes, weight * x * x, n_raters), _bc(codes, weight * x * target, n_raters)
+        det = s1 * sxx - sx * sx
+        ok = free & (det > 1e-12)
+        scale[ok] = ((s1 * sxy - sx * sy) / np.where(det > 1e-12, det, 1))[ok]
+        bias[ok] = ((sy - scale * sx) / np.maximum(s1, 1e-300))[ok]
+    resid = y - scale[rater] * quality[item] - bias[rater]
+    pooled = float(np.sqrt(np.average(resid[rows] ** 2, weights=w[rows]))) if rows.any() else 1.0
+    pooled = max(pooled, 1e-6 * (np.std(y) + 1e-12), 1e-12)
+    n_j = problem.judgments_per_rater
+    sigma2 = np.maximum(_bc(rater, w * resid**2, n_raters) / np.maximum(n_j, 1e-300), pooled**2 * 1e-4)
+    sigma2 = np.where(n_j > 0, sigma2, pooled**2)
+    return _Params(bias=bias, scale=scale, sigma2=sigma2, mu=float(np.mean(quality)),
+                   tau2=max(float(np.var(quality)), pooled**2 * 1e-3), group_bias=np.zeros(problem.n_groups),
+                   bias_var=max(pooled**2, 1e-12), group_s2=np.full(problem.n_groups, pooled**2),
+                   weight=w.copy()), pooled
 
-    def distance(t1, t0):
-        k = 3 * R + 2
-        return float(np.max(np.abs((t1[:k] - t0[:k]) * scaled)))
 
-    # SQUAREM (Varadhan & Roland 2008, scheme S3): two EM steps, one extrapolation, one stabilising
-    # EM step. Plain EM crawls here (rate ~0.97 per iteration on crowd designs); SQUAREM needs a few
-    # dozen EM steps instead of hundreds.
-    theta = pack(b, a, sigma2, mu, tau2, group_bias, bias_var, group_s2, w0.copy())
+def _e_step(problem: _Problem, params: _Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gaussian posterior of every item's quality: (mean, variance, per-judgment precision)."""
+    item, rater = problem.item, problem.rater
+    precision = 1.0 / (params.sigma2[rater] / params.weight + problem.extra)
+    scale = params.scale[rater]
+    post_precision = 1.0 / params.tau2 + _bc(item, scale * scale * precision, problem.n_items)
+    mean = (params.mu / params.tau2
+            + _bc(item, scale * (problem.y - params.bias[rater]) * precision, problem.n_items)) / post_precision
+    return (np.where(problem.gold_mask, problem.gold_values, mean),
+            np.where(problem.gold_mask, 0.0, 1.0 / post_precision), precision)
+
+
+def _em_step(problem: _Problem, params: _Params) -> _Params:
+    item, rater, y, n_raters, n_groups = problem.item, problem.rater, problem.y, problem.n_raters, problem.n_groups
+    pooled, free, estimate = problem.pooled, problem.free, problem.estimate
+    has_bias, has_noise = problem.has_history_bias, problem.has_history_noise
+    quality, quality_var, precision = _e_step(problem, params)
+    # ---- M-step: rater bias and scale jointly (2x2 normal equations per rater), then noise
+    q_row, v_row = quality[item], quality_var[item]
+    s1 = _bc(rater, precision, n_raters)
+    sq = _bc(rater, precision * q_row, n_raters)
+    sqq = _bc(rater, precision * (q_row * q_row + v_row), n_raters)
+    sy = _bc(rater, precision * y, n_raters)
+    syq = _bc(rater, precision * y * q_row, n_raters)
+    bias_mean = np.where(has_bias, problem.history_bias_mean, params.group_bias[problem.group])
+    bias_precision = problem.bias_precision(params.bias_var)
+    scale_precision = np.where(estimate, 1.0 / problem.scale_prior_sd**2, 0.0)
+    # solve [[sqq + a_prec, sq], [sq, s1 + bias_prec]] [a, b] = [syq + a_prec, sy + bias_prec * mean]
+    scale_free = estimate | free
+    a11, a12, a22 = sqq + scale_precision, sq, s1 + bias_precision
+    r1, r2 = syq + scale_precision, sy + bias_precision * bias_mean
+    det = a11 * a22 - a12 * a12
+    scale = np.where(scale_free & (det > 1e-12), (r1 * a22 - a12 * r2) / np.where(det > 1e-12, det, 1.0),
+                     params.scale)
+    scale = np.where(scale_free, scale, 1.0)
+    bias = (r2 - a12 * scale) / np.maximum(a22, 1e-300)
+    scale_row = scale[rater]
+    resid = y - scale_row * q_row - bias[rater]
+    expected_sq = resid * resid + scale_row * scale_row * v_row
+    weight = params.weight
+    ss = _bc(rater, weight * expected_sq, n_raters)
+    # online signals: remove the known sampling variance (method of moments, floored)
+    ss_extra = _bc(rater, weight * problem.extra, n_raters)
+    nu0 = problem.noise_prior_df
+    dof = np.where(has_noise, np.where(np.isfinite(problem.history_noise_df), problem.history_noise_df, nu0), nu0)
+    dof = np.where(free, 0.0, dof)  # online signals live on the logit scale: no rating-scale prior
+    prior_scale2 = np.where(has_noise, problem.history_noise_sd**2, params.group_s2[problem.group])
+    sigma2 = (np.maximum(ss - ss_extra, 0.0) + dof * prior_scale2) / (problem.judgments_per_rater + dof + 2.0)
+    sigma2 = np.maximum(sigma2, pooled**2 * 1e-6)
+    if problem.robust_df is not None:  # Student-t: latent precision weight of every judgment
+        weight = problem.base_weight * (problem.robust_df + 1.0) / (problem.robust_df + expected_sq / sigma2[rater])
+    # ---- population and hyperparameters (empirical Bayes)
+    mu = float(np.mean(quality))
+    tau2 = max(float(np.mean(quality_var + (quality - mu) ** 2)), pooled**2 * 1e-6)
+    if problem.flat_items:
+        tau2 = 1e12 * max(pooled**2, 1.0)
+    group_bias, bias_var, group_s2 = params.group_bias, params.bias_var, params.group_s2
+    rated = (problem.judgments_per_rater > 0) & ~free & ~has_bias
+    if rated.any():
+        per_group = _bc(problem.group[rated], None, n_groups)
+        group_bias = np.where(per_group > 0, _bc(problem.group[rated], bias[rated], n_groups)
+                              / np.maximum(per_group, 1), 0.0)
+        conditional_var = 1.0 / (s1 + 1.0 / params.bias_var)
+        deviation = (bias - group_bias[problem.group]) ** 2 + conditional_var
+        bias_var = max(float(np.mean(deviation[rated])), pooled**2 * 1e-6)
+        inverse_noise = _bc(problem.group[rated], 1.0 / sigma2[rated], n_groups)
+        group_s2 = np.where(per_group > 0, per_group / np.maximum(inverse_noise, 1e-300), pooled**2)
+    params = _Params(bias, scale, sigma2, mu, tau2, group_bias, bias_var, group_s2, weight)
+    return _identify(problem, params)
+
+
+def _identify(problem: _Problem, params: _Params) -> _Params:
+    """Without gold, fix the latent scale: the anchored raters' mean scale is 1 (arithmetic, so a rater who
+    reverses the scale has a < 0) and their mean bias 0."""
+    anchor = problem.anchor
+    if problem.has_gold or not anchor.any():
+        return params
+    stretch = float(np.mean(params.scale[anchor])) if problem.estimate[anchor].any() else 1.0
+    stretch = stretch if stretch > 1e-8 else 1.0
+    scale = params.scale / stretch
+    shift = float(np.mean(params.bias[anchor]) / np.mean(scale[anchor]))
+    group_shift = shift * (1.0 if not problem.estimate.any() else float(np.mean(scale[anchor])))
+    return params._replace(bias=params.bias - scale * shift, scale=scale, mu=stretch * params.mu + shift,
+                           tau2=stretch * stretch * params.tau2, group_bias=params.group_bias - group_shift)
+
+
+def squarem(step, theta: np.ndarray, distance, *, max_iter: int, tol: float) -> tuple[np.ndarray, int, bool, list[float]]:
+    """Accelerated fixed-point iteration of ``step`` (SQUAREM, Varadhan & Roland 2008, scheme S3).
+
+    Two EM steps, one extrapolation, one stabilising EM step. Plain EM crawls on crowd designs (rate ~0.97
+    per iteration); SQUAREM needs a few dozen EM steps instead of hundreds. Returns (theta, EM steps taken,
+    converged, the change per cycle).
+    """
     history: list[float] = []
-    converged = False
-    it = 0
-    while it < max_iter:
-        t1 = em_step(theta)
-        t2 = em_step(t1)
-        it += 2
-        r = t1 - theta
-        vv = t2 - t1 - r
-        nr, nv = float(np.linalg.norm(r)), float(np.linalg.norm(vv))
-        if nv > 0 and np.isfinite(nv):
-            alpha = max(min(-nr / nv, -1.0), -50.0)
-            candidate = theta - 2 * alpha * r + alpha * alpha * vv
+    n_steps = 0
+    while n_steps < max_iter:
+        first = step(theta)
+        second = step(first)
+        n_steps += 2
+        r = first - theta
+        v = second - first - r
+        r_norm, v_norm = float(np.linalg.norm(r)), float(np.linalg.norm(v))
+        new = second
+        if v_norm > 0 and np.isfinite(v_norm):
+            alpha = max(min(-r_norm / v_norm, -1.0), -50.0)
             with np.errstate(all="ignore"):
-                new = em_step(candidate)
-            it += 1
-            if not np.all(np.isfinite(new)):
-                new = t2
-        else:
-            new = t2
+                extrapolated = step(theta - 2 * alpha * r + alpha * alpha * v)
+            n_steps += 1
+            if np.all(np.isfinite(extrapolated)):
+                new = extrapolated
         change = distance(new, theta)
         history.append(change)
         theta = new
         if change <= tol:
-            converged = True
-            break
-    b, a, sigma2, mu, tau2, group_bias, bias_var, group_s2, w = unpack(theta)
-    m, v, _ = e_step(a, b, sigma2, mu, tau2, w)
+            return theta, n_steps, True, history
+    return theta, n_steps, False, history
 
-    # ---- observed information per rater (empirical, Fisher identity) + prior precision
-    var = sigma2[rater] / w + extra
-    prec = 1.0 / var
-    mi, vi = m[item], v[item]
-    ar = a[rater]
-    r = y - ar * mi - b[rater]
-    g_b = prec * r
-    g_s = 0.5 * ((r * r + ar * ar * vi) * prec - 1.0) * (sigma2[rater] / w) * prec  # d/d log sigma^2
-    g_a = prec * (r * mi - ar * vi)
-    scores = [g_b, g_s, g_a]
+
+def _rater_standard_errors(problem: _Problem, params: _Params, quality: np.ndarray,
+                           quality_var: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bias SE, log-noise-variance SE, scale SE) per rater from the observed information: the empirical
+    outer product of marginal scores (Fisher identity) plus the prior precision, per-rater 3x3 blocks."""
+    item, rater, n_raters = problem.item, problem.rater, problem.n_raters
+    sigma2_row = params.sigma2[rater] / params.weight
+    precision = 1.0 / (sigma2_row + problem.extra)
+    q_row, v_row = quality[item], quality_var[item]
+    scale_row = params.scale[rater]
+    resid = problem.y - scale_row * q_row - params.bias[rater]
+    scores = [
+        precision * resid,  # d/d bias
+        0.5 * ((resid * resid + scale_row * scale_row * v_row) * precision - 1.0) * sigma2_row * precision,
+        precision * (resid * q_row - scale_row * v_row),  # d/d scale
+    ]
     info = np.empty((n_raters, 3, 3))
     for p in range(3):
         for q in range(p, 3):
             info[:, p, q] = info[:, q, p] = _bc(rater, scores[p] * scores[q], n_raters)
-    bias_prec = np.where(has_pb, 1.0 / np.where(has_pb, pb_sd, 1.0) ** 2, 1.0 / bias_var)
-    info[:, 0, 0] += np.where(free, 0.0, bias_prec)
-    info[:, 1, 1] += 0.5 * nu0 + 1e-9
-    info[:, 2, 2] += np.where(est, 1.0 / scale_prior_sd**2, 0.0)
-    # raters with a fixed scale: drop the third row/column
-    fixed = ~(est | free)
+    info[:, 0, 0] += problem.bias_precision(params.bias_var)
+    info[:, 1, 1] += 0.5 * problem.noise_prior_df + 1e-9
+    info[:, 2, 2] += np.where(problem.estimate, 1.0 / problem.scale_prior_sd**2, 0.0)
+    fixed = ~(problem.estimate | problem.free)  # a fixed scale: drop the third row and column
     info[fixed, 2, :] = 0.0
     info[fixed, :, 2] = 0.0
     info[fixed, 2, 2] = 1.0
     cov = np.linalg.inv(info + np.eye(3) * 1e-12)
-    bias_se = np.sqrt(np.maximum(cov[:, 0, 0], 0.0))
-    lv_se = np.sqrt(np.maximum(cov[:, 1, 1], 0.0))
-    scale_se = np.where(fixed, 0.0, np.sqrt(np.maximum(cov[:, 2, 2], 0.0)))
-    return ContinuousFit(
-        bias=b, scale=a, noise_sd=np.sqrt(sigma2), bias_se=bias_se, scale_se=scale_se,
-        log_noise_var_se=lv_se, item_mean=m, item_sd=np.sqrt(v), mu=mu, tau=float(np.sqrt(tau2)),
-        group_bias=group_bias, bias_prior_sd=float(np.sqrt(bias_var)), group_noise_sd=np.sqrt(group_s2),
-        n_iter=it, converged=converged, history=history,
-        log_likelihood=_continuous_loglik(item, rater, y, a, b, sigma2, w, extra, mu, tau2, n_items, gold_mask,
-                                          gold_values),
-    )
+    return (np.sqrt(np.maximum(cov[:, 0, 0], 0.0)), np.sqrt(np.maximum(cov[:, 1, 1], 0.0)),
+            np.where(fixed, 0.0, np.sqrt(np.maximum(cov[:, 2, 2], 0.0))))
 
 
 def _continuous_loglik(item, rater, y, a, b, sigma2, w, extra, mu, tau2, n_items, gold_mask, gold_values):
