@@ -57,9 +57,17 @@ class EventSource:
     label: str  # what the user passed, for messages
     files: list[str] = field(default_factory=list)
     file_format: str | None = None
+    schemas: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> column -> DuckDB type
 
     def execute(self, expr: Any) -> Any:
         """Run an Ibis expression in the engine and return a pandas frame (aggregates only)."""
+        if self.engine == "pyspark":
+            # Spark's own Arrow collection (pyspark >= 4): ibis's to_pyarrow goes through Spark's toPandas,
+            # which pandas 3 warns about
+            def collect() -> Any:
+                return self.backend._session.sql(str(self.backend.compile(expr))).toArrow().to_pandas()
+
+            return engine_errors(collect, self.label)
         return engine_errors(lambda: self.backend.to_pyarrow(expr).to_pandas(), self.label)
 
 
@@ -149,7 +157,9 @@ def open_source(source: Any, *, engine: Any = None, table: str | None = None, cs
         if table is None:
             raise EventsError("a DuckDB connection was given without a table", "pass table='<table or view name>'")
         backend = ibis.duckdb.from_connection(source)
-        names = engine_errors(backend.list_tables, "the DuckDB database")
+        names = [str(r[0]) for r in engine_errors(
+            lambda: source.execute("SELECT DISTINCT table_name FROM information_schema.tables").fetchall(),
+            "the DuckDB database")]
         if table not in names:
             close = difflib.get_close_matches(table, names, n=3)
             raise EventsError(f"table {table!r} is not in the DuckDB database",
@@ -177,27 +187,41 @@ def open_source(source: Any, *, engine: Any = None, table: str | None = None, cs
     files = _expand(source)
     fmt = _file_format(files)
     label = files[0] if len(files) == 1 else f"{len(files)} {fmt} files ({files[0]!r} ...)"
+    # every local file's schema first (metadata / a sniff): a corrupt or mismatched file is named here,
+    # before an engine would fail on it with its own traceback
+    schemas = file_schemas(files, fmt)
     if spark is not None:
         backend = ibis.pyspark.connect(spark)
-        if fmt == "parquet":
-            reader = lambda: backend.read_parquet(files)  # noqa: E731
-        elif fmt == "csv":
-            sep = csv_delimiter or ("\t" if files[0].lower().split(".gz")[0].endswith(".tsv") else ",")
-            reader = lambda: backend.read_csv(files, header=True, inferSchema=True, sep=sep)  # noqa: E731
-        else:
-            reader = lambda: backend.read_json(files)  # noqa: E731
-        return EventSource(engine_errors(reader, label), backend, "pyspark", label, files, fmt)
+
+        def spark_reader() -> Any:
+            # Spark's own readers over the whole list (ibis's read_parquet takes one path)
+            if fmt == "parquet":
+                frame = spark.read.parquet(*files)
+            elif fmt == "csv":
+                sep = csv_delimiter or ("\t" if files[0].lower().split(".gz")[0].endswith(".tsv") else ",")
+                frame = spark.read.csv(files, header=True, inferSchema=True, sep=sep)
+            else:
+                frame = spark.read.json(files)
+            frame.createOrReplaceTempView("alignlab_events")
+            return backend.table("alignlab_events")
+
+        return EventSource(engine_errors(spark_reader, label), backend, "pyspark", label, files, fmt, schemas)
     backend = ibis.duckdb.connect()
+    # a view over DuckDB's own reader (not ibis's read_* wrappers, whose options vary by version)
+    listed = "[" + ", ".join(_quote(f) for f in files) + "]"
     if fmt == "parquet":
-        reader = lambda: backend.read_parquet(files, union_by_name=True)  # noqa: E731
+        call = f"read_parquet({listed}, union_by_name = true)"
     elif fmt == "csv":
-        options = {"union_by_name": True}
-        if csv_delimiter:
-            options["delim"] = csv_delimiter
-        reader = lambda: backend.read_csv(files, **options)  # noqa: E731
+        call = f"read_csv({listed}, union_by_name = true" + (f", delim = {_quote(csv_delimiter)})" if csv_delimiter
+                                                           else ")")
     else:
-        reader = lambda: backend.read_json(files, union_by_name=True)  # noqa: E731
-    return EventSource(engine_errors(reader, label), backend, "duckdb", label, files, fmt)
+        call = f"read_json({listed}, union_by_name = true)"
+
+    def reader() -> Any:
+        backend.raw_sql(f"CREATE OR REPLACE TEMP VIEW alignlab_events AS SELECT * FROM {call}")
+        return backend.table("alignlab_events")
+
+    return EventSource(engine_errors(reader, label), backend, "duckdb", label, files, fmt, schemas)
 
 
 # -- schema checks --------------------------------------------------------------------------------------
@@ -219,19 +243,19 @@ def _family(type_name: str) -> str:
     return t.lower()
 
 
-def file_schemas(source: EventSource) -> dict[str, dict[str, str]]:
+def file_schemas(files: list[str], file_format: str) -> dict[str, dict[str, str]]:
     """Column -> DuckDB type of every local file (metadata and a sniff only, never the data)."""
     import duckdb
 
     out: dict[str, dict[str, str]] = {}
     con = duckdb.connect()
-    local = [f for f in source.files if not _is_remote(f)]
+    local = [f for f in files if not _is_remote(f)]
+    reader = {"parquet": "read_parquet", "csv": "read_csv"}.get(file_format, "read_json")
     for f in local:
-        reader = {"parquet": "read_parquet", "csv": "read_csv"}.get(source.file_format or "", "read_json")
         try:
             described = con.execute(f"DESCRIBE SELECT * FROM {reader}({_quote(f)})").fetchall()
         except duckdb.Error as exc:
-            raise EventsError(f"it cannot be parsed as {source.file_format} ({str(exc).splitlines()[0][:200]})",
+            raise EventsError(f"it cannot be parsed as {file_format} ({str(exc).splitlines()[0][:200]})",
                               "fix the file or remove it from the glob", file=f) from None
         out[f] = {str(r[0]): str(r[1]) for r in described}
     return out
@@ -247,7 +271,7 @@ def check_schema(source: EventSource, roles: dict[str, str], *, binary: Sequence
 
     ``roles`` maps a column to the keyword that named it (``item=``, ``signal=`` ...), for the message.
     """
-    schemas = file_schemas(source) if source.files else {}
+    schemas = source.schemas
     if not schemas:  # a database table or Ibis expression: its Ibis schema
         schemas = {source.label: {name: _ibis_type_name(dtype) for name, dtype in source.table.schema().items()}}
     reference: dict[str, tuple[str, str]] = {}  # column -> (family, first file)

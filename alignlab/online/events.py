@@ -260,8 +260,14 @@ def events(
 
 # -- the engine work ----------------------------------------------------------------------------------
 def _signal_value(table: Any, name: str) -> Any:
+    import ibis
+
     column = table[name]
-    return column.cast("int64") if column.type().is_boolean() else column
+    if not column.type().is_boolean():
+        return column
+    # a CASE, not CAST(... AS BIGINT): DuckDB pushes such a cast into its CSV reader, which then fails
+    # to parse the text "False" as an integer
+    return ibis.ifelse(column.isnull(), ibis.null("int64"), ibis.ifelse(column, 1, 0).cast("int64"))
 
 
 def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[str], system: str | None,
@@ -556,3 +562,24 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
         if cached in judgments.__dict__:
             out.__dict__[cached] = judgments.__dict__[cached]
     return out
+
+
+def _from_cells(cells: pd.DataFrame, *, cell_columns: Sequence[str] = (), check_selection: bool = False,
+                random_state: Any = None) -> OnlineJudgments:
+    """An :class:`OnlineJudgments` from counts already aggregated per cell (``item_id``, the cell columns,
+    ``signal``, ``exposures``, ``trials``, ``successes``): simulations and tests of the selection methods."""
+    signals = list(pd.unique(cells["signal"]))
+    keys = ["item_id", *cell_columns]
+    wide = None
+    for k, name in enumerate(signals):
+        part = cells[cells["signal"] == name][[*keys, "exposures", "trials", "successes"]].rename(
+            columns={"trials": f"trials_{k}", "successes": f"successes_{k}"})
+        wide = part if wide is None else wide.merge(part.drop(columns=["exposures"]), on=keys, how="outer")
+    if wide is None:
+        raise ValueError("The cell table has no signal rows.")
+    src = EventSource(table=None, backend=None, engine="precomputed", label="the cell table")
+    system = "system" if "system" in cell_columns else None
+    segments = [c for c in cell_columns if c != "system"]
+    counts = {"excluded": [], "n_events": int(wide["exposures"].sum()), "n_events_used": int(wide["exposures"].sum())}
+    return _build(src, wide, counts, item="item_id", binary=signals, numbers=[], system=system, segments=segments,
+                  check_selection=check_selection, confidence_level=0.95, random_state=random_state, options={})
