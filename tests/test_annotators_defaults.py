@@ -273,3 +273,15 @@ def test_ordinal_raters_table_has_raw_gold_accuracy():
     k, n = right.loc["r3"]
     assert raters.loc["r3", "n_gold"] == n and raters.loc["r3", "accuracy_raw"] == pytest.approx(k / n)
     assert raters.loc["r3", "accuracy_raw_low"] == pytest.approx(proportion_confint(k, n, method="wilson")[0])
+
+
+def test_report_fits_the_recommended_model_and_says_why():
+    from alignlab.report.sections.annotators import report_model
+
+    j = alignlab.datasets.load("bluebird")
+    model = report_model(j, random_state=0)
+    choice = model.model_choice_
+    assert choice.recommended in choice.to_frame()["model"].tolist()
+    assert type(model).__name__ == type(choice.best_model()).__name__
+    assert model.get_params()["use_gold"] is True  # the report's fit uses gold; the comparison does not
+    assert "held-out" in choice.reason or "gold" in choice.reason

@@ -22,6 +22,8 @@ from alignlab.report.core import ReportContext, SectionContent, register_section
 
 # above this many judgments the report uses the conditional posterior instead of the bootstrap
 _BOOTSTRAP_MAX_JUDGMENTS = 50_000
+# up to this many judgments the report picks the categorical model with compare_models (3 item folds)
+_COMPARE_MAX_JUDGMENTS = 100_000
 _MODEL_FOR_SCALE = {"binary": "DawidSkene", "categorical": "DawidSkene", "ordinal": "OrdinalRaters",
                     "continuous": "ContinuousRaters", "pairwise": "BradleyTerry"}
 
@@ -37,6 +39,15 @@ def report_model(judgments: Judgments, *, random_state: int | None = 0) -> Any |
     if name == "DawidSkene":
         ci_method = "bootstrap" if len(judgments) <= _BOOTSTRAP_MAX_JUDGMENTS else "conditional"
         model = model_class(engine="em", ci_method=ci_method, n_resamples=100, random_state=random_state)
+        choice = None
+        if len(judgments) <= _COMPARE_MAX_JUDGMENTS:
+            choice = annotators.compare_models(judgments, cv=3, random_state=random_state)
+            chosen = choice.fitted[choice.recommended]
+            model = type(chosen)(**{**chosen.get_params(), "use_gold": True, "ci_method": ci_method,
+                                    "n_resamples": 100, "random_state": random_state})
+        model.fit(judgments)
+        model.model_choice_ = choice  # shown by the section: which model and why
+        return model
     else:
         model = model_class(engine="em", random_state=random_state)
     return model.fit(judgments)
@@ -75,7 +86,20 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
         ("worse than chance", f"{len(adversarial):,}", "P(reliability < 0) >= 0.95"),
         ("least reliable", str(worst["rater_id"]), f"reliability {h.fmt(float(worst['reliability']))}"),
     ])
-    parts = [cards, h.paragraph(
+    choice = getattr(model, "model_choice_", None)
+    if choice is not None:
+        parts_choice = [h.paragraph(f"Model: {choice.recommended}, chosen by alignlab.annotators.compare_models: "
+                                    f"{choice.reason}"),
+                        h.table(choice.to_frame().drop(columns=["warnings"], errors="ignore"),
+                                caption="Annotator models compared (held-out label log-likelihood over 3 item folds; "
+                                        "accuracy against gold where present, models fitted without it)")]
+    elif j.scale.kind in ("binary", "categorical"):
+        parts_choice = [h.paragraph(f"Model: {type(model).__name__} with its data-chosen prior (more than "
+                                    f"{_COMPARE_MAX_JUDGMENTS:,} judgments: models not compared here; run "
+                                    "alignlab.annotators.compare_models to compare them).")]
+    else:
+        parts_choice = []
+    parts = [cards, *parts_choice, h.paragraph(
         f"Each rater's reliability and bias (systematic shift) from {type(model).__name__}, with {level:.0%} "
         f"intervals ({getattr(model, 'ci_method_', 'n/a')}). "
         + ("Reliability is the share of a rater's score variance that is item quality (0 = noise)."
@@ -111,6 +135,8 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
     parts.append(h.table(_rater_table(raters), caption="Raters, least reliable first", max_rows=60))
     bullets = [f"{type(model).__name__}: median rater reliability {h.fmt(float(raters['reliability'].median()))}; "
                f"least reliable rater {worst['rater_id']} ({h.fmt(float(worst['reliability']))})."]
+    if choice is not None:
+        bullets.append(f"Annotator model {choice.recommended} (compare_models: {choice.reason})")
     if len(flagged):
         bullets.append(f"{len(flagged)} likely spammer(s): {', '.join(map(str, flagged['rater_id'].head(5)))}.")
     if groups is not None and len(groups) > 1:
@@ -124,4 +150,5 @@ def raters_section(ctx: ReportContext) -> SectionContent | None:
                        f"{', '.join(map(str, adversarial['rater_id'].head(5)))}.")
     status = "warn" if len(flagged) or len(adversarial) or np.any(raters["reliability"] < 0.2) else "pass"
     return SectionContent(body="\n".join(parts), bullets=tuple(bullets), status=status,
-                          warnings=tuple(getattr(model, "warnings_", ())))
+                          warnings=tuple(getattr(model, "warnings_", ()))
+                          + (tuple(choice.warnings) if choice is not None else ()))
