@@ -1,5 +1,10 @@
 """Annotator models: rater bias and reliability, latent item truth, with uncertainty.
 
+Rater reliability is the same number in every discrete model (:mod:`alignlab.annotators._reliability`):
+Cohen's kappa of the rater's label with the latent truth (0 = chance, 1 = perfect, below 0 = worse
+than chance; pairwise ties count half), with ``informativeness`` (the unsigned row distance of the
+confusion matrix), ``spammer_prob`` and ``adversarial_prob`` from the same draws.
+
 Every model follows the estimator contract of :class:`alignlab.annotators._base.AnnotatorModel`:
 ``Model(engine="em"|"pymc", ..., random_state=...).fit(judgments)`` returns the model, whose
 fitted attributes ``raters_``, ``items_`` (tidy DataFrames), ``predict()`` / ``predict_proba()``
@@ -19,8 +24,9 @@ about some raters (earlier fits, a vendor's qualification test). One convention 
 =========================================  ==================================================================
 model                                       forms (after ``rater_id``)
 =========================================  ==================================================================
-``DawidSkene``, ``OneCoin``, ``MACE``,      ``reliability, n`` (a reliability worth ``n`` judgments:
-``GLAD``                                    ``raters_[["rater_id", "reliability", "n"]]``) or
+``DawidSkene``, ``OneCoin``, ``MACE``,      ``reliability, n`` (a reliability, the kappa with the truth,
+``GLAD``                                    worth ``n`` judgments:
+                                            ``raters_[["rater_id", "reliability", "n"]]``) or
                                             ``true_label, label, count`` (confusion counts:
                                             ``confusion_[["rater_id", "true_label", "label", "count"]]``)
 ``OrdinalRaters``                           ``severity, severity_sd`` (normal prior; ``severity_se`` of

@@ -29,7 +29,10 @@ Column conventions
 ------------------
 ``raters_``: ``rater_id, method, vendor, n, bias, bias_low, bias_high, reliability,
 reliability_low, reliability_high, spammer_prob`` then model-specific columns. ``reliability`` is
-in [0, 1] with 0 = labels carry no information about the truth (a spammer) and 1 = perfect;
+1 for a perfect rater and 0 for one whose labels carry no information about the truth (a spammer);
+the discrete models compute it with :mod:`alignlab.annotators._reliability` (kappa with the latent
+class, below 0 for a rater worse than chance, plus ``adversarial_prob`` and ``informativeness``),
+``ContinuousRaters`` as the signal share of a rater's variance, in [0, 1];
 ``bias`` is a signed systematic shift (scale units) where the scale is ordered, else an unsigned
 distance. Intervals are at ``interval_level_`` (= ``confidence_level``); ``ci_method_`` says how.
 ``items_``: ``item_id, n`` then the model's item outputs (class probabilities or quality).
