@@ -318,12 +318,12 @@ def test_bootstrap_intervals_are_seeded_and_bracket_the_estimate(convabuse: alig
     assert a.ci_low < a.estimate < a.ci_high
     assert a.ci_method == "bootstrap-bca(items, 300)"
     p = ag.krippendorff_alpha(convabuse, level="ordinal", n_resamples=300, random_state=1,
-                              ci_method="bootstrap-percentile")
+                              ci_method="percentile")
     assert p.ci_method == "bootstrap-percentile(items, 300)"
     assert p.ci_low < p.estimate < p.ci_high
     # the bootstrap SE agrees with Gwet's analytic SE for AC1 within sampling error
     analytic = ag.gwet_ac(convabuse)
-    boot = ag.gwet_ac(convabuse, ci_method="bootstrap-percentile", n_resamples=400, random_state=2)
+    boot = ag.gwet_ac(convabuse, ci_method="percentile", n_resamples=400, random_state=2)
     assert boot.standard_error == pytest.approx(analytic.standard_error, rel=0.2)
     none = ag.krippendorff_alpha(convabuse, ci_method="none")
     assert np.isnan(none.ci_low) and none.ci_method == "none"

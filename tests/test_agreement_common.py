@@ -106,7 +106,7 @@ def test_perfect_agreement_gives_one(name: str) -> None:
 def test_interval_brackets_estimate(name: str) -> None:
     entry, frame = _case(name)
     j = alignlab.load_judgments(frame, scale=ORDINAL, segments=[])
-    method = "bootstrap-percentile"
+    method = "percentile"
     result = entry.function(j, ci_method=method, n_resamples=200, random_state=0, **entry.kwargs)
     assert result.ci_low <= result.estimate <= result.ci_high
     assert result.ci_method.startswith("bootstrap-percentile(items")

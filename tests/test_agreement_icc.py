@@ -130,7 +130,7 @@ def test_icc_bootstrap_interval_is_close_to_f_interval() -> None:
     j = alignlab.load_judgments(frame, item="story_id", rater="rater_position", value="score",
                                 scale="continuous", segments=[])
     f = ag.icc(j, form="ICC2")
-    b = ag.icc(j, form="ICC2", ci_method="bootstrap-percentile", n_resamples=300, random_state=0)
+    b = ag.icc(j, form="ICC2", ci_method="percentile", n_resamples=300, random_state=0)
     assert b.ci_low == pytest.approx(f.ci_low, abs=0.03)
     assert b.ci_high == pytest.approx(f.ci_high, abs=0.03)
 
@@ -187,7 +187,7 @@ def test_icc_incomplete_bootstrap_refits_per_resample() -> None:
         id_vars="item_id", var_name="rater_id", value_name="value")
     frame = frame[rng.random(len(frame)) > 0.2]
     j = alignlab.load_judgments(frame, scale="continuous", segments=[])
-    boot = ag.icc(j, form="ICC3", ci_method="bootstrap-percentile", n_resamples=40, random_state=0)
+    boot = ag.icc(j, form="ICC3", ci_method="percentile", n_resamples=40, random_state=0)
     analytic = ag.icc(j, form="ICC3")
     assert boot.estimate == analytic.estimate
     assert boot.ci_method == "bootstrap-percentile(items, 40)"

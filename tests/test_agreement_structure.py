@@ -154,7 +154,7 @@ def _clustered_table(seed: int = 5) -> alignlab.Judgments:
 
 def test_structure_functions_resample_conversations_whole() -> None:
     j = _clustered_table()
-    opts = {"n_resamples": 300, "random_state": 0, "ci_method": "bootstrap-percentile"}
+    opts = {"n_resamples": 300, "random_state": 0, "ci_method": "percentile"}
     # correlated items: the clustered interval is wider than the item bootstrap (seeded simulation)
     plain = ag.pairwise(j, **opts).table.set_index(["rater_a", "rater_b"])
     clustered = ag.pairwise(j, clusters="conversation", **opts).table.set_index(["rater_a", "rater_b"])

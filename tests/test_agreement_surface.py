@@ -107,7 +107,7 @@ def test_cli_agreement_clusters(tmp_path: Path) -> None:
     pd.concat(rows).to_csv(path, index=False)
     base = ["agreement", str(path), "--rater", "who", "--value", "score", "--scale", "ordinal",
             "--segments", "conversation", "--n-resamples", "50"]
-    result = runner.invoke(app, [*base, "--clusters", "conversation", "--ci-method", "bootstrap-percentile", "--json"])
+    result = runner.invoke(app, [*base, "--clusters", "conversation", "--ci-method", "percentile", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert all("clustered" in row["ci_method"] for row in payload["summary"])

@@ -6,8 +6,8 @@ Structure of agreement: :func:`pairwise`, :func:`leave_one_out`, :func:`by_group
 :func:`summary` (the right statistics for the scale in one table).
 
 Intervals (``ci_method``): ``"analytic"`` (Gwet's variance for the kappa family and AC1/AC2, the
-Fleiss-Cohen-Everitt SE for Cohen's kappa, F-based for ICC), ``"bootstrap-bca"`` and
-``"bootstrap-percentile"`` (item bootstrap, optionally clustered with ``clusters=``) and ``"none"``.
+Fleiss-Cohen-Everitt SE for Cohen's kappa, F-based for ICC), ``"bca"`` and
+``"percentile"`` (item bootstrap, optionally clustered with ``clusters=``) and ``"none"``.
 """
 
 from alignlab.agreement._core import AgreementResult, AgreementTable

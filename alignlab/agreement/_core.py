@@ -12,15 +12,16 @@ import pandas as pd
 from scipy import stats
 
 from alignlab._array.bootstrap import bootstrap
-from alignlab._params import DataError, InvalidParameterError, Options
+from alignlab._params import DataError, InvalidParameterError, ci_method_constraint
 from alignlab.data.judgments import Judgments
 from alignlab.results import EstimateResult, TableResult, format_estimate
 
-__all__ = ["AgreementResult", "AgreementTable", "CI_METHODS"]
+__all__ = ["AgreementResult", "AgreementTable", "AGREEMENT_CI_METHODS"]
 
 #: interval methods accepted by every agreement statistic
-CI_METHODS = ("analytic", "bootstrap-bca", "bootstrap-percentile", "none")
-BOOTSTRAP_METHODS = ("bootstrap-bca", "bootstrap-percentile", "none")
+#: (the library-wide names are alignlab._params.CI_METHODS; agreement supports this subset)
+AGREEMENT_CI_METHODS = ("analytic", "bca", "percentile", "none")
+BOOTSTRAP_METHODS = ("bca", "percentile", "none")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,9 +269,8 @@ def bootstrap_interval(
 ) -> IntervalEstimate:
     if ci_method == "none" or not np.isfinite(estimate):
         return NO_INTERVAL
-    method = "bca" if ci_method == "bootstrap-bca" else "percentile"
     outcome = bootstrap(statistic, n_units, estimate=estimate, n_resamples=n_resamples,
-                        confidence_level=confidence_level, method=method, random_state=random_state,
+                        confidence_level=confidence_level, method=ci_method, random_state=random_state,
                         clusters=clusters, unit_name="items" if clusters is None else "clusters")
     notes = list(outcome.warnings)  # below the minimum data / degenerate resamples: why the interval is NaN
     if outcome.n_failed and not outcome.warnings:
@@ -296,7 +296,7 @@ def normal_interval(estimate: float, se: float, confidence_level: float, label: 
 
 
 def ci_options(analytic: bool) -> list[Any]:
-    return [Options(CI_METHODS if analytic else BOOTSTRAP_METHODS)]
+    return ci_method_constraint(*(AGREEMENT_CI_METHODS if analytic else BOOTSTRAP_METHODS))
 
 
 def finish(

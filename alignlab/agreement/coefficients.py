@@ -44,8 +44,8 @@ __all__ = [
     "krippendorff_alpha",
 ]
 
-CiMethod = Literal["analytic", "bootstrap-bca", "bootstrap-percentile", "none"]
-BootstrapCiMethod = Literal["bootstrap-bca", "bootstrap-percentile", "none"]
+CiMethod = Literal["analytic", "bca", "percentile", "none"]
+BootstrapCiMethod = Literal["bca", "percentile", "none"]
 WeightsSpec = str | np.ndarray | None
 
 _SELECTION = {"raters": [None, "str-or-list"], "methods": [None, "str-or-list"]}
@@ -154,7 +154,7 @@ def _gwet_family(
     codes = cluster_codes(data, clusters, caller)
     if ci_method == "analytic":
         if codes is not None:
-            raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bca'.")
         se = stats.analytic_se() if np.isfinite(estimate) else math.nan
         interval = t_interval(estimate, se, data.n_items - 1, confidence_level, f"analytic(gwet, t{data.n_items - 1})")
     else:
@@ -197,7 +197,7 @@ def percent_agreement(
     weights : {None, "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"} or array
         Partial credit for near misses (ordered scales); ``None`` counts exact matches only.
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"`` is the standard error of the mean of per-item agreement (t interval).
     n_resamples : int, default 1000
         Bootstrap resamples (bootstrap methods only).
@@ -256,7 +256,7 @@ def fleiss_kappa(
     weights : str or array, optional
         Weighted generalisation (Gwet 2014, ch. 5); ``None`` is Fleiss (1971).
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: Gwet's general-variance standard error (not the null SE, which is too narrow)
         with a t interval, as irrCAC ``fleiss()``.
     n_resamples : int, default 1000
@@ -314,7 +314,7 @@ def gwet_ac(
     weights : {None, "identity", "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"} or array
         AC2 weights on the numeric category values (``1..K`` for text labels), as irrCAC.
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: Gwet's (2008) linearisation variance with a t interval (irrCAC ``gwet()``).
     n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
@@ -371,7 +371,7 @@ def brennan_prediger(
     raters, methods : str or list of str, optional
     weights : str or array, optional
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: Gwet's variance with a t interval (irrCAC ``bp()``).
     n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
@@ -453,7 +453,7 @@ def cohen_kappa(
         Cohen (1968) agreement weights on category positions ``0..K-1`` of the scale, as scikit-learn
         ``cohen_kappa_score(weights=...)`` with ``labels=`` every category; or a K x K agreement matrix.
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: the large-sample standard error of Fleiss, Cohen & Everitt (1969) computed by
         statsmodels ``cohens_kappa`` (normal interval).
     n_resamples : int, default 1000
@@ -499,7 +499,7 @@ def cohen_kappa(
     codes = cluster_codes(data, clusters, caller)
     if ci_method == "analytic":
         if codes is not None:
-            raise InvalidParameterError("clusters= needs a bootstrap interval in cohen_kappa; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError("clusters= needs a bootstrap interval in cohen_kappa; pass ci_method='bca'.")
         interval = _cohen_analytic(stats, weights, estimate, confidence_level)
     else:
         interval = bootstrap_interval(stats.statistic, items.size, estimate, ci_method=ci_method,
@@ -554,7 +554,7 @@ def scott_pi(
         Must select exactly two raters (use ``fleiss_kappa`` for more: it is Scott's pi generalised).
     weights : str or array, optional
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: Gwet's variance of Fleiss' kappa at two ratings per item (t interval).
     n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
@@ -629,7 +629,7 @@ def krippendorff_alpha(
     raters: str | Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
-    ci_method: BootstrapCiMethod = "bootstrap-bca",
+    ci_method: BootstrapCiMethod = "bca",
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -645,7 +645,7 @@ def krippendorff_alpha(
         scores themselves (continuous scales); ordinal uses only the order.
     raters, methods : str or list of str, optional
     confidence_level : float, default 0.95
-    ci_method : {"bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"bca", "percentile", "none"}
         Item-cluster bootstrap (Krippendorff's alpha has no standard analytic interval).
     n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional

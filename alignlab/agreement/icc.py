@@ -255,7 +255,7 @@ def icc(
     methods: str | Sequence[str] | None = None,
     missing: Literal["mixed_model", "drop_items"] = "mixed_model",
     confidence_level: float = 0.95,
-    ci_method: Literal["analytic", "bootstrap-bca", "bootstrap-percentile", "none"] = "analytic",
+    ci_method: Literal["analytic", "bca", "percentile", "none"] = "analytic",
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -276,7 +276,7 @@ def icc(
         intercepts and rater effects, the model of statsmodels ``MixedLM``), or drop items that miss a
         rater (pingouin's behaviour). Complete designs use the two-way ANOVA either way.
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"``: the F-based interval (Shrout & Fleiss 1979; McGraw & Wong 1996). For incomplete
         designs the mean squares are rebuilt from the mixed-model components with k the harmonic mean
         of raters per item (an approximation, flagged in ``warnings``); bootstrap intervals refit the
@@ -338,7 +338,7 @@ def icc(
         estimate = float(kernel.statistic(np.ones((1, matrix.shape[0])))[0])
         if ci_method == "analytic":
             if codes is not None:
-                raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
+                raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bca'.")
             interval = _f_interval(canonical, ms, confidence_level, "analytic(F)")
         else:
             interval = bootstrap_interval(kernel.statistic, matrix.shape[0], estimate, ci_method=ci_method,
@@ -362,7 +362,7 @@ def icc(
     n = float(data.n_items)
     if ci_method == "analytic":
         if codes is not None:
-            raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bootstrap-bca'.")
+            raise InvalidParameterError("clusters= needs a bootstrap interval in icc; pass ci_method='bca'.")
         ms = _MeanSquares(msr=resid + k_h * item_var, msc=resid + n * rater_var, mse=resid,
                           msw=resid + rater_var, n=n, k=k_h)
         interval = _f_interval(canonical, ms, confidence_level, "analytic(F, approximate: unbalanced design)")
@@ -431,7 +431,7 @@ def kendall_w(
     raters: str | Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
-    ci_method: Literal["bootstrap-bca", "bootstrap-percentile", "none"] = "bootstrap-bca",
+    ci_method: Literal["bca", "percentile", "none"] = "bca",
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -445,7 +445,7 @@ def kendall_w(
         for ties). Only items judged by every selected rater are used.
     raters, methods : str or list of str, optional
     confidence_level : float, default 0.95
-    ci_method : {"bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"bca", "percentile", "none"}
         Item bootstrap: each replicate re-ranks the resampled items (a repeated item ties with its
         copy). Resampling raters instead would make duplicated raters agree perfectly and inflate W.
     n_resamples : int, default 1000

@@ -61,7 +61,7 @@ _LEVELS = ("auto", "nominal", "ordinal", "interval", "ratio")
 _SELECTION = {"raters": [None, "str-or-list"], "methods": [None, "str-or-list"]}
 _INTERVAL = {
     "confidence_level": CONFIDENCE_LEVEL,
-    "ci_method": [Options(("bootstrap-bca", "bootstrap-percentile", "analytic", "none"))],
+    "ci_method": [Options(("bca", "percentile", "analytic", "none"))],
     "n_resamples": N_RESAMPLES,
     "random_state": RANDOM_STATE,
     "clusters": [None, str],
@@ -72,8 +72,8 @@ def _check_clusters(judgments: Judgments, clusters: str | None, ci_method: str, 
     if clusters is None:
         return
     if ci_method == "analytic":
-        raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='bootstrap-percentile' "
-                         "(or 'bootstrap-bca').")
+        raise InvalidParameterError(f"clusters= needs a bootstrap interval in {caller}; pass ci_method='percentile' "
+                         "(or 'bca').")
     cluster_codes(long_data(judgments, caller), clusters, caller)
 
 
@@ -93,7 +93,7 @@ def _run(name: str, judgments: Judgments, *, level: str, confidence_level: float
     if name == "krippendorff_alpha":
         kwargs["level"] = default_level(judgments) if level == "auto" else level
         if ci_method == "analytic":
-            kwargs["ci_method"] = "bootstrap-percentile"
+            kwargs["ci_method"] = "percentile"
     if kwargs["ci_method"].startswith("bootstrap"):
         kwargs.update(n_resamples=n_resamples, random_state=random_state)
     return function(judgments, **kwargs)
@@ -138,7 +138,7 @@ def pairwise(
     methods: str | Sequence[str] | None = None,
     min_items: int = 5,
     confidence_level: float = 0.95,
-    ci_method: str = "bootstrap-percentile",
+    ci_method: str = "percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -157,7 +157,7 @@ def pairwise(
     min_items : int, default 5
         Pairs with fewer common items get NaN and a note.
     confidence_level : float, default 0.95
-    ci_method : {"bootstrap-percentile", "bootstrap-bca", "analytic", "none"}
+    ci_method : {"percentile", "bca", "analytic", "none"}
         ``"analytic"`` applies to statistics that have one (alpha falls back to the percentile bootstrap).
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
@@ -222,7 +222,7 @@ def leave_one_out(
     raters: str | Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
-    ci_method: str = "bootstrap-percentile",
+    ci_method: str = "percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -241,7 +241,7 @@ def leave_one_out(
     raters, methods : str or list of str, optional
         The raters to audit and compare (the rest are the others within this selection).
     confidence_level : float, default 0.95
-    ci_method : {"bootstrap-percentile", "bootstrap-bca", "none"}
+    ci_method : {"percentile", "bca", "none"}
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
@@ -412,7 +412,7 @@ def by_group(
     level: str = "auto",
     reference: str = "human",
     confidence_level: float = 0.95,
-    ci_method: str = "bootstrap-percentile",
+    ci_method: str = "percentile",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -432,7 +432,7 @@ def by_group(
     reference : str, default "human"
         The method whose unanimity defines the strata of ``by="human_disagreement"``.
     confidence_level : float, default 0.95
-    ci_method : {"bootstrap-percentile", "bootstrap-bca", "none"}
+    ci_method : {"percentile", "bca", "none"}
     n_resamples : int, default 500
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
@@ -457,7 +457,7 @@ def by_group(
     ['human–human', 'human–llm_judge']
     """
     lvl = default_level(judgments) if level == "auto" else level
-    _check_clusters(judgments, clusters, "bootstrap-percentile", "by_group")  # by_group always bootstraps
+    _check_clusters(judgments, clusters, "percentile", "by_group")  # by_group always bootstraps
     rng = check_random_state(random_state)
     kwargs = {"confidence_level": confidence_level, "ci_method": ci_method, "n_resamples": n_resamples,
               "random_state": rng, "clusters": clusters}
@@ -490,7 +490,7 @@ def by_group(
 def _boot(kwargs: dict[str, Any]) -> dict[str, Any]:
     out = dict(kwargs)
     if out["ci_method"] == "analytic":
-        out["ci_method"] = "bootstrap-percentile"
+        out["ci_method"] = "percentile"
     return out
 
 
@@ -554,7 +554,7 @@ def summary(
     raters: str | Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
-    ci_method: Literal["bootstrap-bca", "bootstrap-percentile", "analytic", "none"] = "analytic",
+    ci_method: Literal["bca", "percentile", "analytic", "none"] = "analytic",
     n_resamples: int = 500,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
@@ -571,7 +571,7 @@ def summary(
     judgments : Judgments
     raters, methods : str or list of str, optional
     confidence_level : float, default 0.95
-    ci_method : {"analytic", "bootstrap-bca", "bootstrap-percentile", "none"}
+    ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"`` uses each statistic's analytic interval and the percentile bootstrap for
         alpha and W (which have none).
     n_resamples : int, default 500
@@ -599,9 +599,9 @@ def summary(
     _check_clusters(sub, clusters, ci_method, "summary")
     rng = check_random_state(random_state)
     boot = {"confidence_level": confidence_level, "n_resamples": n_resamples, "random_state": rng,
-            "ci_method": "bootstrap-percentile" if ci_method == "analytic" else ci_method, "clusters": clusters}
+            "ci_method": "percentile" if ci_method == "analytic" else ci_method, "clusters": clusters}
     plain: dict[str, Any] = {"confidence_level": confidence_level, "ci_method": ci_method, "clusters": clusters}
-    if ci_method.startswith("bootstrap"):
+    if ci_method in ("bca", "percentile"):
         plain.update(n_resamples=n_resamples, random_state=rng)
     calls: list[Callable[[], AgreementResult]] = []
     scale = sub.scale

@@ -115,7 +115,7 @@ def method_matrix(
             pair = load_judgments(two, scale=judgments.scale)
             if judgments.scale.kind == "continuous":
                 agreement = krippendorff_alpha(pair, level="interval", n_resamples=n_resamples,
-                                               random_state=rng, ci_method="bootstrap-percentile")
+                                               random_state=rng, ci_method="percentile")
                 agree_name = "krippendorff_alpha[interval]"
             else:
                 weights = "quadratic" if judgments.scale.kind == "ordinal" else None

@@ -17,7 +17,7 @@ def agreement_command(
     raters: str | None = typer.Option(None, "--raters", help="Comma-separated rater ids or method names."),
     methods: str | None = typer.Option(None, "--methods", help="Comma-separated methods (e.g. human)."),
     ci_method: str = typer.Option("analytic", "--ci-method",
-                                  help="analytic, bootstrap-bca, bootstrap-percentile or none."),
+                                  help="analytic, bca, percentile or none."),
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
     n_resamples: int = typer.Option(500, "--n-resamples", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap."),
@@ -44,7 +44,7 @@ def agreement_command(
         by_method = None
         if len(sub.methods) > 1:
             update("by method pair")
-            boot = {**options, "ci_method": "bootstrap-percentile" if ci_method == "analytic" else ci_method}
+            boot = {**options, "ci_method": "percentile" if ci_method == "analytic" else ci_method}
             by_method = agreement.by_group(sub, **boot).to_frame()
         matrix = None
         if pairwise:
