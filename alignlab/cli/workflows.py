@@ -58,13 +58,15 @@ def validate_judge_command(
     path = _write(result, out)
     if json_output:
         emit_json(clean_for_json({
-            "judge": result.judge, "verdict": result.verdict, "rule": result.rule, "reasons": list(result.reasons),
+            "judge": result.judge, "verdict": result.verdict, "harmful": result.harmful, "rule": result.rule,
+            "reasons": list(result.reasons),
             "summary": result.summary().split("\n\n")[0], "evidence": _records(result.to_frame()),
             "failing_segments": _records(result.segments), "second_judge": result.second_judge,
             "comparison": result.comparison_conclusion or None, "notes": list(result.notes), "report": path,
         }))
         return
-    console.print(f"[bold {_LIGHT[result.status]}]verdict: {result.verdict}[/]")
+    harmful = " (harmful: worse than chance)" if result.harmful else ""
+    console.print(f"[bold {_LIGHT[result.status]}]verdict: {result.verdict}{harmful}[/]")
     console.print(result.summary().split("\n\n")[0], markup=False)
     console.print(frame_table(result.to_frame().drop(columns=["ci_method"]), title="Evidence", max_rows=40))
     for note in result.notes:
