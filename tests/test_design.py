@@ -191,7 +191,7 @@ def _realise(truth: RaterModel, plan: DataCollectionPlan, n_sets: int, seed: int
         frame = pd.DataFrame({"item_id": it, "rater_id": truth.rater_ids[slots[paired][it, col]],
                               "value": codes[s][paired][it, col]})
         r = agreement.krippendorff_alpha(alignlab.load_judgments(frame, scale="binary"),
-                                         ci_method="bootstrap-percentile", n_resamples=300, random_state=s)
+                                         ci_method="percentile", n_resamples=300, random_state=s)
         agree.append((r.ci_high - r.ci_low) / 2)
     return metric, np.asarray(agree)
 
@@ -423,6 +423,44 @@ def test_active_ppi_unbiased_and_covers_slow(strategy: str) -> None:
     if strategy != "uniform":
         _, _, _, width_u = _replicate(frame, y, "uniform", 3000)
         assert width.mean() < width_u.mean()
+
+
+def test_calibrated_error_model_from_pilot_labels() -> None:
+    """An over-confident judge: the isotonic error model learnt from 300 pilot labels sends more of the
+    budget where the judge is wrong than sqrt(f(1 - f)); pilot items count with probability 1; unbiased."""
+    rng = np.random.default_rng(2)
+    N = 4000
+    x = rng.normal(size=N)
+    p = 1 / (1 + np.exp(-1.5 * x))
+    f = 1 / (1 + np.exp(-6.0 * x))  # over-confident
+    y = (rng.random(N) < p).astype(float)
+    pilot = np.zeros(N, dtype=bool)
+    pilot[rng.choice(N, 300, replace=False)] = True
+    frame = pd.DataFrame({"item_id": np.arange(N), "prediction": f, "label": np.where(pilot, y, np.nan)})
+    naive = plan_active_sample(frame.assign(naive=np.sqrt(f * (1 - f))), budget=300, label="label",
+                               uncertainty="naive", random_state=0)  # same labels, the judge's own error
+    assert any("stated uncertainty implies" in w for w in naive.warnings)  # over-confidence is flagged
+    learnt = plan_active_sample(frame, budget=300, label="label", random_state=0)
+    assert "isotonic" in learnt.error_model
+    table = learnt.to_frame()
+    assert (table.loc[pilot, "inclusion_probability"] == 1).all() and not table.loc[pilot, "selected"].any()
+    assert table.loc[~pilot, "inclusion_probability"].sum() == pytest.approx(300)
+    # true variance of each design (the real residuals, not the model's): the learnt one is lower
+    def true_var(pi):
+        return float(np.sum((y - f) ** 2 * (1 - pi) / pi) / N**2)
+    naive_pi = naive.to_frame()["inclusion_probability"].to_numpy()
+    assert true_var(table["inclusion_probability"].to_numpy()) < 0.9 * true_var(naive_pi)
+    pi = table["inclusion_probability"].to_numpy()
+    draws = np.random.default_rng(7)
+    err, cover = [], []
+    for _ in range(300):
+        picked = (draws.random(N) < pi) | pilot
+        r = active_ppi_estimate(table.assign(label=np.where(picked, y, np.nan)))
+        err.append(r.estimate - y.mean())
+        cover.append(r.ci_low <= y.mean() <= r.ci_high)
+    err = np.asarray(err)
+    assert abs(err.mean()) <= 3 * err.std(ddof=1) / math.sqrt(len(err))
+    assert abs(np.mean(cover) - 0.95) <= 0.04
 
 
 def test_active_ppi_against_horvitz_thompson_by_hand() -> None:

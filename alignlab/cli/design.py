@@ -121,6 +121,8 @@ def plan_active_command(
                                                                 "(default sqrt(f(1-f)))."),
     stratum: str = typer.Option(None, "--stratum", help="Column with strata (for --strategy stratified)."),
     strategy: str = typer.Option("active", "--strategy", help="active, stratified or uniform."),
+    label: str = typer.Option(None, "--label", help="Column with human labels already collected (pilot); "
+                                                    "the judge's error is learnt from them."),
     mix: float = typer.Option(0.1, "--mix", help="Share of uniform sampling mixed in."),
     out: Path = typer.Option(None, "--out", help="Directory for sample.csv and sample.json."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the draw."),
@@ -130,7 +132,7 @@ def plan_active_command(
     from alignlab.design import plan_active_sample
 
     plan = plan_active_sample(_read_table(predictions), budget=budget, prediction=prediction, uncertainty=uncertainty,
-                              stratum=stratum, strategy=strategy, mix=mix, random_state=seed)
+                              stratum=stratum, label=label, strategy=strategy, mix=mix, random_state=seed)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         plan.to_csv(out / "sample.csv")
@@ -144,6 +146,8 @@ def plan_active_command(
         return
     for line in plan.summary().lines:
         console.print(line)
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     if out is not None:
         console.print(f"sample written to [bold]{out}[/] (sample.csv with inclusion_probability and selected)")
 

@@ -115,11 +115,15 @@ class ActiveSamplePlan(TableResult):
     """Which items to send to humans, with their inclusion probabilities.
 
     ``to_frame()``: one row per item, ``item_id, prediction, uncertainty, stratum, inclusion_probability,
-    selected`` (a Poisson draw; send the selected items and keep the probabilities for the estimate).
+    selected, already_labelled`` (+ ``label`` when given): ``selected`` is a Poisson draw — send those items
+    and keep the probabilities for the estimate; already-labelled items have probability 1.
 
     Attributes
     ----------
     strategy : str
+    error_model : str
+        Where the judge's expected error came from (``sqrt(f(1 - f))``, a column, or the isotonic
+        calibration on the labelled items).
     budget : float
         Expected number of human labels (sum of the inclusion probabilities).
     n_selected : int
@@ -133,6 +137,7 @@ class ActiveSamplePlan(TableResult):
     """
 
     strategy: str = "active"
+    error_model: str = ""
     budget: float = 0.0
     n_items: int = 0
     n_selected: int = 0
@@ -148,7 +153,8 @@ class ActiveSamplePlan(TableResult):
         lines = (
             f"Send the {self.n_selected:,} selected items (of {self.n_items:,}) to human raters; keep each item's "
             f"inclusion probability for the estimate (active_ppi_estimate).",
-            f"Design: {self.strategy} sampling, expected {self.budget:,.0f} labels, mixed {self.mix:.0%} with uniform.",
+            f"Design: {self.strategy} sampling, expected {self.budget:,.0f} labels, mixed {self.mix:.0%} with uniform; "
+            f"judge error model: {self.error_model}.",
             f"Expected {lvl} half-width +/-{self.expected_half_width:.4f} against +/-{self.uniform_half_width:.4f} "
             f"with uniform sampling of the same size: variance {self.variance_reduction:.1%} lower "
             "(if the judge's uncertainty is its real error).",
@@ -179,7 +185,7 @@ class ActiveSamplePlan(TableResult):
 
 
 def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str | None,
-                 stratum: str | None) -> pd.DataFrame:
+                 stratum: str | None, label: str | None = None) -> pd.DataFrame:
     if isinstance(judgments, Judgments):
         if judge is None:
             raise ValueError("plan_active_sample on a judgments table needs judge= (the LLM judge's rater id or "
@@ -214,6 +220,10 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
         if stratum not in judgments.columns:
             raise ValueError(f"stratum={stratum!r} is not a column; columns are {list(map(str, judgments.columns))}.")
         frame["stratum"] = judgments[stratum].to_numpy()
+    if label is not None:
+        if label not in judgments.columns:
+            raise ValueError(f"label={label!r} is not a column; columns are {list(map(str, judgments.columns))}.")
+        frame["label"] = pd.to_numeric(judgments[label], errors="coerce").to_numpy(float)
     if frame["item_id"].duplicated().any():
         dup = frame["item_id"][frame["item_id"].duplicated()].iloc[0]
         raise ValueError(f"item_id {dup!r} appears twice in the predictions table; give one row per item.")
@@ -227,6 +237,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
     "prediction": [str],
     "uncertainty": [str, None],
     "stratum": [str, None],
+    "label": [str, None],
     "mix": [Interval("real", 0, 1)],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
@@ -240,6 +251,7 @@ def plan_active_sample(
     prediction: str = "prediction",
     uncertainty: str | None = None,
     stratum: str | None = None,
+    label: str | None = None,
     mix: float = 0.1,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
@@ -262,6 +274,12 @@ def plan_active_sample(
         pilot). Default sqrt(f (1 - f)) for predictions in [0, 1] (a calibrated probability).
     stratum : str, optional
         Item column defining strata (required for ``stratified``).
+    label : str, optional
+        Column with human labels already collected (a pilot; NaN elsewhere, values in [0, 1]). Those items
+        get inclusion probability 1 (they are labelled already) and the budget goes to the others; without
+        ``uncertainty=`` the judge's error is learnt from them: an isotonic calibration p(f) of the labels on
+        the predictions (scikit-learn ``IsotonicRegression``) gives E[(Y - f)^2 | f] = p(1 - p) + (p - f)^2,
+        the judge's *predicted error* (needs >= 20 labelled items).
     mix : float, default 0.1
         Share of uniform sampling mixed in (keeps every pi >= mix budget/N, bounding the weights).
     confidence_level : float
@@ -282,17 +300,21 @@ def plan_active_sample(
     >>> bool(plan.variance_reduction > 0.2)
     True
     """
-    frame = _predictions(judgments, judge, prediction, uncertainty, stratum)
+    frame = _predictions(judgments, judge, prediction, uncertainty, stratum, label)
     bad = ~np.isfinite(frame["prediction"].to_numpy())
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(f"The prediction of item {frame['item_id'].iloc[row]!r} is not a number; "
                          f"{int(bad.sum())} items lack a numeric prediction. Fix: give every item a prediction.")
     big_n = len(frame)
-    if budget > big_n:
-        raise ValueError(f"budget={budget:g} exceeds the {big_n} items; label them all instead.")
     f = frame["prediction"].to_numpy(float)
+    labelled = np.isfinite(frame["label"].to_numpy(float)) if "label" in frame.columns else np.zeros(big_n, bool)
+    n_open = int((~labelled).sum())
+    if budget > n_open:
+        raise ValueError(f"budget={budget:g} exceeds the {n_open} items without a label; label them all instead.")
+    error_model = "sqrt(f(1 - f))"
     if "uncertainty" in frame.columns:
+        error_model = f"column {uncertainty!r}"
         u = frame["uncertainty"].to_numpy(float)
         if (~np.isfinite(u) | (u < 0)).any():
             raise ValueError("The uncertainty column must be a number >= 0 for every item.")
@@ -300,26 +322,53 @@ def plan_active_sample(
         if (f < 0).any() or (f > 1).any():
             raise ValueError("Predictions outside [0, 1] need uncertainty=COLUMN (the judge's expected error); "
                              "sqrt(f (1 - f)) applies only to probabilities.")
-        u = np.sqrt(f * (1 - f))
+        if labelled.sum() >= 20:
+            from sklearn.isotonic import IsotonicRegression
+
+            y_lab = frame["label"].to_numpy(float)[labelled]
+            if (y_lab < 0).any() or (y_lab > 1).any():
+                raise ValueError("label= values must be in [0, 1] to learn the judge's error; give uncertainty= "
+                                 "instead for other scales.")
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(f[labelled], y_lab)
+            p_hat = iso.predict(f)
+            u = np.sqrt(p_hat * (1 - p_hat) + (p_hat - f) ** 2)
+            error_model = f"isotonic calibration on {int(labelled.sum())} labelled items"
+        else:
+            u = np.sqrt(f * (1 - f))
         frame["uncertainty"] = u
     if strategy == "stratified" and "stratum" not in frame.columns:
         raise ValueError("strategy='stratified' needs stratum=COLUMN.")
     if "stratum" not in frame.columns:
         frame["stratum"] = "all"
-    pi = inclusion_probabilities(u, budget, strategy=strategy, mix=mix, strata=frame["stratum"])
+    open_ = ~labelled
+    pi = np.ones(big_n)
+    pi[open_] = inclusion_probabilities(u[open_], budget, strategy=strategy, mix=mix,
+                                        strata=frame["stratum"].to_numpy()[open_])
     rng = check_random_state(random_state)
     frame["inclusion_probability"] = pi
-    frame["selected"] = rng.random(big_n) < pi
+    frame["selected"] = (rng.random(big_n) < pi) & open_
+    frame["already_labelled"] = labelled
     z = float(stats.norm.ppf(0.5 + confidence_level / 2))
     v = _ht_variance(u**2, pi)
-    vu = _ht_variance(u**2, np.full(big_n, budget / big_n))
+    uniform_pi = np.where(open_, budget / max(n_open, 1), 1.0)
+    vu = _ht_variance(u**2, uniform_pi)
     warnings = []
+    if labelled.sum() >= 20 and not error_model.startswith("isotonic"):
+        # check the stated error model against the labelled items (the design is only as good as it)
+        y_lab = frame["label"].to_numpy(float)[labelled]
+        observed = float(np.mean((y_lab - f[labelled]) ** 2))
+        stated = float(np.mean(u[labelled] ** 2))
+        if observed > 1.5 * stated or observed < stated / 1.5:
+            warnings.append(f"on the {int(labelled.sum())} labelled items the judge's mean squared error is "
+                            f"{observed:.4f} but its stated uncertainty implies {stated:.4f}: the planned variance "
+                            "reduction is unreliable; drop uncertainty= to learn the error from the labels")
     if strategy != "uniform" and np.ptp(u) == 0:
         warnings.append("every item has the same uncertainty: the design is uniform")
     return ActiveSamplePlan(
-        table=frame[["item_id", "prediction", "uncertainty", "stratum", "inclusion_probability", "selected"]],
+        table=frame[["item_id", "prediction", "uncertainty", "stratum", "inclusion_probability", "selected",
+                     "already_labelled"] + (["label"] if "label" in frame.columns else [])],
         method=f"plan_active_sample[{strategy}]", confidence_level=confidence_level, warnings=tuple(warnings),
-        strategy=strategy, budget=float(budget), n_items=big_n, n_selected=int(frame["selected"].sum()), mix=mix,
+        strategy=strategy, error_model=error_model, budget=float(budget), n_items=big_n, n_selected=int(frame["selected"].sum()), mix=mix,
         expected_variance=v, uniform_variance=vu, variance_reduction=1 - v / vu if vu > 0 else 0.0,
         expected_half_width=z * math.sqrt(v), uniform_half_width=z * math.sqrt(vu),
     )
