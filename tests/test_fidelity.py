@@ -340,3 +340,14 @@ def test_report_out_naming_an_existing_file(tmp_path) -> None:
     assert result.exit_code == 2
     assert "existing file" in result.output and "--out" in result.output
     assert target.read_text() == "keep me"
+
+
+def test_every_result_refuses_a_zero_width_interval() -> None:
+    from alignlab.results import EstimateResult
+
+    result = EstimateResult(estimate=1.0, ci_low=1.0, ci_high=1.0, ci_method="analytic", n_items=1)
+    assert np.isnan(result.ci_low) and np.isnan(result.ci_high)
+    assert any(NOT_COMPUTABLE in w for w in result.warnings)
+    assert "CI" not in str(result).splitlines()[0]
+    ordinary = EstimateResult(estimate=0.5, ci_low=0.4, ci_high=0.6)
+    assert (ordinary.ci_low, ordinary.ci_high, ordinary.warnings) == (0.4, 0.6, ())

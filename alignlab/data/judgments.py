@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from alignlab.data.errors import FailureCollector
+from alignlab.data.errors import FailureCollector, MatrixTooLargeError
 from alignlab.data.scales import Scale, infer_scale
 
 __all__ = ["Judgments", "load_judgments", "JudgmentsSummary", "CANONICAL_COLUMNS"]
@@ -53,6 +53,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "system_b": ("system_b",),
 }
 _ID_COLUMNS = ("item_id", "rater_id")
+#: memory budget of one dense items x raters view (:meth:`Judgments.matrix`), in bytes: 2 GiB
+DENSE_MATRIX_MAX_BYTES = 2 * 1024**3
 _MAX_INFERRED_SEGMENT_LEVELS = 50
 _MAX_SEGMENT_TEXT_LENGTH = 60
 
@@ -442,9 +444,9 @@ class Judgments:
         order = np.arange(len(codes))[::-1]
         first[codes[::-1]] = order
         out = pd.DataFrame({"rater_id": self.raters})
-        out["method"] = self.frame["method"].to_numpy()[first]
+        out["method"] = self.frame["method"].take(first).to_numpy()  # gather, then convert (not 1M objects)
         if self.has("vendor"):
-            out["vendor"] = self.frame["vendor"].to_numpy()[first]
+            out["vendor"] = self.frame["vendor"].take(first).to_numpy()
         out["n_judgments"] = np.bincount(codes, minlength=self.n_raters)
         out["n_items"] = np.bincount(self._distinct_pairs % self.n_raters, minlength=self.n_raters)
         return out
@@ -461,7 +463,7 @@ class Judgments:
         out["n_raters"] = np.bincount(self._distinct_pairs // self.n_raters, minlength=self.n_items)
         for column in ("system", "system_a", "system_b", "gold", *self.segments):
             if column in self.frame.columns:
-                out[column] = self.frame[column].to_numpy()[first]
+                out[column] = self.frame[column].take(first).to_numpy()
         return out
 
     @cached_property
@@ -495,7 +497,9 @@ class Judgments:
         key = self.item_codes * np.int64(self.n_raters) + self.rater_codes
         return np.flatnonzero(~pd.Series(key).duplicated(keep="last").to_numpy())
 
-    def matrix(self, kind: Literal["code", "value"] = "code", *, sparse: bool = False) -> np.ndarray | sp.csr_matrix:
+    def matrix(
+        self, kind: Literal["code", "value"] = "code", *, sparse: bool = False, max_bytes: int | None = None
+    ) -> np.ndarray | sp.csr_matrix:
         """Item x rater matrix in the order of :attr:`items` and :attr:`raters`.
 
         Parameters
@@ -505,10 +509,23 @@ class Judgments:
         sparse : bool
             Dense float array with NaN for missing cells, or a CSR matrix of ``code + 1`` / value
             (0 = missing; for ``"value"`` use dense unless values are never 0).
+        max_bytes : int, optional
+            Memory budget of the dense array (default :data:`DENSE_MATRIX_MAX_BYTES`, 2 GiB); a larger
+            one raises :class:`~alignlab.data.MatrixTooLargeError` before allocating anything.
 
         When an item was judged more than once by the same rater (``duplicates="keep_all"``) the
         last judgment is used.
         """
+        if not sparse:
+            budget = DENSE_MATRIX_MAX_BYTES if max_bytes is None else int(max_bytes)
+            needed = self.n_items * self.n_raters * 8
+            if needed > budget:
+                raise MatrixTooLargeError(
+                    f"A dense {self.n_items:,} items x {self.n_raters:,} raters matrix needs {_bytes(needed)}, "
+                    f"more than the budget of {_bytes(budget)}; only {len(self):,} cells are filled. Use "
+                    "j.matrix(..., sparse=True) (a CSR matrix of the judgments only), or pass max_bytes= to "
+                    "allow a larger dense array."
+                )
         rows = self._last_per_pair()
         data = (self.label_codes[rows].astype(float) if kind == "code" else self.values[rows])
         i, j = self.item_codes[rows], self.rater_codes[rows]
@@ -905,6 +922,10 @@ def load_judgments(
             record(column, np.flatnonzero(mask), shown[mask].to_numpy(), problem, fix)
 
     def flag_mixed(column: str, subset: np.ndarray | None = None) -> None:
+        if frame[column].dtype != object:  # typed columns hold one type (the common, fast case)
+            return
+        if subset is not None and subset.all():
+            subset = None
         positions = np.arange(len(frame)) if subset is None else np.flatnonzero(subset)
         series = frame[column] if subset is None else frame[column][subset]
         minority, problem, fix = _check_mixed_types(series, column, rows[positions], collector)
@@ -1137,6 +1158,14 @@ def load_judgments(
     _prime_cached_views(judgments, frame["source_row"].to_numpy(), len(raw), id_factors,
                         label_codes_all, no_repeats=duplicates != "keep_all")
     return judgments
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
 
 
 def _clip(text: str, limit: int = 60) -> str:
