@@ -285,3 +285,19 @@ def test_report_fits_the_recommended_model_and_says_why():
     assert type(model).__name__ == type(choice.best_model()).__name__
     assert model.get_params()["use_gold"] is True  # the report's fit uses gold; the comparison does not
     assert "held-out" in choice.reason or "gold" in choice.reason
+
+
+def test_cli_compare_models_and_recommended_model():
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["compare-models", "--dataset", "bluebird", "--cv", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["recommended"] == "DawidSkene" and len(payload["models"]) == 6
+    fitted = runner.invoke(app, ["raters", "--dataset", "bluebird", "--model", "recommended", "--no-gold"])
+    assert fitted.exit_code == 0 and "model: DawidSkene" in fitted.output

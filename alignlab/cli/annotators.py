@@ -14,6 +14,7 @@ from alignlab.data import Judgments
 # modules are picked up without editing this file)
 _MODELS = {
     "auto": None,
+    "recommended": None,  # binary/categorical: the model alignlab.annotators.compare_models recommends
     "dawid-skene": "DawidSkene",
     "one-coin": "OneCoin",
     "mace": "MACE",
@@ -57,6 +58,15 @@ def raters_command(
     """Rater reliability and bias with intervals, likely spammers, and per-method/vendor summaries."""
     model_class = _model_class(model, judgments)
     settings: dict = {"engine": engine, "confidence_level": confidence_level, "random_state": seed}
+    if model == "recommended" and judgments.scale.kind in ("binary", "categorical"):
+        from alignlab.annotators import compare_models
+
+        with progress("comparing annotator models (held-out log-likelihood, 5 item folds)"):
+            choice = compare_models(judgments, random_state=seed)
+        chosen = choice.fitted[choice.recommended]
+        model_class = type(chosen)
+        settings = {**{k: v for k, v in chosen.get_params().items() if k not in ("use_gold", "ci_method")}, **settings}
+        console.print(f"model: {choice.recommended} ({choice.reason})", markup=False)
     if engine == "pymc":
         settings["sampler"] = {"draws": draws, "tune": draws}
     if "use_gold" in model_class._param_names():
@@ -110,3 +120,35 @@ def raters_command(
         console.print(f"warning: {warning}", markup=False)
     if out is not None:
         console.print(f"per-rater table written to {out}")
+
+
+@app.command("compare-models")
+@with_judgments
+def compare_models_command(
+    judgments: Judgments,
+    cv: int = typer.Option(5, "--cv", help="Item folds of the held-out label log-likelihood."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (fold assignment, MACE restarts)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the comparison table to this .csv or .json file."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Which annotator model fits these raters: held-out label log-likelihood, accuracy against gold."""
+    from alignlab.annotators import compare_models
+
+    if out is not None and out.suffix.lower() not in (".csv", ".json"):
+        raise ValueError(f"--out must end in .csv or .json; got {str(out)!r}.")
+    with progress("comparing annotator models"):
+        result = compare_models(judgments, cv=cv, random_state=seed)
+    table = result.to_frame()
+    if out is not None:
+        table.to_csv(out, index=False) if out.suffix.lower() == ".csv" else table.to_json(out, orient="records",
+                                                                                          indent=1)
+    if json_output:
+        emit_json(clean_for_json({"recommended": result.recommended, "reason": result.reason,
+                                  "models": table.to_dict(orient="records"), "warnings": list(result.warnings)}))
+        return
+    shown = [c for c in ("model", "heldout_loglik_per_judgment", "delta_vs_best", "delta_se", "accuracy",
+                         "accuracy_low", "accuracy_high", "collapsed", "recommended") if c in table.columns]
+    console.print(frame_table(table[shown], title=result.method))
+    console.print(f"recommended: {result.recommended} ({result.reason})", markup=False)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False)
