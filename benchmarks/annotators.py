@@ -43,6 +43,7 @@ SETS = {
     "zheng2017 Face": ("zheng2017_face", "categorical", None, "MV 0.6367 / DS 0.6404"),
     "medical safety queries": ("medical_safety", "categorical", "query", "crowd 2-of-3 majority 0.595 (all texts)"),
     "medical safety responses": ("medical_safety", "categorical", "response", ""),
+    "DICES-350": ("dices350", "categorical", None, "crowd majority agrees with the expert on 65.4% (dataset README)"),
 }
 PYMC_SETS = set(SETS)  # every set (<= 25k judgments): both engines in one table, as the issue asks
 CACHE = Path(__file__).resolve().parent / "results"
