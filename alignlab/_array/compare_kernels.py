@@ -46,18 +46,17 @@ class LevelLayout:
         self.n_levels = int(n_levels)
 
 
-def level_moments(weights: np.ndarray, columns_sorted: np.ndarray, layout: LevelLayout) -> np.ndarray:
+def level_moments(weights_sorted: np.ndarray, columns_sorted: np.ndarray, layout: LevelLayout) -> np.ndarray:
     """Weighted column sums per level: ``out[b, l, k] = sum_{u in level l} w[b, u] * columns[u, k]``.
 
-    ``columns_sorted`` is the ``(n_units, K)`` column matrix already permuted by ``layout.order`` (done
-    once per call, not per batch). One BLAS product per level; memory ``b * L * K``.
+    Both ``weights_sorted`` (``(b, n)``) and ``columns_sorted`` (``(n, K)``) are already in
+    ``layout.order``. One BLAS product per level; memory ``b * L * K``.
     """
-    w = weights[:, layout.order]
-    out = np.empty((w.shape[0], layout.n_levels, columns_sorted.shape[1]))
+    out = np.empty((weights_sorted.shape[0], layout.n_levels, columns_sorted.shape[1]))
     for level in range(layout.n_levels):  # loop over levels (<= a few hundred), never over units
         start, stop = layout.bounds[level], layout.bounds[level + 1]
         if stop > start:
-            np.matmul(w[:, start:stop], columns_sorted[start:stop], out=out[:, level, :])
+            np.matmul(weights_sorted[:, start:stop], columns_sorted[start:stop], out=out[:, level, :])
         else:
             out[:, level, :] = 0.0
     return out
@@ -143,11 +142,13 @@ def cluster_sum_squares(influence: np.ndarray, clusters: np.ndarray) -> tuple[fl
     """``sum_g (sum_{i in g} influence_i)**2`` and the number of clusters present.
 
     The meat of the CR sandwich variance of a mean or a difference of means written as
-    ``sum_i influence_i`` (Liang & Zeger 1986; Cameron & Miller 2015).
+    ``sum_i influence_i`` (Liang & Zeger 1986; Cameron & Miller 2015). ``clusters`` are non-negative
+    integer codes.
     """
-    _, compact = np.unique(clusters, return_inverse=True)
-    sums = np.bincount(compact.reshape(-1), weights=influence)
-    return float(np.sum(sums**2)), int(sums.size)
+    clusters = np.asarray(clusters, dtype=np.int64)
+    sums = np.bincount(clusters, weights=influence)
+    present = np.bincount(clusters) > 0
+    return float(np.sum(sums[present] ** 2)), int(present.sum())
 
 
 def mann_kendall(x: np.ndarray) -> tuple[float, float, float]:
