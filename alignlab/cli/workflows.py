@@ -115,6 +115,13 @@ def trust_weights_command(
     judgments: Judgments,
     target: str = typer.Option("mean", "--target", help="mean, pass_rate (binary) or win_rate (pairwise)."),
     humans: str = typer.Option("human", "--humans", help="Human method name or comma-separated rater ids."),
+    events: str | None = typer.Option(None, "--events", help="Event log (path or quoted glob, e.g. 'logs/*.parquet') "
+                                                             "aggregated in the engine into online signals."),
+    signal: str | None = typer.Option(None, "--signal", help="With --events: comma-separated binary signal columns."),
+    events_item: str = typer.Option("item_id", "--events-item", help="With --events: the events' item id column."),
+    events_segments: str | None = typer.Option(None, "--events-segments", help="With --events: exposure segment "
+                                                                               "columns (for the IPW rate)."),
+    engine: str = typer.Option("duckdb", "--engine", help="With --events: duckdb or spark."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     out: Path | None = typer.Option(None, "--out", help="Directory to write the HTML report (index.html) into."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -122,10 +129,20 @@ def trust_weights_command(
     """A weight per judge, online signal and human panel, and the corrected metric they imply."""
     from alignlab.workflows import trust_weights
 
+    online = None
+    if events is not None:  # online signals from an event log (alignlab.online.events), added to the judgments
+        from alignlab.cli.online import events_options, write_with_online
+        from alignlab.online import with_online
+
+        with progress(f"aggregating events on {engine}"):
+            online = events_options(events, item=events_item, signal=signal, numeric=None, system=None,
+                                    segments=events_segments, user=None, timestamp=None, start=None, end=None,
+                                    dedup="none", bot_column=None, max_user_events=None, engine=engine, seed=seed)
+        judgments = with_online(judgments, online)
     human_spec: str | list[str] = humans if "," not in humans else [h.strip() for h in humans.split(",") if h.strip()]
     with progress("estimating trust weights (annotator model)"):
         result = trust_weights(judgments, target=target, humans=human_spec, random_state=seed)
-    path = _write(result, out)
+    path = _write(result, out) if online is None else write_with_online(result, online, out)
     est = result.estimate
     if json_output:
         emit_json(clean_for_json({
