@@ -32,6 +32,7 @@ _CSS = """
 .status.better{background:#e6f4ea;color:var(--pass)}.status.worse{background:#fce8e6;color:var(--fail)}
 .status.same{background:#f1f3f4;color:var(--muted)}
 .trend svg{width:340px;height:130px}details{margin-top:8px}summary{cursor:pointer;color:var(--info)}
+.multiples{display:flex;flex-wrap:wrap;gap:8px}.multiples figure{margin:4px}
 .headline li{margin:2px 0}.owner{color:var(--muted);font-size:13px}
 """
 _STATUS_CLASS = {"better": "better", "worse": "worse", "no detectable change": "same"}
@@ -132,7 +133,9 @@ def _feature_block(feature: str, hist: pd.DataFrame, latest_rows: pd.DataFrame, 
                    anchor: str) -> tuple[str, dict[str, Any]]:
     north = latest_rows[(latest_rows["role"] == "north_star") & (latest_rows["segment"] == "all")].iloc[0]
     metric = north["metric"]
-    series = hist[(hist["metric"] == metric) & (hist["segment"] == "all")].tail(last)
+    empty = hist.iloc[:0]
+    by_metric = {str(k): g for k, g in hist[hist["segment"] == "all"].groupby("metric", sort=False)}
+    series = by_metric.get(str(metric), empty).tail(last)
     change = latest_status(series)
     diff = "" if not math.isfinite(change["difference"]) else f" ({change['difference']:+.3f} vs {change['previous']})"
     head = (f'<div class="fhead"><div><div class="owner">{h.esc(metric)}</div>'
@@ -146,18 +149,28 @@ def _feature_block(feature: str, hist: pd.DataFrame, latest_rows: pd.DataFrame, 
             + (f' ({h.esc(_num(north["target"]))})' if pd.notna(north["target"]) else "")
             + f'</div><div class="trend">{_trend_svg(series, title=f"{feature}: {metric} over the last runs")}</div></div>')
     # diagnostics and guardrails behind it
-    rows = []
+    rows, provenance = [], []
     overall = latest_rows[latest_rows["segment"] == "all"]
+    rank = {"north_star": 0, "diagnostic": 1, "guardrail": 2}
+    overall = overall.iloc[overall["role"].map(rank).fillna(3).argsort(kind="stable")]
     for rec in overall.to_dict(orient="records"):
-        s = hist[(hist["metric"] == rec["metric"]) & (hist["segment"] == "all")]
-        st = latest_status(s)
+        st = latest_status(by_metric.get(str(rec["metric"]), empty))
         rows.append({"metric": rec["metric"], "role": rec["role"].replace("_", " "), "estimate": rec["estimate"],
                      "ci_low": rec["ci_low"], "ci_high": rec["ci_high"], "n": int(rec["n"]),
                      "effective n": rec["effective_n"], "grade": rec["grade"], "vs previous": st["status"],
-                     "target": rec["target"], "vs target": rec["target_status"], "combine": rec["combine"],
-                     "sources": rec["sources"], "weights": rec["weights"], "grade reason": rec["grade_reason"],
-                     "warnings": rec["warnings"]})
+                     "target": rec["target"], "vs target": rec["target_status"]})
+        provenance.append({"metric": rec["metric"], "combine": rec["combine"], "sources": rec["sources"],
+                           "weights": rec["weights"], "grade reason": rec["grade_reason"],
+                           "interval": rec["ci_method"], "warnings": rec["warnings"]})
     behind = h.table(pd.DataFrame(rows), caption="Every metric of the latest run (overall)")
+    behind += h.table(pd.DataFrame(provenance), caption="Where each number comes from", sortable=False)
+    multiples = []
+    for rec in overall[overall["role"] != "north_star"].to_dict(orient="records"):
+        s = by_metric.get(str(rec["metric"]), empty).tail(last)
+        label = f"{rec['role'].replace('_', ' ')}: {rec['metric']} (grade {rec['grade']})"
+        multiples.append(f'<figure class="trend">{_trend_svg(s, title=f"{feature}: {label}")}'
+                         f"<figcaption>{h.esc(label)}</figcaption></figure>")
+    behind += f'<div class="multiples">{"".join(multiples)}</div>' if multiples else ""
     segs = latest_rows[latest_rows["segment"] != "all"]
     seg_html = ""
     if len(segs):
@@ -165,7 +178,9 @@ def _feature_block(feature: str, hist: pd.DataFrame, latest_rows: pd.DataFrame, 
         frame = segs.assign(**{"vs target": segs["target_status"]})[cols]
         seg_html = h.table(frame.reset_index(drop=True), caption="By segment (latest run)", max_rows=400)
     history_cols = ["run_label", "run_date", "estimate", "ci_low", "ci_high", "n", "grade"]
-    history_html = h.table(series[history_cols].reset_index(drop=True), caption=f"{metric}: runs shown")
+    shown = series[history_cols].reset_index(drop=True)
+    shown["run_date"] = pd.to_datetime(shown["run_date"]).dt.strftime("%Y-%m-%d")
+    history_html = h.table(shown, caption=f"{metric}: runs shown")
     body = (f'<section class="feature" id="{h.esc(anchor)}"><h2>{h.esc(feature)}</h2>'
             f'<div class="owner">{h.esc(owner)}</div>{head}'
             f"<details><summary>Diagnostics, guardrails and segments behind it</summary>{behind}{seg_html}"
@@ -203,13 +218,17 @@ def build_dashboard(store: Store | str | Path, out: str | Path | None = None, *,
     import json
 
     ordered = [f for text in runs["features"][::-1] for f in json.loads(text or "[]")]
-    features = [f for f in dict.fromkeys([*ordered, *hist["feature"]]) if f in set(hist["feature"])]
+    present = set(hist["feature"].astype(str))
+    features = [f for f in dict.fromkeys([*ordered, *hist["feature"].astype(str).unique()]) if f in present]
+    by_feature = {str(k): g for k, g in hist.groupby("feature", sort=False)}
+    latest_ids = sorted({str(g["run_id"].iloc[-1]) for g in by_feature.values()})
+    latest_all = store.sql("SELECT * FROM metric_rows WHERE list_contains(?, run_id)", [latest_ids])
     blocks, summary = [], []
     for k, feature in enumerate(features):
-        fh = hist[hist["feature"] == feature]
+        fh = by_feature[feature]
         last_run = fh["run_id"].iloc[-1]
-        latest_rows = store.rows(last_run)
-        latest_rows = latest_rows[latest_rows["feature"] == feature].merge(
+        latest_rows = latest_all[(latest_all["run_id"] == last_run) & (latest_all["feature"] == feature)]
+        latest_rows = latest_rows.merge(
             fh[["run_id", "run_label"]].drop_duplicates(), on="run_id", how="left")
         block, info = _feature_block(feature, fh, latest_rows,
                                      owners.get(feature, ""), last, f"f{k}")
