@@ -164,6 +164,8 @@ def test_assignment_is_connected_and_balanced(k: int, n: int, R: int) -> None:
     graph = rater_graph(slots, R)[working][:, working]
     assert connected_components(graph, directed=False)[0] == 1
     assert a.connectivity()["n_components"] == 1
+    if k == 1 and n >= 2 * R:  # two overlap rings: every rater has at least two partners
+        assert a.connectivity()["min_partners"] >= 2 and (a.raters_per_item == 2).sum() >= 2 * R
     if k >= 2 and n >= R:
         assert load.max() - load.min() <= k  # equal load up to the last partial pass
         assert a.connectivity()["min_partners"] >= 2 * (k - 1) if R > 2 * (k - 1) else True

@@ -11,7 +11,8 @@ identifiable relative to the others' (Dawid & Skene 1979) and is checked with
 ``scipy.sparse.csgraph.connected_components``.
 
 With one rater per item (``k = 1``) an *overlap* subset of items gets a second rater, arranged the same way
-(a ring over the raters), and is made at least as large as the rater pool so no rater is left unpaired.
+(rings over the raters), and is made at least twice as large as the rater pool: two passes, so every rater
+is paired with up to four others and the graph stays connected if a rater drops out.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ def cyclic_assignment(
 ) -> Assignment:
     """Rotating cyclic design of ``n_items`` x ``k`` raters from a pool of ``n_raters``.
 
-    ``k = 1``: every item gets one rater (equal load) and ``max(ceil(overlap n), R)`` items (at most n) a
-    second one, in a ring over the raters. Items are put in random order so the overlap subset is a simple
+    ``k = 1``: every item gets one rater (equal load) and ``max(ceil(overlap n), 2 R)`` items (at most n) a
+    second one, in rings over the raters. Items are put in random order so the overlap subset is a simple
     random sample of the items.
     """
     rng = random_state
@@ -105,7 +106,7 @@ def cyclic_assignment(
         slots = _ring(n_items, k, n_raters, rng)
     else:
         slots = np.full((n_items, 2), -1, dtype=np.int64)
-        n_overlap = min(n_items, max(math.ceil(overlap * n_items), n_raters)) if n_raters >= 2 else 0
+        n_overlap = min(n_items, max(math.ceil(overlap * n_items), 2 * n_raters)) if n_raters >= 2 else 0
         if n_overlap:
             slots[:n_overlap] = _ring(n_overlap, 2, n_raters, rng)
         # single-rated items continue the load balance: raters with the fewest judgments first

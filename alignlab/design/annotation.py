@@ -378,7 +378,7 @@ def _positive_code(labels: tuple[Any, ...], positive: Any) -> int:
 
 
 def _overlap_count(n: int, overlap: float, n_raters: int) -> int:
-    return min(n, max(math.ceil(overlap * n), n_raters))
+    return min(n, max(math.ceil(overlap * n), 2 * n_raters))  # as cyclic_assignment: two passes at least
 
 
 def _n_paired(k: int, n: int, overlap: float, n_raters: int) -> int:
@@ -506,7 +506,7 @@ def plan_annotation(
     positive : label, optional
         The passing label for ``pass_rate`` (default the last label of the scale, e.g. 1 on a binary scale).
     overlap : float, default 0.1
-        Share of items double-rated when k = 1 (at least one per rater of the pool).
+        Share of items double-rated when k = 1 (at least two per rater of the pool).
     level : str, default "nominal"
         Krippendorff's alpha metric.
     segments : DataFrame, optional
