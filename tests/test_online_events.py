@@ -432,3 +432,46 @@ def test_online_signal_enters_trust_weights() -> None:
     assert weights.loc["thumbs_up", "kind"] == "signal"
     assert 0 < weights.loc["thumbs_up", "reliability"] < 1
     assert weights.loc["thumbs_up", "reliability_low"] <= weights.loc["thumbs_up", "reliability"]
+
+
+# -- CLI and report ------------------------------------------------------------------------------------------
+def test_cli_online_aggregate_and_trust_weights_events(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+    from alignlab.workflows.simulate import simulate_signal_study
+
+    study = simulate_signal_study(n_items=200, sources={"judge_strong": ("llm_judge", 0.5)}, random_state=1)
+    study.frame.drop(columns=["source_row", "weight"]).to_csv(tmp_path / "judgments.csv", index=False)
+    rng = np.random.default_rng(1)
+    items = np.repeat(study.items.to_numpy(), 30)
+    locale = rng.choice(["en", "ja"], len(items))
+    rated = rng.uniform(size=len(items)) < np.where(locale == "en", 0.5, 0.1)
+    good = rng.uniform(size=len(items)) < np.where(locale == "en", 0.7, 0.4)
+    log = pd.DataFrame({"item_id": items, "locale": locale, "thumbs_up": np.where(rated, good.astype(float), np.nan)})
+    (tmp_path / "logs").mkdir()
+    log.iloc[:3000].to_parquet(tmp_path / "logs" / "a.parquet")
+    log.iloc[3000:].to_parquet(tmp_path / "logs" / "b.parquet")
+    glob_ = str(tmp_path / "logs" / "*.parquet")
+    runner = CliRunner()
+    res = runner.invoke(app, ["online", "aggregate", glob_, "--signal", "thumbs_up", "--segments", "locale",
+                              "--json", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    row = payload["rates"][0]
+    assert payload["n_events"] == len(log) and row["rated"] == int(rated.sum())
+    assert row["naive_rate"] == pytest.approx(good[rated].mean())
+    assert row["corrected_low"] <= 0.55 <= row["corrected_high"] < row["naive_rate"]  # truth: (0.7 + 0.4) / 2
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Online signals: naive and selection-corrected" in page and "Feedback is selective" in page
+    res = runner.invoke(app, ["trust-weights", str(tmp_path / "judgments.csv"), "--scale", "continuous",
+                              "--events", glob_, "--signal", "thumbs_up", "--events-segments", "locale", "--json",
+                              "--out", str(tmp_path / "tw")])
+    assert res.exit_code == 0, res.output
+    weights = {w["source"]: w for w in json.loads(res.output)["weights"]}
+    assert weights["thumbs_up"]["kind"] == "signal" and 0 < weights["thumbs_up"]["weight"] < 1
+    assert "Online signals: naive and selection-corrected" in (tmp_path / "tw" / "index.html").read_text()
+    res = runner.invoke(app, ["online", "aggregate", str(tmp_path / "none*.parquet"), "--signal", "thumbs_up"])
+    assert res.exit_code == 2 and "matches no file" in res.output and "Traceback" not in res.output
