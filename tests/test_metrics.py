@@ -508,3 +508,41 @@ def test_cli_compute_history_dashboard(tmp_path) -> None:
     assert "story" in page and "worse" in page
     bad = runner.invoke(app, ["metrics", "history", "--store", str(tmp_path / "none.duckdb")])
     assert bad.exit_code == 2 and "no store at" in bad.output
+
+
+def test_population_weights_enter_ppi_as_sampling_weights(release4) -> None:
+    """PPI weighted to production equals ppi_estimate on the table whose 'weight' is reweight's item weight."""
+    from alignlab.sampling import reweight
+
+    story = release4["story"]
+    traffic = pd.DataFrame({"criterion": ["Coherence", "Complexity", "Empathy", "Engagement", "Relevance", "Surprise"],
+                            "n": [500, 100, 100, 300, 900, 100]})
+    spec = Spec(features=(Feature(name="story", north_star=Metric(
+        name="q", combine="ppi", humans=("human",), judges=("Beluga-13B",),
+        population=Population("traffic", ("criterion",), weights="n"))),))
+    row = _row(compute(spec, release4, production={"traffic": traffic}), "q")
+    weights = reweight(story.item_info, traffic, segments=["criterion"], production_weights="n")
+    per_item = pd.Series(weights.weights, index=story.items)
+    frame = story.frame.assign(weight=story.frame["item_id"].map(per_item)).drop(columns=["source_row"])
+    weighted = load_judgments(frame, scale=story.scale, segments=list(story.segments))
+    ref = ppi_estimate(weighted, judge="Beluga-13B", humans="human", random_state=0)
+    assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx((ref.estimate, ref.ci_low, ref.ci_high),
+                                                                             rel=1e-9)
+    unweighted = ppi_estimate(story, judge="Beluga-13B", humans="human", random_state=0)
+    assert abs(ref.estimate - unweighted.estimate) > 0.01  # the production mix moves the number
+
+
+def test_online_signals_enter_trust_weights() -> None:
+    from alignlab.workflows.simulate import simulate_signal_study
+
+    j = simulate_signal_study(n_items=300, random_state=0)
+    spec = Spec(features=(Feature(name="f", north_star=Metric(
+        name="tw", combine="trust_weighted", humans=("human",), judges=("llm_judge",), online=("thumbs_up",)),
+        diagnostics=(Metric(name="thumbs alone", combine="judge", online=("thumbs_up",), humans=("human",)),)),))
+    result = compute(spec, j, n_resamples=200)
+    ref = trust_weights(j, humans="human", segments=[], random_state=0)
+    row = _row(result, "tw")
+    assert row["estimate"] == pytest.approx(ref.estimate.estimate, rel=1e-9)
+    assert "thumbs_up=" in row["weights"] and row["grade"] == "B"
+    alone = _row(result, "thumbs alone")
+    assert alone["grade"] == "C" and "thumbs_up" in alone["grade_reason"]
