@@ -32,7 +32,7 @@ def test_slice_search_reports_each_feature_set() -> None:
     frame["error"] = rng.normal(size=2_000)
     seen, callback = _collect()
     with progress_hook(callback):
-        find_slices(frame, "error", depth=2, n_resamples=50, random_state=0)
+        find_slices(frame, "error", depth=2, n_permutations=50, random_state=0)
     sets = [(d, t) for task, d, t in seen if task == "slice search"]
     # 4 singles + 6 pairs = 10 feature sets, reported 1..10
     assert sets[-1] == (10, 10) and [d for d, _ in sets] == sorted(d for d, _ in sets)

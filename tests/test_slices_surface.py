@@ -102,7 +102,7 @@ def test_report_section_renders_slices() -> None:
     assert "<svg" in content.body
     # the bullet is the first reported sentence, recomputed directly
     d = divergence(hanna, "llm_judge", "human", higher_is_better=None)
-    res = find_slices(d, n_resamples=500, random_state=0)
+    res = find_slices(d, n_permutations=500, random_state=0)
     assert content.bullets[0] == res.slices["sentence"].iloc[0]
 
 

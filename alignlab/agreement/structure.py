@@ -12,6 +12,7 @@ import pandas as pd
 from alignlab._array import agreement_kernels as kern
 from alignlab._params import (
     CONFIDENCE_LEVEL,
+    DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
     DataError,
@@ -139,7 +140,7 @@ def pairwise(
     min_items: int = 5,
     confidence_level: float = 0.95,
     ci_method: str = "percentile",
-    n_resamples: int = 500,
+    n_resamples: int = DEFAULT_N_RESAMPLES,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
 ) -> AgreementTable:
@@ -159,7 +160,7 @@ def pairwise(
     confidence_level : float, default 0.95
     ci_method : {"percentile", "bca", "analytic", "none"}
         ``"analytic"`` applies to statistics that have one (alpha falls back to the percentile bootstrap).
-    n_resamples : int, default 500
+    n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
         Item-level column (e.g. a conversation id) resampled whole by the bootstrap of every cell.
@@ -223,7 +224,7 @@ def leave_one_out(
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: str = "percentile",
-    n_resamples: int = 500,
+    n_resamples: int = DEFAULT_N_RESAMPLES,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
 ) -> AgreementTable:
@@ -242,7 +243,7 @@ def leave_one_out(
         The raters to audit and compare (the rest are the others within this selection).
     confidence_level : float, default 0.95
     ci_method : {"percentile", "bca", "none"}
-    n_resamples : int, default 500
+    n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
         Item-level column (e.g. a conversation id) resampled whole by the bootstrap.
@@ -413,7 +414,7 @@ def by_group(
     reference: str = "human",
     confidence_level: float = 0.95,
     ci_method: str = "percentile",
-    n_resamples: int = 500,
+    n_resamples: int = DEFAULT_N_RESAMPLES,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
 ) -> AgreementTable:
@@ -433,7 +434,7 @@ def by_group(
         The method whose unanimity defines the strata of ``by="human_disagreement"``.
     confidence_level : float, default 0.95
     ci_method : {"percentile", "bca", "none"}
-    n_resamples : int, default 500
+    n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
         Item-level column (e.g. a conversation id) resampled whole by the bootstrap of every group.
@@ -555,7 +556,7 @@ def summary(
     methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: Literal["bca", "percentile", "analytic", "none"] = "analytic",
-    n_resamples: int = 500,
+    n_resamples: int = DEFAULT_N_RESAMPLES,
     random_state: int | np.random.Generator | None = None,
     clusters: str | None = None,
 ) -> AgreementTable:
@@ -574,7 +575,7 @@ def summary(
     ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"`` uses each statistic's analytic interval and the percentile bootstrap for
         alpha and W (which have none).
-    n_resamples : int, default 500
+    n_resamples : int, default 1000
     random_state : int or numpy.random.Generator, optional
     clusters : str, optional
         Item-level column (e.g. a conversation id) resampled whole; needs a bootstrap ``ci_method``.

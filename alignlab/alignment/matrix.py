@@ -9,6 +9,7 @@ import pandas as pd
 
 from alignlab._params import (
     CONFIDENCE_LEVEL,
+    DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
     Options,
@@ -60,7 +61,7 @@ def method_matrix(
     units: Literal["auto", "raters", "methods"] = "auto",
     statistic: Literal["spearman", "pearson", "kendall_b"] = "spearman",
     confidence_level: float = 0.95,
-    n_resamples: int = 500,
+    n_resamples: int = DEFAULT_N_RESAMPLES,
     random_state: int | np.random.Generator | None = 0,
 ) -> MethodMatrixResult:
     """Chance-corrected agreement and correlation between every pair of methods (or raters).

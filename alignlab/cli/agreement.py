@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from alignlab._params import DEFAULT_N_RESAMPLES
 from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, progress, with_judgments
 from alignlab.data import Judgments
 
@@ -19,7 +20,7 @@ def agreement_command(
     ci_method: str = typer.Option("analytic", "--ci-method",
                                   help="analytic, bca, percentile or none."),
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
-    n_resamples: int = typer.Option(500, "--n-resamples", help="Bootstrap resamples."),
+    n_resamples: int = typer.Option(DEFAULT_N_RESAMPLES, "--n-resamples", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap."),
     clusters: str | None = typer.Option(
         None, "--clusters", help="Item-level column (e.g. conversation id, kept with --segments) resampled whole "

@@ -16,7 +16,6 @@ from statsmodels.stats.multitest import multipletests
 from alignlab._array.slices_lattice import LatticeSums, lattice_sums
 from alignlab._params import (
     CONFIDENCE_LEVEL,
-    N_RESAMPLES,
     RANDOM_STATE,
     DataError,
     Interval,
@@ -402,7 +401,7 @@ class _Tested:
 
 
 def _test_lattice(lat: LatticeSums, y: np.ndarray, w: np.ndarray | None, binary: bool, test: str,
-                  n_resamples: int, rng: np.random.Generator) -> _Tested:
+                  n_permutations: int, rng: np.random.Generator) -> _Tested:
     inside, outside = _lattice_groups(lat)
     wel = welch(inside, outside)
     p = wel.p_value.copy()
@@ -415,8 +414,8 @@ def _test_lattice(lat: LatticeSums, y: np.ndarray, w: np.ndarray | None, binary:
         small = np.flatnonzero(lat.count < _PERMUTATION_BELOW)
         if small.size:
             p[small] = permutation_pvalues(lat.count[small], wel.difference[small], y, w,
-                                           n_resamples=n_resamples, rng=rng)
-            label[small] = f"permutation({n_resamples})"
+                                           n_resamples=n_permutations, rng=rng)
+            label[small] = f"permutation({n_permutations})"
     return _Tested(lat, inside, outside, wel.difference, wel.standard_error, wel.df, wel.statistic, p, label)
 
 
@@ -576,7 +575,7 @@ _PARAMS = {
     "min_effect": [Interval("real", 0, None)],
     "split": ["boolean"],
     "confidence_level": CONFIDENCE_LEVEL,
-    "n_resamples": N_RESAMPLES,
+    "n_permutations": [Interval("integral", 10, None)],
     "random_state": RANDOM_STATE,
     "max_candidates": [Interval("integral", 1, None)],
     "direction": [Options(("both", "higher", "lower")), None],
@@ -601,7 +600,7 @@ def find_slices(
     min_effect: float = 0.0,
     split: bool = False,
     confidence_level: float = 0.95,
-    n_resamples: int = 2000,
+    n_permutations: int = 2000,
     random_state: int | np.random.Generator | None = None,
     max_candidates: int = 60,
     direction: Literal["both", "higher", "lower"] | None = None,
@@ -633,7 +632,7 @@ def find_slices(
     test : {"auto", "welch", "exact"}
         ``auto``: exact binomial test against the overall rate for unweighted 0/1 targets (the rule the
         lattice's optimistic bound uses to skip hopeless feature sets at ``depth > 3``), else Welch's
-        t test, with a permutation test (``n_resamples``) for slices under 50 rows.
+        t test, with a permutation test (``n_permutations``) for slices under 50 rows.
     top_k : int, default 10
         Most slices reported.
     min_effect : float, default 0
@@ -645,7 +644,7 @@ def find_slices(
         selection. Without it, intervals are false-coverage-rate adjusted (Benjamini & Yekutieli
         2005): level ``1 - R (1 - confidence_level) / m`` for R significant of m tested.
     confidence_level : float, default 0.95
-    n_resamples : int, default 2000
+    n_permutations : int, default 2000
         Permutations for small slices.
     random_state : int or Generator, optional
         Seeds permutations and the split.
@@ -694,7 +693,7 @@ def find_slices(
     lattice = lattice_sums(halves.search_encoding.columns, halves.search_encoding.cardinalities, halves.search_y,
                            weights=halves.search_w, depth=depth, min_support=support,
                            alpha_bound=fdr if use_bound else None)
-    tested = _test_lattice(lattice, halves.search_y, halves.search_w, binary, test, n_resamples, rng)
+    tested = _test_lattice(lattice, halves.search_y, halves.search_w, binary, test, n_permutations, rng)
     correction_result = _correct(tested, fdr, correction)
     reported, reasons, report_bar = _prune(
         tested, correction_result.reject, halves.search_encoding, RowSums(halves.search_y, halves.search_w),

@@ -28,7 +28,7 @@ def slices_section(ctx: ReportContext) -> SectionContent | None:
         return None  # too few items with both methods for a slice search to say anything
     result = ctx.cached("slices.result", lambda: find_slices(
         target, depth=int(ctx.option("slices.depth", 3)), fdr=float(ctx.option("slices.fdr", 0.05)),
-        n_resamples=500, random_state=ctx.random_state))
+        n_permutations=500, random_state=ctx.random_state))
     meta = target.attrs["alignlab.slices"]
     a, b = meta["a_label"], meta["b_label"]
     what = {"signed": f"{a} − {b}", "absolute": f"|{a} − {b}|", "disagree": f"{a} ≠ {b}"}[meta["kind"]]
