@@ -143,18 +143,20 @@ def test_property_any_id_column_round_trips_exactly(ids: list[str], fmt: str, tm
     if not ids or (fmt == "tsv" and any("\t" in i for i in ids)):
         return
     frame = pd.DataFrame({"item_id": ids, "rater_id": ids[::-1], "value": [k % 2 for k in range(len(ids))],
-                          "system": ids})
+                          "system": ids, "vendor": ids[::-1], "conversation_id": ids})
     path = tmp_path / f"prop.{fmt}"
     if fmt == "jsonl":
         path.write_text("".join(json.dumps(r) + "\n" for r in frame.to_dict(orient="records")))
     else:
         frame.to_csv(path, index=False, sep="\t" if fmt == "tsv" else ",")
-    j = load_judgments(path, scale=Scale.binary((0, 1)), segments=[])
+    j = load_judgments(path, scale=Scale.binary((0, 1)), segments=["conversation_id"])
     loaded = j.frame.sort_values("source_row")
-    assert len(loaded) == len(frame)
-    assert loaded["item_id"].tolist() == ids
-    assert loaded["rater_id"].tolist() == ids[::-1]
-    assert loaded["system"].tolist() == ids
+    assert len(loaded) == len(frame) and j.n_excluded == 0
+    for column in ("item_id", "system", "conversation_id"):
+        assert loaded[column].tolist() == ids, column
+    for column in ("rater_id", "vendor"):
+        assert loaded[column].tolist() == ids[::-1], column
+    assert sorted(j.items) == sorted(ids)
 
 
 # --------------------------------------------------------------------------------------------------

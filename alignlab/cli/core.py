@@ -39,7 +39,7 @@ def validate_command(
             "by_method": summary.by_method.to_dict(orient="records"),
             "by_rater": summary.by_rater.to_dict(orient="records"),
             "by_segment": summary.by_segment.to_dict(orient="records"),
-            "n_excluded": int(len(summary.exclusions)),
+            "n_excluded": summary.n_excluded,
             "exclusions": summary.exclusions.astype(str).to_dict(orient="records"),
             "notes": list(summary.notes),
         }))
@@ -54,7 +54,7 @@ def validate_command(
         console.print(frame_table(summary.by_segment, title="By segment", max_rows=40))
     if len(summary.exclusions):
         reasons = summary.exclusions.groupby(["column", "problem"]).size().rename("n_rows").reset_index()
-        console.print(frame_table(reasons, title=f"Excluded rows ({len(summary.exclusions):,})"))
+        console.print(frame_table(reasons, title=f"Excluded rows ({summary.n_excluded:,})"))
     else:
         console.print("Excluded rows: none")
     for note in summary.notes:

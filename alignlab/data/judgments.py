@@ -291,6 +291,11 @@ class JudgmentsSummary:
     exclusions: pd.DataFrame
     notes: tuple[str, ...]
 
+    @property
+    def n_excluded(self) -> int:
+        """Input rows excluded at load (``exclusions`` has one record per row and problem)."""
+        return int(pd.Series(self.exclusions["row"]).nunique()) if len(self.exclusions) else 0
+
     def __str__(self) -> str:
         lines = [
             f"{self.n_judgments:,} judgments of {self.n_items:,} items by {self.n_raters:,} raters; "
@@ -304,7 +309,7 @@ class JudgmentsSummary:
             lines.append("\nSegments:\n" + self.by_segment.head(40).to_string(index=False))
         if len(self.exclusions):
             reasons = self.exclusions.groupby("problem").size().rename("n_rows").reset_index()
-            lines.append(f"\nExcluded {len(self.exclusions):,} rows:\n" + reasons.to_string(index=False))
+            lines.append(f"\nExcluded {self.n_excluded:,} rows:\n" + reasons.to_string(index=False))
         else:
             lines.append("\nExcluded: none")
         lines += [f"note: {n}" for n in self.notes]

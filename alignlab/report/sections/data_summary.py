@@ -16,7 +16,7 @@ def data_section(ctx: ReportContext) -> SectionContent:
         ("items", f"{summary.n_items:,}", ""),
         ("raters", f"{summary.n_raters:,}", f"{len(summary.by_method)} methods"),
         ("scale", j.scale.kind, j.scale.describe()),
-        ("excluded rows", f"{len(summary.exclusions):,}", "at load, with reasons below"),
+        ("excluded rows", f"{summary.n_excluded:,}", "at load, with reasons below"),
     ])
     parts = [cards, h.table(summary.by_method, caption="By method")]
     parts.append(h.figure(CountsDisplay.from_summary(summary).plot().to_svg(),
