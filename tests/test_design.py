@@ -331,6 +331,21 @@ def test_segments_and_pool(truth: RaterModel) -> None:
     assert sent["inclusion_probability"].to_numpy() == pytest.approx(p.n_items / 5000)
 
 
+def test_pool_from_active_sample(truth: RaterModel) -> None:
+    frame, _ = _population(N=3000)
+    active = plan_active_sample(frame, budget=400, random_state=0)
+    pilot = _pilot(truth, 150, 3, seed=10)
+    p = plan_annotation(pilot, half_width=0.06, raters_per_item=(3,), pool=active, n_simulations=30, random_state=0)
+    sent = p.assignment[p.assignment["kind"] == "item"].drop_duplicates("item_id").set_index("item_id")
+    drawn = active.to_frame().set_index("item_id")
+    drawn = drawn[drawn["selected"]]
+    assert set(sent.index) <= set(drawn.index) or len(sent) > len(drawn)
+    common = sent.index.intersection(drawn.index)
+    assert len(common) == min(p.n_items, len(drawn))
+    assert sent.loc[common, "inclusion_probability"].to_numpy() == pytest.approx(
+        drawn.loc[common, "inclusion_probability"].to_numpy())
+
+
 def test_bad_input() -> None:
     pilot = _pilot(_truth(), 60, 3, seed=8)
     with pytest.raises(ValueError, match="budget= or a precision target"):

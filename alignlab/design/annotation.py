@@ -444,7 +444,7 @@ def _affordable(budget: float, k: int, gold_items: int, costs: dict[str, float],
     "overlap": [Interval("real", 0, 1)],
     "level": [Options(("nominal", "ordinal", "interval", "ratio"))],
     "segments": [pd.DataFrame, None],
-    "pool": [pd.DataFrame, list, tuple, pd.Index, np.ndarray, None],
+    "pool": [pd.DataFrame, list, tuple, pd.Index, np.ndarray, TableResult, None],
     "n_simulations": [Interval("integral", 20, None)],
     "assurance": [Interval("real", 0, 1, closed="neither"), None],
     "n_worlds": [Interval("integral", 5, None)],
@@ -512,9 +512,10 @@ def plan_annotation(
     segments : DataFrame, optional
         ``segment, production_share`` (+ ``rate``/``sd``) rows: the items are split across segments with
         :func:`alignlab.sampling.plan_sample` (Neyman allocation).
-    pool : list of item ids or DataFrame, optional
-        Candidate items. A DataFrame with ``item_id`` and ``inclusion_probability`` (e.g. the spec of
-        :func:`alignlab.design.plan_active_sample`) is used as drawn; otherwise a simple random sample of
+    pool : list of item ids, DataFrame or ActiveSamplePlan, optional
+        Candidate items. An :class:`~alignlab.design.ActiveSamplePlan` (or a DataFrame with ``item_id`` and
+        ``inclusion_probability``, e.g. its ``to_frame()``) is used as drawn: its selected items, with their
+        inclusion probabilities; otherwise a simple random sample of
         the plan's size is drawn (inclusion probability n/N). Without a pool the spec has item slots.
     model : fitted categorical annotator model, optional
         Use this fit instead of fitting ``DawidSkene(engine="em")`` on the pilot.
@@ -785,6 +786,10 @@ def _choose_items(pool: Any, n: int, rng: np.random.Generator, warnings: list[st
     """Item ids and inclusion probabilities for the n items of the plan."""
     if pool is None:
         return np.asarray([f"item_{i + 1:05d}" for i in range(n)], dtype=object), np.full(n, np.nan)
+    if isinstance(pool, TableResult):
+        pool = pool.to_frame()
+        if "already_labelled" in pool.columns:
+            pool = pool[~pool["already_labelled"]]
     if isinstance(pool, pd.DataFrame):
         if "item_id" not in pool.columns:
             raise ValueError(f"pool= lacks an 'item_id' column (columns: {list(map(str, pool.columns))}).")

@@ -11,6 +11,7 @@ from alignlab.plot.agreement import AgreementHeatmapDisplay, AgreementIntervalsD
 from alignlab.plot.alignment import BiasDisplay, MethodMatrixDisplay, ReliabilityDisplay
 from alignlab.plot.annotators import ConfusionMatrixDisplay, RaterForestDisplay
 from alignlab.plot.counts import CountsDisplay
+from alignlab.plot.design import TradeoffDisplay
 from alignlab.plot.sampling import ShiftDisplay
 from alignlab.plot.slices import SlicesDisplay
 from alignlab.plot.workflows import ForestDisplay
@@ -28,6 +29,7 @@ __all__ = [
     "ReliabilityDisplay",
     "ShiftDisplay",
     "SlicesDisplay",
+    "TradeoffDisplay",
     "new_axes",
     "to_svg",
 ]
