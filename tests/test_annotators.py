@@ -454,7 +454,8 @@ def test_pymc_smoke_fit_and_save(tmp_path):
     assert any("effective sample size" in w or "r-hat" in w for w in model.warnings_)
     assert model.ci_method_.startswith("posterior-quantile")
     assert (model.predict().to_numpy() == truth).mean() > 0.8
-    assert model.convergence_["n_divergent"].item() >= 0
+    # the convergence table counts the sampler's own divergence flags (reference: the raw sample stats)
+    assert model.convergence_["n_divergent"].item() == int(model.idata_.sample_stats["diverging"].sum())
     loaded = DawidSkene.load(model.save(tmp_path / "p.zip"), judgments=j)
     assert loaded.idata_.posterior["theta"].shape[:2] == (2, 100)
 

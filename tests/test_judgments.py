@@ -54,7 +54,8 @@ def test_load_basic_views() -> None:
     assert j.item_info["locale"].tolist() == ["ja", "en", "en"]
     crowd = j.to_crowdkit()
     assert list(crowd.columns) == ["task", "worker", "label"]
-    assert j.reliability_data().shape == (2, 3)
+    # krippendorff's layout: raters x items, the transpose of the items x raters matrix
+    np.testing.assert_array_equal(j.reliability_data(), [[4, 2, 3], [5, 2, 4]])
 
 
 def test_matrix_with_missing_cells_is_nan() -> None:
