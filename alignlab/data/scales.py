@@ -215,7 +215,7 @@ def infer_scale(values: pd.Series) -> tuple[Scale | None, str]:
         finite = numbers[np.isfinite(numbers)]
         if finite.size == 0:
             return None, "the value column has no finite values"
-        distinct = np.unique(finite)
+        distinct = np.sort(pd.unique(finite))  # hash, then sort the few distinct values (O(n))
         if set(distinct.tolist()) <= {0.0, 1.0} and distinct.size == 2:
             return Scale.binary((0, 1)), "values are 0/1"
         if np.all(distinct == np.round(distinct)):
