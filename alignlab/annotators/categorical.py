@@ -55,11 +55,11 @@ _MAX_ITEM_DRAWS = 200
 
 # prior="auto": folds and the largest input (judgments) the held-out selection is scored on
 _SELECTION_FOLDS = 3
-_SELECTION_MAX_JUDGMENTS = 50_000
+_SELECTION_MAX_JUDGMENTS = 30_000
 
 
 def _selection_design(design: em.Design, rng: np.random.Generator) -> em.Design:
-    """The design itself, or one restricted to random items holding at most 50,000 judgments."""
+    """The design itself, or one restricted to random items holding at most 30,000 judgments."""
     if len(design.item) <= _SELECTION_MAX_JUDGMENTS:
         return design
     per_item = np.bincount(design.item, minlength=design.n_items)
@@ -80,10 +80,12 @@ def _group_codes(rater_frame: pd.DataFrame, pooling: Sequence[str]) -> list[np.n
         if column not in rater_frame.columns or rater_frame[column].isna().all():
             continue
         keys.append(column)
-        combined = rater_frame[keys].astype(str).agg("\x1f".join, axis=1)
-        codes, uniques = pd.factorize(combined, sort=True)
+        # one group per distinct combination of the columns so far (vectorised; a row-wise string join
+        # took 0.5 s on 1,000 raters)
+        codes = rater_frame[keys].astype(str).groupby(keys, sort=True).ngroup().to_numpy()
+        n_groups = int(codes.max()) + 1 if len(codes) else 0
         previous = int(levels[-1].max()) + 1 if levels else 1
-        if len(uniques) > previous:  # a level that splits nothing adds no pooling
+        if n_groups > previous:  # a level that splits nothing adds no pooling
             levels.append(codes.astype(np.int64))
     return levels
 
@@ -741,8 +743,8 @@ class DawidSkene(CategoricalModel):
         Empirical Bayes by cross-validation: items are split into 3 folds, each candidate is fitted
         with one fold's items weighted 0 and scored by
         the marginal log-likelihood ``log sum_k pi_k prod_j theta[j, k, y_ij]`` of the held-out
-        items' labels; the candidate with the largest total wins. Inputs over 50,000 judgments are
-        scored on a random subset of items holding 50,000 judgments (the fit itself uses all).
+        items' labels; the candidate with the largest total wins. Inputs over 30,000 judgments are
+        scored on a random subset of items holding 30,000 judgments (the fit itself uses all).
         The folds (and subset) are a fixed function of the sorted items (seed 0), whatever
         ``random_state``, so the default model gives the same consensus on every run and for
         every row order. The grid and its scores are in ``prior_selection_``.
