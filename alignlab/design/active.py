@@ -277,9 +277,10 @@ def plan_active_sample(
     label : str, optional
         Column with human labels already collected (a pilot; NaN elsewhere, values in [0, 1]). Those items
         get inclusion probability 1 (they are labelled already) and the budget goes to the others; without
-        ``uncertainty=`` the judge's error is learnt from them: an isotonic calibration p(f) of the labels on
-        the predictions (scikit-learn ``IsotonicRegression``) gives E[(Y - f)^2 | f] = p(1 - p) + (p - f)^2,
-        the judge's *predicted error* (needs >= 20 labelled items).
+        ``uncertainty=`` the judge's error is learnt from them (needs >= 20 labelled items): for 0/1 labels
+        an isotonic calibration p(f) of the labels on the predictions (scikit-learn ``IsotonicRegression``)
+        gives E[(Y - f)^2 | f] = p(1 - p) + (p - f)^2, the judge's *predicted error*; for graded labels the
+        mean squared error in up to 5 quantile bins of the prediction.
     mix : float, default 0.1
         Share of uniform sampling mixed in (keeps every pi >= mix budget/N, bounding the weights).
     confidence_level : float
@@ -329,10 +330,21 @@ def plan_active_sample(
             if (y_lab < 0).any() or (y_lab > 1).any():
                 raise ValueError("label= values must be in [0, 1] to learn the judge's error; give uncertainty= "
                                  "instead for other scales.")
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(f[labelled], y_lab)
-            p_hat = iso.predict(f)
-            u = np.sqrt(p_hat * (1 - p_hat) + (p_hat - f) ** 2)
-            error_model = f"isotonic calibration on {int(labelled.sum())} labelled items"
+            if np.isin(y_lab, (0.0, 1.0)).all():
+                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(f[labelled], y_lab)
+                p_hat = iso.predict(f)
+                u = np.sqrt(p_hat * (1 - p_hat) + (p_hat - f) ** 2)
+                error_model = f"isotonic calibration on {int(labelled.sum())} labelled items"
+            else:
+                # graded labels: no Bernoulli form; the mean squared error in quantile bins of the prediction
+                n_bins = int(min(5, labelled.sum() // 20))
+                edges = np.unique(np.quantile(f[labelled], np.linspace(0, 1, n_bins + 1)[1:-1]))
+                bins_lab, bins_all = np.searchsorted(edges, f[labelled]), np.searchsorted(edges, f)
+                sq = np.bincount(bins_lab, weights=(y_lab - f[labelled]) ** 2, minlength=len(edges) + 1)
+                mse = sq / np.maximum(np.bincount(bins_lab, minlength=len(edges) + 1), 1)
+                u = np.sqrt(mse[bins_all])
+                error_model = (f"mean squared error in {len(edges) + 1} bins of the prediction on "
+                               f"{int(labelled.sum())} labelled items")
         else:
             u = np.sqrt(f * (1 - f))
         frame["uncertainty"] = u
