@@ -155,8 +155,9 @@ def dashboard_command(
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples (with --example)."),
 ) -> None:
     """One self-contained HTML page across every feature: north star, trend, change, trust grade."""
-    from alignlab.metrics import Run, Store, build_dashboard, compute, load_spec
+    from alignlab.metrics import Run, Store, compute, load_spec
     from alignlab.metrics.examples import load_release, releases, spec_path
+    from alignlab.report.dashboard import build_dashboard
 
     with progress("building the dashboard") as update:
         if example:

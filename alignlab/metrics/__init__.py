@@ -7,7 +7,7 @@
   :func:`metrics_summary` the decision-ready paragraph per feature.
 - :class:`Store`: runs appended to an embedded DuckDB file (``alignlab.duckdb``), readable with plain SQL;
   ``Store.history(...)`` the time series with intervals.
-- :func:`build_dashboard`: one self-contained HTML page across all features.
+- :func:`build_dashboard`: one self-contained HTML page across all features (``alignlab.report.dashboard``).
 - :func:`change_status`: better / worse / no detectable change between two runs.
 """
 
@@ -33,7 +33,7 @@ from alignlab.metrics.spec import (
     check_spec,
     load_spec,
 )
-from alignlab.metrics.status import Change, change_status, target_status
+from alignlab.metrics.status import Change, change_status, latest_status, target_status
 from alignlab.metrics.store import (
     HISTORY_COLUMNS,
     SCHEMA_VERSION,
@@ -66,6 +66,7 @@ __all__ = [
     "SpecProblem",
     "build_dashboard",
     "change_status",
+    "latest_status",
     "check_against_data",
     "check_spec",
     "compute",
@@ -75,9 +76,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # the dashboard pulls in the report layer: imported on first use only
-    if name in ("build_dashboard", "latest_status"):
-        from alignlab.metrics import dashboard
+def __getattr__(name: str):  # noqa: ANN202
+    # the dashboard renders HTML, so it lives in the report layer (above the compute modules); it is
+    # imported at call time, the way workflows results render their reports
+    if name == "build_dashboard":
+        import importlib
 
-        return getattr(dashboard, name)
+        return importlib.import_module("alignlab.report.dashboard").build_dashboard
     raise AttributeError(f"module 'alignlab.metrics' has no attribute {name!r}")

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
 from scipy import stats
 
-__all__ = ["Change", "change_status", "target_status", "STATUSES"]
+__all__ = ["Change", "change_status", "target_status", "latest_status", "STATUSES"]
 
 #: the three change statuses
 STATUSES = ("better", "worse", "no detectable change")
@@ -102,3 +104,20 @@ def target_status(estimate: float, ci_low: float, ci_high: float, target: float 
     if higher_is_better:
         return "meets target" if ci_low >= target else ("misses target" if ci_high < target else "undetermined")
     return "meets target" if ci_high <= target else ("misses target" if ci_low > target else "undetermined")
+
+
+def latest_status(history: pd.DataFrame) -> dict[str, Any]:
+    """The change of one series' last run against the run before it (``history``: one metric and
+    segment, oldest first, as :meth:`Store.history` returns)."""
+    if history.empty:
+        return {"status": "no detectable change", "detail": "no run", "difference": math.nan}
+    cur = history.iloc[-1]
+    if len(history) < 2:
+        return {"status": "no detectable change", "detail": "first run: nothing to compare with",
+                "difference": math.nan}
+    prev = history.iloc[-2]
+    ch = change_status(cur["estimate"], cur["standard_error"], prev["estimate"], prev["standard_error"],
+                       higher_is_better=bool(cur["higher_is_better"]),
+                       min_change=None if pd.isna(cur["min_change"]) else float(cur["min_change"]),
+                       confidence_level=float(cur["confidence_level"]))
+    return {"status": ch.status, "detail": ch.detail, "difference": ch.difference, "previous": prev["run_label"]}

@@ -1,4 +1,7 @@
-"""The dashboard: one self-contained HTML page across every feature kept in a :class:`Store`.
+"""The dashboard: one self-contained HTML page across every feature kept in an alignlab.metrics Store.
+
+It lives in the report layer (it renders, the metrics package computes); ``alignlab.metrics.build_dashboard``
+imports it on first use.
 
 Per feature: the north-star value of the latest run with its interval and trust grade, the change
 against the previous run (:func:`alignlab.metrics.change_status`) and against target, the trend over the
@@ -16,11 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from alignlab.metrics.status import change_status
+from alignlab.metrics.status import latest_status
 from alignlab.metrics.store import Store
 from alignlab.report import html as h
 
-__all__ = ["build_dashboard", "latest_status"]
+__all__ = ["build_dashboard"]
 
 _CSS = """
 .feature{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 18px;margin:14px 0}
@@ -55,23 +58,6 @@ def _interval(row: Any) -> str:
     if pd.isna(row["ci_low"]):
         return "no interval"
     return f"{float(row['confidence_level']):.0%} CI {_num(row['ci_low'])} to {_num(row['ci_high'])}"
-
-
-def latest_status(history: pd.DataFrame) -> dict[str, Any]:
-    """The change of one series' last run against the run before it (``history``: one metric and
-    segment, oldest first, as :meth:`Store.history` returns)."""
-    if history.empty:
-        return {"status": "no detectable change", "detail": "no run", "difference": math.nan}
-    cur = history.iloc[-1]
-    if len(history) < 2:
-        return {"status": "no detectable change", "detail": "first run: nothing to compare with",
-                "difference": math.nan}
-    prev = history.iloc[-2]
-    ch = change_status(cur["estimate"], cur["standard_error"], prev["estimate"], prev["standard_error"],
-                       higher_is_better=bool(cur["higher_is_better"]),
-                       min_change=None if pd.isna(cur["min_change"]) else float(cur["min_change"]),
-                       confidence_level=float(cur["confidence_level"]))
-    return {"status": ch.status, "detail": ch.detail, "difference": ch.difference, "previous": prev["run_label"]}
 
 
 def _trend_svg(series: pd.DataFrame, *, title: str) -> str:
