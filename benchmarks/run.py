@@ -7,7 +7,8 @@ import sys
 
 from benchmarks._common import RESULTS_DIR, ROOT, machine
 
-BENCHMARKS = ["agreement", "annotators", "annotators_continuous", "alignment", "slices", "sampling", "workflows"]
+BENCHMARKS = ["agreement", "annotators", "annotators_continuous", "alignment", "slices", "sampling", "workflows",
+              "metrics"]
 
 
 def assemble() -> None:
