@@ -571,6 +571,12 @@ def compute(
         raise SpecError(problems, context="The metrics spec does not fit the data")
     if isinstance(run, str) or run is None:
         run = Run(label=run or "run")
+    if run.date is not None:
+        try:
+            _dt.date.fromisoformat(run.date)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"The run date {run.date!r} is not an ISO date; write it as YYYY-MM-DD, "
+                                        "e.g. Run('2025.4', date='2025-10-15').") from None
     seed = int(random_state) if isinstance(random_state, int | np.integer) else int(
         check_random_state(random_state).integers(0, 2**31 - 1))
     spec_dir = Path(spec.source).parent if spec.source else None
