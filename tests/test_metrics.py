@@ -546,3 +546,25 @@ def test_online_signals_enter_trust_weights() -> None:
     assert "thumbs_up=" in row["weights"] and row["grade"] == "B"
     alone = _row(result, "thumbs alone")
     assert alone["grade"] == "C" and "thumbs_up" in alone["grade_reason"]
+
+
+def test_store_lock_timeout_is_a_clear_error_and_connections_are_accepted(tmp_path) -> None:
+    from alignlab.metrics import StoreLockedError
+
+    path = tmp_path / "locked.duckdb"
+    Store(path).write(_small("r1"))
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"con = duckdb.connect({str(path)!r})\nprint('held', flush=True)\ntime.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreLockedError, match="in use by another process.*timeout"):
+            Store(path, timeout=0.3)
+    finally:
+        holder.kill()
+        holder.communicate(timeout=30)
+    assert list(Store(path).runs()["label"]) == ["r1"]  # the lock released, the store intact
+    con = duckdb.connect()  # an open connection is used as it is
+    store = Store(con)
+    store.write(_small("r2", 1))
+    assert con.execute("SELECT label FROM runs").fetchall() == [("r2",)]
