@@ -635,7 +635,8 @@ class DawidSkene(CategoricalModel):
         ``rater_id, true_label, label, count`` (e.g. an earlier fit's ``confusion_``); the
         conventions shared by every model are under "Rater history" in :mod:`alignlab.annotators`.
     spammer_threshold : float, default 0.2
-        ``spammer_prob`` is the probability that reliability is below this.
+        ``spammer_prob`` is the probability that ``|reliability|`` is below this (chance-level
+        labels); ``adversarial_prob`` is the probability that reliability is below 0.
     ci_method : {"auto", "bootstrap", "conditional", "none"}
         EM intervals: item bootstrap (warm-started), or draws from the Dirichlet posterior of each
         confusion row given the EM item posteriors (fast; slightly narrow). ``auto`` bootstraps up
@@ -650,7 +651,8 @@ class DawidSkene(CategoricalModel):
     ----------
     raters_ : DataFrame
         One row per rater: ``rater_id, method, vendor, n, bias(+interval), reliability(+interval),
-        spammer_prob, accuracy(+interval)``.
+        spammer_prob, accuracy(+interval), adversarial_prob, informativeness(+interval)``; reliability
+        is the kappa of the rater's label with the latent class (module docstring).
     items_ : DataFrame
         ``item_id, n, prediction, confidence, entropy, [gold, gold_clamped], p_<label>...``.
     confusion_ : DataFrame
