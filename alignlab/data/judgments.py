@@ -1223,6 +1223,15 @@ def _strictly_increasing(values: np.ndarray) -> bool:
 def _factorize_sorted(column: pd.Series) -> tuple[np.ndarray, Any]:
     """``pd.factorize(column, sort=True)`` (missing -> -1) by a hash factorisation and a sort of the
     uniques only; sorted codes also let the repeat check take its O(n) path on sorted tables."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind in "iu" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if low >= 0 and high < 4 * values.size + 1024:
+            # small non-negative integer ids: a presence table gives the sorted codes in O(n) without hashing
+            present = np.zeros(high + 1, dtype=bool)
+            present[values] = True
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            return rank[values], np.flatnonzero(present).astype(values.dtype)
     codes, uniques = pd.factorize(column)
     try:
         rank, sorted_uniques = pd.factorize(uniques, sort=True)
