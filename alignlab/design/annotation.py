@@ -621,7 +621,8 @@ def plan_annotation(
                 n_agree = 10**9
             else:
                 m_needed = math.ceil(n_paired_ref * (a_ref / agreement_half_width) ** 2)
-                n_agree = m_needed if k >= 2 else (m_needed if m_needed <= R else
+                # k = 1: the overlap is max(overlap n, 2 R) items (all of them up to n = 2 R)
+                n_agree = m_needed if k >= 2 else (m_needed if m_needed <= 2 * R else
                                                    (math.ceil(m_needed / overlap) if overlap > 0 else 10**9))
         n_needed = max(n_metric, n_agree, 2) if (half_width is not None or agreement_half_width is not None) else 0
         g = _gold_items(gold, k)
@@ -677,6 +678,7 @@ def plan_annotation(
     else:
         best = tradeoff.iloc[int(np.argmin(tradeoff["metric_half_width_affordable"].to_numpy()))]
         n_plan = int(best["items_affordable"])
+
     def finalise(k_plan: int, n_plan: int, g_plan: int) -> tuple[int, Assignment, Assignment, dict[str, Any]]:
         """Simulate the design at its exact size and assignment; enlarge it while it misses a target."""
         for _attempt in range(3):
