@@ -172,13 +172,15 @@ def test_reliability_ranks_raters_as_their_accuracy(scale):
         assert stats.spearmanr(ACCURACIES, fitted).statistic == pytest.approx(1.0), (scale, seed, fitted)
 
 
+@pytest.mark.parametrize("scale", ["binary", "categorical", "pairwise"])
 @pytest.mark.parametrize("model_class", [OneCoin, MACE, GLAD])
-def test_reliability_ranks_raters_in_every_categorical_model(model_class):
-    for seed in range(3):
-        j = simulate_accuracy_raters("categorical", 100 + seed)
+def test_reliability_ranks_raters_in_every_categorical_model(model_class, scale):
+    for seed in range(10):
+        j = simulate_accuracy_raters(scale, 100 + seed)
         raters = model_class(ci_method="none", random_state=0).fit(j).raters_.set_index("rater_id")
         fitted = raters.loc[[f"r{i}" for i in range(len(ACCURACIES))], "reliability"].to_numpy()
-        assert stats.spearmanr(ACCURACIES, fitted).statistic == pytest.approx(1.0), (model_class.__name__, seed, fitted)
+        assert stats.spearmanr(ACCURACIES, fitted).statistic == pytest.approx(1.0), (model_class.__name__, scale, seed,
+                                                                                   fitted)
 
 
 @pytest.mark.parametrize("scale", ["binary", "categorical", "pairwise"])
