@@ -299,12 +299,25 @@ def _production_table(ctx: _Context, name: str) -> pd.DataFrame:
     return read_table(path, "production")
 
 
-def _population_weights(ctx: _Context, m: Metric, table: pd.DataFrame) -> tuple[np.ndarray, str, float]:
+def _production_for(ctx: _Context, m: Metric, segment: tuple[str, str] | None) -> pd.DataFrame:
+    """The production table of the metric; for a segment row, its traffic in that segment level (when the
+    production table has the segment column), so the segment is weighted to its own production mix."""
+    assert m.population is not None
+    prod = _production_table(ctx, m.population.production)
+    if segment is not None and segment[0] in prod.columns:
+        prod = prod[prod[segment[0]].astype(str) == segment[1]]
+        if prod.empty:
+            raise ValueError(f"the production table has no traffic with {segment[0]} = {segment[1]}")
+    return prod
+
+
+def _population_weights(ctx: _Context, m: Metric, table: pd.DataFrame,
+                        segment: tuple[str, str] | None = None) -> tuple[np.ndarray, str, float]:
     """Per-item production weights (``alignlab.sampling.reweight``) for the rows of ``table``."""
     from alignlab.sampling import reweight
 
     assert m.population is not None
-    prod = _production_table(ctx, m.population.production)
+    prod = _production_for(ctx, m, segment)
     result = reweight(table, prod, segments=list(m.population.segments), method=m.population.method,
                       production_weights=m.population.weights)
     return result.weights, f"reweight[{m.population.method}] to {m.population.production}", result.deff
@@ -398,7 +411,8 @@ def _metric_rows(feature: Feature, role: str, m: Metric, j_all: Judgments, ctx: 
     rows = []
     for segment, column, level, mask in _segment_masks(j, m):
         try:
-            out = _estimate(combine, m, j, mask, y, f, table_w, human_ids, judge_ids, ctx)
+            out = _estimate(combine, m, j, mask, y, f, table_w, human_ids, judge_ids, ctx,
+                            None if column is None else (column, str(level)))
         except (ValueError, np.linalg.LinAlgError) as exc:
             out = _empty(str(exc).split("\n")[0])
         warnings = list(notes) + list(out.pop("warnings", []))
@@ -414,7 +428,8 @@ def _metric_rows(feature: Feature, role: str, m: Metric, j_all: Judgments, ctx: 
 
 
 def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.ndarray, f: np.ndarray,
-              table_w: np.ndarray | None, human_ids: list[Any], judge_ids: list[Any], ctx: _Context) -> dict[str, Any]:
+              table_w: np.ndarray | None, human_ids: list[Any], judge_ids: list[Any], ctx: _Context,
+              segment: tuple[str, str] | None = None) -> dict[str, Any]:
     level = ctx.level
     if combine in ("human", "judge"):
         values = y if combine == "human" else f
@@ -425,7 +440,7 @@ def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.nda
             from alignlab.sampling import reweighted_metric
 
             table = j.item_info.loc[keep]
-            prod = _production_table(ctx, m.population.production)
+            prod = _production_for(ctx, m, segment)
             r = reweighted_metric(table, prod, metric=values[keep], segments=list(m.population.segments),
                                   method=m.population.method, production_weights=m.population.weights,
                                   confidence_level=level)
@@ -454,7 +469,7 @@ def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.nda
         method = f"PPI++[{m.statistic}]"
         if m.population is not None:
             rows = labelled | unlabelled
-            weights, label, _ = _population_weights(ctx, m, j.item_info.loc[rows])
+            weights, label, _ = _population_weights(ctx, m, j.item_info.loc[rows], segment)
             full = np.zeros(j.n_items)
             full[rows] = weights
             w, wu = full[labelled], full[unlabelled]
