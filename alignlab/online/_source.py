@@ -71,6 +71,15 @@ class EventSource:
         return engine_errors(lambda: self.backend.to_pyarrow(expr).to_pandas(), self.label)
 
 
+def _duckdb_backend() -> Any:
+    """An embedded DuckDB for this call, without the progress bar it would print on long scans."""
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    backend.raw_sql("SET enable_progress_bar = false")
+    return backend
+
+
 def _is_remote(path: str) -> bool:
     return "://" in path
 
@@ -178,7 +187,7 @@ def open_source(source: Any, *, engine: Any = None, table: str | None = None, cs
             source = pa.Table.from_pandas(source, preserve_index=False)
         elif not isinstance(source, pa.Table):
             source = pa.table(source)
-        backend = ibis.duckdb.connect()
+        backend = _duckdb_backend()
         return EventSource(ibis.memtable(source), backend, "duckdb", "the in-memory table")
     if not isinstance(source, str | os.PathLike | list | tuple):
         raise EventsError(f"a source of type {type(source).__name__} is not supported",
@@ -206,7 +215,7 @@ def open_source(source: Any, *, engine: Any = None, table: str | None = None, cs
             return backend.table("alignlab_events")
 
         return EventSource(engine_errors(spark_reader, label), backend, "pyspark", label, files, fmt, schemas)
-    backend = ibis.duckdb.connect()
+    backend = _duckdb_backend()
     # a view over DuckDB's own reader (not ibis's read_* wrappers, whose options vary by version)
     listed = "[" + ", ".join(_quote(f) for f in files) + "]"
     if fmt == "parquet":

@@ -368,7 +368,8 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
             agg[f"sum_{k}"] = x.sum()
             agg[f"sumsq_{k}"] = (x * x).sum()
         expr = t.group_by(keys).aggregate(**agg)
-    wide = src.execute(expr)
+    # sorted in the engine (cheap on the cells), so the tables come out in the same order on every engine
+    wide = src.execute(expr.order_by(keys))
     if "events" not in wide.columns:
         wide["events"] = wide["exposures"]
     for k, name in enumerate(binary):
@@ -406,10 +407,9 @@ def _build(src: EventSource, wide: pd.DataFrame, counts: dict[str, Any], *, item
     rename = {item: "item_id"}
     if system:
         rename[system] = "system"
-    wide = wide.rename(columns=rename)
+    wide = wide.rename(columns=rename).reset_index(drop=True)
     cell_columns = (("system",) if system else ()) + tuple(segments)
     key_cols = ["item_id", *cell_columns]
-    wide = wide.sort_values(key_cols, kind="stable", na_position="last").reset_index(drop=True)
     exposures = wide["exposures"].to_numpy(np.int64)
     parts = []
     for k, name in enumerate(binary):
@@ -443,11 +443,17 @@ def _build(src: EventSource, wide: pd.DataFrame, counts: dict[str, Any], *, item
     # item-level aggregates (summed over segments) for the Judgments -------------------------------------
     item_keys = ["item_id"] + (["system"] if system else [])
     notes: list[str] = []
-    if len(cells):
-        per_item = cells.groupby([*item_keys, "signal"], sort=True, dropna=False)[
-            ["successes", "trials", "exposures"]].sum().reset_index()
-    else:
-        per_item = pd.DataFrame(columns=[*item_keys, "signal", "successes", "trials", "exposures"])
+    # one grouped sum over the wide cell table (all signals at once), then long
+    count_cols = ["exposures"] + [f"{kind}_{k}" for k in range(len(binary)) for kind in ("trials", "successes")]
+    summed = wide[item_keys + count_cols].groupby(item_keys, sort=True, dropna=False).sum().reset_index()
+    per_item = pd.concat([
+        pd.DataFrame({**{c: summed[c].to_numpy() for c in item_keys}, "signal": name,
+                      "successes": summed[f"successes_{k}"].to_numpy(np.int64),
+                      "trials": summed[f"trials_{k}"].to_numpy(np.int64),
+                      "exposures": summed["exposures"].to_numpy(np.int64)})
+        for k, name in enumerate(binary)], ignore_index=True) if binary else pd.DataFrame(
+        columns=[*item_keys, "signal", "successes", "trials", "exposures"])
+    per_item = per_item.sort_values([*item_keys, "signal"], kind="stable").reset_index(drop=True)
     rated = per_item[per_item["trials"] > 0]
     unrated = int((per_item["trials"] == 0).sum())
     if unrated:
@@ -544,7 +550,20 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
     """
     if online.aggregates is None or online.aggregates.empty:
         raise ValueError("The 'online' table has no online aggregates; build it with alignlab.online.events(...).")
-    new = online.aggregates.drop(columns=["source_row", "weight"], errors="ignore")
+    new = online.aggregates.drop(columns=["source_row", "weight"], errors="ignore").copy()
+    # the same item id type on both sides (a CSV of judgments may hold ids as text, Parquet events as ints)
+    items = judgments.items
+    if not pd.api.types.is_numeric_dtype(items.dtype) and pd.api.types.is_numeric_dtype(new["item_id"].dtype):
+        new["item_id"] = new["item_id"].astype(str)
+    elif pd.api.types.is_numeric_dtype(items.dtype) and not pd.api.types.is_numeric_dtype(new["item_id"].dtype):
+        as_number = pd.to_numeric(new["item_id"], errors="coerce")
+        if as_number.notna().all():
+            new["item_id"] = as_number.astype(items.dtype)
+    shared = int(items.isin(pd.unique(new["item_id"])).sum()) if len(items) else 0
+    if len(judgments.frame) and shared == 0:
+        raise ValueError(f"No item of the online signals is among the judged items (online ids e.g. "
+                         f"{list(pd.unique(new['item_id'])[:3])}, judged ids e.g. {list(items[:3])}); check that "
+                         "both use the same item id column.")
     if judgments.has("system") and "system" not in new.columns:
         new = new.merge(judgments.item_info[["item_id", "system"]], on="item_id", how="left")
     old = judgments.aggregates
@@ -555,7 +574,8 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
     if rater_clash:
         raise ValueError(f"Online signal names {sorted(map(str, rater_clash))} are also rater ids of the judgments; "
                          "rename the signal column.")
-    notes = (*judgments.notes, *(n for n in online.notes if n not in judgments.notes))
+    notes = (*judgments.notes, *(n for n in online.notes if n not in judgments.notes),
+             f"online signals cover {shared:,} of the {len(items):,} judged items")
     out = Judgments(judgments.frame, judgments.scale, segments=judgments.segments, aggregates=new.reset_index(drop=True),
                     exclusions=judgments.exclusions, notes=notes)
     for cached in ("_item_factor", "_rater_factor", "label_codes", "_has_repeated_pairs"):
