@@ -301,3 +301,32 @@ def test_cli_compare_models_and_recommended_model():
     assert payload["recommended"] == "DawidSkene" and len(payload["models"]) == 6
     fitted = runner.invoke(app, ["raters", "--dataset", "bluebird", "--model", "recommended", "--no-gold"])
     assert fitted.exit_code == 0 and "model: DawidSkene" in fitted.output
+
+
+def test_ordinal_held_out_likelihood_matches_numerical_integration():
+    """The held-out score of OrdinalRaters (41-node grid) against scipy's quad over the N(0, 1) quality."""
+    from scipy import integrate, stats
+    from scipy.special import expit
+
+    from alignlab.annotators import OrdinalRaters
+    from alignlab.annotators.compare import _ordinal_item_loglik
+
+    j, _ = lenient_ordinal_crowd(n_items=300, n_raters=20)
+    items = list(j.items)
+    model = OrdinalRaters()
+    scores = _ordinal_item_loglik(model, j.subset(items=items[:240]), test := j.subset(items=items[240:]))
+    raters = model.raters_.set_index("rater_id")
+    cuts = np.concatenate([[-np.inf], model.thresholds_, [np.inf]])
+    rows = test.frame[test.item_codes == 0]
+    codes = test.scale.encode(rows["value"])
+
+    def likelihood(q: float) -> float:
+        out = 1.0
+        for rater_id, c in zip(rows["rater_id"], codes, strict=True):
+            d, s = raters.loc[rater_id, "discrimination"], raters.loc[rater_id, "severity"]
+            out *= expit(d * (cuts[c + 1] + s - q)) - expit(d * (cuts[c] + s - q))
+        return out * stats.norm.pdf(q)
+
+    reference = np.log(integrate.quad(likelihood, -8, 8, limit=200)[0])
+    assert scores[0] == pytest.approx(reference, abs=0.02)
+    assert np.isfinite(scores).all() and len(scores) == 60

@@ -42,21 +42,68 @@ def candidate_models(scale_kind: str, random_state: Any = 0) -> dict[str, Any]:
     """The models :func:`compare_models` tries for a scale (``models=None``), unfitted.
 
     Binary, categorical, ordinal and pairwise labels: Dawid–Skene with the data-chosen prior
-    (the default), plain (flat, maximum-likelihood) Dawid–Skene, one-coin, MACE and GLAD.
+    (the default), plain (flat, maximum-likelihood) Dawid–Skene, one-coin, MACE and GLAD; ordinal
+    labels also OrdinalRaters (latent quality, severity, discrimination).
     """
-    from alignlab.annotators import GLAD, MACE, DawidSkene, OneCoin
+    from alignlab.annotators import GLAD, MACE, DawidSkene, OneCoin, OrdinalRaters
 
     if scale_kind not in ("binary", "categorical", "ordinal", "pairwise"):
         raise ValueError(f"compare_models compares the categorical annotator models (DawidSkene, OneCoin, MACE, "
                          f"GLAD); a {scale_kind} scale has one model here (ContinuousRaters): fit it directly.")
     common = {"ci_method": "none", "use_gold": False, "random_state": random_state}
-    return {
+    models: dict[str, Any] = {
         "DawidSkene": DawidSkene(**common),
         "DawidSkene (flat)": DawidSkene(prior="flat", **common),
         "OneCoin": OneCoin(**common),
         "MACE": MACE(**common),
         "GLAD": GLAD(**common),
     }
+    if scale_kind == "ordinal":
+        models["OrdinalRaters"] = OrdinalRaters(random_state=random_state)
+    return models
+
+
+def _without_gold(judgments: Any) -> Any:
+    """The judgments with the gold column dropped (for models that always use gold when present)."""
+    from alignlab.data import load_judgments
+
+    if not judgments.has("gold"):
+        return judgments
+    return load_judgments(judgments.frame.drop(columns="gold"), scale=judgments.scale, segments=[])
+
+
+def _ordinal_item_loglik(model: Any, train: Any, test: Any) -> np.ndarray:
+    """Held-out log-likelihood of each ``test`` item's labels under an OrdinalRaters fitted on ``train``.
+
+    ``log sum_q w_q prod_j P(y_ij | q)`` with the item quality on the model's own 41-node grid and
+    ``w_q`` its N(0, 1) prior; raters absent from ``train`` get severity 0 and the typical
+    (geometric-mean) discrimination.
+    """
+    from scipy.special import logsumexp
+    from scipy.stats import norm
+
+    from alignlab._array.annotators_continuous_ordinal import GRID
+    from alignlab.annotators.ordinal import _cdf
+
+    model.fit(train)
+    raters = model.raters_.set_index("rater_id")
+    severity = raters["severity"].reindex(test.raters).to_numpy(dtype=float)
+    disc = raters["discrimination"].reindex(test.raters).to_numpy(dtype=float)
+    severity = np.where(np.isfinite(severity), severity, 0.0)
+    disc = np.where(np.isfinite(disc), disc, float(np.exp(np.log(raters["discrimination"]).mean())))
+    cuts = np.concatenate([[-np.inf], model.thresholds_, [np.inf]])
+    r, c = test.rater_codes, test.label_codes
+    d, s = disc[r][:, None], severity[r][:, None]
+    with np.errstate(invalid="ignore"):
+        upper = np.where(np.isfinite(cuts[c + 1])[:, None], _cdf(d * (cuts[c + 1][:, None] + s - GRID[None, :]),
+                                                                 model.link), 1.0)
+        lower = np.where(np.isfinite(cuts[c])[:, None], _cdf(d * (cuts[c][:, None] + s - GRID[None, :]),
+                                                             model.link), 0.0)
+    log_p = np.log(np.maximum(upper - lower, 1e-300)) * test.frame["weight"].to_numpy(dtype=float)[:, None]
+    per_item = np.zeros((test.n_items, len(GRID)))
+    np.add.at(per_item, test.item_codes, log_p)  # (items x grid): few items per fold, memory items x 41
+    log_w = norm.logpdf(GRID) - logsumexp(norm.logpdf(GRID))
+    return logsumexp(per_item + log_w[None, :], axis=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,13 +226,26 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
         has_gold = bool((gold_codes >= 0).any())
     rows, fitted, correct, per_item = [], {}, {}, {}
     for name, template in models.items():
-        model = type(template)(**{**template.get_params(), "use_gold": False, "ci_method": "none"})
+        settings = template.get_params()
+        settings.update({k: v for k, v in (("use_gold", False), ("ci_method", "none")) if k in settings})
+        model = type(template)(**settings)
         if "random_state" in model.get_params() and model.random_state is None:
             model.set_params(random_state=int(rng.integers(2**31)))
-        model.fit(data)
+        if hasattr(model, "_run"):  # the categorical models: folds as item weights on one design
+            model.fit(data)
+            per_item[name] = _cv_item_loglik(model, data, folds, cv)
+        else:  # OrdinalRaters: refit on the other folds' items, score the held-out items on the grid
+            plain = _without_gold(data)
+            per_item[name] = np.zeros(data.n_items)
+            items = np.asarray(plain.items, dtype=object)
+            for fold in range(cv):
+                test = folds == fold
+                scored = _ordinal_item_loglik(type(model)(**model.get_params()), plain.subset(items=list(items[~test])),
+                                              plain.subset(items=list(items[test])))
+                per_item[name][test] = scored
+            model.fit(plain)
         fitted[name] = model
-        per_item[name] = _cv_item_loglik(model, data, folds, cv)
-        conv = model.convergence_.iloc[0]
+        conv = model.convergence_.iloc[0] if "convergence_" in vars(model) else pd.Series(dtype=object)
         row = {"model": name, "heldout_loglik": float(per_item[name].sum()),
                "heldout_loglik_per_judgment": float(per_item[name].sum() / len(data)),
                "mv_disagreement": float(conv.get("mv_disagreement", np.nan)), "collapsed": str(conv.get("collapsed", "")),
