@@ -142,9 +142,24 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=None, help="comma-separated set numbers (0-based) to (re)run, then stop")
+    parser.add_argument("--assemble", action="store_true", help="write the results from the cached rows")
+    args = parser.parse_args(argv)
     start = time.perf_counter()
-    rows = [set_row(name) for name in SETS]
-    text = markdown(rows) + f"\n\nTotal benchmark time {time.perf_counter() - start:.0f} s."
+    if args.sets is not None:
+        for i in args.sets.split(","):
+            set_row(list(SETS)[int(i)])
+        return
+    if args.assemble:
+        rows = [json.loads((CACHE / f".annotators_defaults_{_slug(n)}.json").read_text()) for n in SETS
+                if (CACHE / f".annotators_defaults_{_slug(n)}.json").exists()]
+        text = markdown(rows)
+    else:
+        rows = [set_row(name) for name in SETS]
+        text = markdown(rows) + f"\n\nTotal benchmark time {time.perf_counter() - start:.0f} s."
     path = write_section("annotators_defaults", text, "python -m benchmarks.annotators_defaults")
     print(path)
     print(text)
