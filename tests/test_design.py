@@ -346,6 +346,22 @@ def test_pool_from_active_sample(truth: RaterModel) -> None:
         drawn.loc[common, "inclusion_probability"].to_numpy())
 
 
+def test_prefitted_model(truth: RaterModel) -> None:
+    from alignlab.annotators import OneCoin
+
+    pilot = _pilot(truth, 150, 3, seed=12)
+    fit = OneCoin(ci_method="none", random_state=0).fit(pilot)
+    p = plan_annotation(pilot, model=fit, half_width=0.06, raters_per_item=(2, 3), n_simulations=30, random_state=0)
+    assert p.n_items > 0 and p.connectivity["n_components"] == 1
+
+    class NotAModel:
+        confusion_ = pd.DataFrame({"rater_id": [1]})
+        prevalence_ = pd.DataFrame({"label": [0]})
+
+    with pytest.raises(ValueError, match="fitted categorical annotator model"):
+        plan_annotation(pilot, model=NotAModel(), half_width=0.06)
+
+
 def test_bad_input() -> None:
     pilot = _pilot(_truth(), 60, 3, seed=8)
     with pytest.raises(ValueError, match="budget= or a precision target"):

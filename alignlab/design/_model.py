@@ -77,6 +77,11 @@ def rater_model_from_fit(model: Any, judgments: Judgments, raters: list[Any]) ->
     labels = tuple(judgments.scale.labels)
     K = len(labels)
     conf = model.confusion_
+    missing = [c for c in ("rater_id", "true_label", "label", "prob") if c not in conf.columns]
+    if missing or "prevalence" not in model.prevalence_.columns:
+        raise ValueError(f"model= must be a fitted categorical annotator model (DawidSkene, OneCoin, MACE, GLAD) "
+                         f"whose confusion_ has rater_id, true_label, label, prob and whose prevalence_ has "
+                         f"prevalence; this one lacks {missing or ['prevalence']}.")
     key = pd.MultiIndex.from_product([list(raters), list(labels), list(labels)],
                                      names=["rater_id", "true_label", "label"])
     prob = conf.set_index(["rater_id", "true_label", "label"])["prob"].reindex(key).to_numpy(dtype=float)
@@ -108,7 +113,12 @@ def posterior_worlds(rm: RaterModel, model: Any, judgments: Judgments, n_worlds:
     K = len(labels)
     key = pd.MultiIndex.from_product([list(rm.rater_ids), labels, labels], names=["rater_id", "true_label", "label"])
     conf = model.confusion_.set_index(["rater_id", "true_label", "label"])
-    counts = conf["count"].reindex(key).fillna(0.0).to_numpy(float).reshape(rm.n_raters, K, K)
+    if "count" in conf.columns:
+        counts = conf["count"].reindex(key).fillna(0.0).to_numpy(float).reshape(rm.n_raters, K, K)
+    else:  # no expected counts: spread each rater's judgments over its rows by the prevalence
+        per_rater = judgments.rater_info.set_index("rater_id")["n_judgments"].reindex(list(rm.rater_ids))
+        counts = (per_rater.fillna(0).to_numpy(float)[:, None, None] * rm.prevalence[None, :, None]
+                  * rm.theta)
     n_row = counts.sum(-1, keepdims=True)
     alpha = np.maximum(rm.theta * (n_row + K), 1e-3)
     n_items = float(model.prevalence_["expected_count"].sum()) if "expected_count" in model.prevalence_ else \
