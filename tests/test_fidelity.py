@@ -353,3 +353,17 @@ def test_every_result_refuses_a_zero_width_interval() -> None:
     assert "CI" not in str(result).splitlines()[0]
     ordinary = EstimateResult(estimate=0.5, ci_low=0.4, ci_high=0.6)
     assert (ordinary.ci_low, ordinary.ci_high, ordinary.warnings) == (0.4, 0.6, ())
+
+
+def test_observed_gold_accuracy_interval_survives_the_model_minimum() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    from alignlab.annotators import DawidSkene
+
+    frame = pd.DataFrame({"item_id": ["a"] * 3, "rater_id": ["r1", "r2", "r3"], "value": [1, 0, 1], "gold": [1] * 3})
+    model = DawidSkene(engine="em", random_state=0).fit(load_judgments(frame, scale="binary"))
+    raters = model.raters_.set_index("rater_id")
+    assert raters["accuracy_low"].isna().all()  # the model's accuracy: below its minimum data
+    low, high = proportion_confint(1, 1, alpha=0.05, method="wilson")  # the raw binomial interval stands
+    assert raters.loc["r1", "accuracy_raw_low"] == pytest.approx(low)
+    assert raters.loc["r1", "accuracy_raw_high"] == pytest.approx(high)

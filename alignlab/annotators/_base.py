@@ -86,6 +86,9 @@ _MINIMUM_DATA_NOUNS: dict[str, str] = {
 }
 # an interval narrower than this (relative to max(1, |bounds|)) has zero width: a degenerate resample
 _ZERO_WIDTH = 1e-12
+# intervals computed from observed counts, not from the model (raw accuracy against gold, a binomial
+# interval): they stand even when the model's data are below its minimum
+_OBSERVED_INTERVALS = frozenset({"accuracy_raw"})
 
 #: leading columns of every ``raters_`` frame, in this order
 RATER_COLUMNS: tuple[str, ...] = (
@@ -391,7 +394,7 @@ class AnnotatorModel:
             for stem, low, high in _interval_pairs(frame):
                 lo = pd.to_numeric(frame[low], errors="coerce").to_numpy(dtype=float)
                 hi = pd.to_numeric(frame[high], errors="coerce").to_numpy(dtype=float)
-                if shortfalls:
+                if shortfalls and stem not in _OBSERVED_INTERVALS:
                     bad = np.ones(len(frame), dtype=bool)
                 else:
                     with np.errstate(invalid="ignore"):
