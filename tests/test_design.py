@@ -362,6 +362,17 @@ def test_prefitted_model(truth: RaterModel) -> None:
         plan_annotation(pilot, model=NotAModel(), half_width=0.06)
 
 
+def test_vendor_prices(truth: RaterModel) -> None:
+    pilot = _pilot(truth, 150, 3, seed=13)
+    p = plan_annotation(pilot, half_width=0.06, raters_per_item=(3,), cost={"judgment": {"A": 0.2, "B": 0.1}},
+                        n_simulations=30, random_state=0)
+    assert p.costs["judgment"] == pytest.approx(0.15)  # 6 raters of each vendor, equal load
+    # the per-rater bill adds up to the judgments' cost (equal load: up to the last partial pass)
+    assert p.raters["planned_cost"].sum() == pytest.approx(p.total_cost, rel=0.02)
+    with pytest.raises(ValueError, match="no price for vendor"):
+        plan_annotation(pilot, half_width=0.06, cost={"judgment": {"A": 0.2}})
+
+
 def test_bad_input() -> None:
     pilot = _pilot(_truth(), 60, 3, seed=8)
     with pytest.raises(ValueError, match="budget= or a precision target"):

@@ -46,12 +46,16 @@ def plan_annotation_command(
     budget: float = typer.Option(None, "--budget", help="Money available, in cost units (ceiling)."),
     target: str = typer.Option("pass_rate", "--target", help="pass_rate (majority is positive) or mean."),
     half_width: float = typer.Option(None, "--half-width", help="Wanted half-width of the metric's interval."),
+    positive: str = typer.Option(None, "--positive", help="The passing label for pass_rate (default: the last "
+                                                          "label of the scale)."),
     agreement: str = typer.Option("krippendorff_alpha", "--agreement", help="krippendorff_alpha or fleiss_kappa."),
     agreement_half_width: float = typer.Option(None, "--agreement-half-width",
                                                help="Wanted half-width of the agreement interval."),
     gold_half_width: float = typer.Option(None, "--gold-half-width",
                                           help="Wanted half-width of each vendor's gold accuracy."),
     cost_judgment: float = typer.Option(1.0, "--cost-judgment", help="Cost of one judgment."),
+    vendor_prices: str = typer.Option(None, "--vendor-prices", help="Price per judgment by vendor, e.g. "
+                                                                    "'acme=0.12,beta=0.09' (replaces --cost-judgment)."),
     cost_item: float = typer.Option(0.0, "--cost-item", help="Cost per item sent (preparation)."),
     cost_gold: float = typer.Option(0.0, "--cost-gold", help="Cost of creating one gold item."),
     raters_per_item: str = typer.Option("1,2,3,5", "--raters-per-item", help="Options compared."),
@@ -85,10 +89,21 @@ def plan_annotation_command(
         parts = [s.strip() for s in raters.split(",") if s.strip()]
         rater_spec = parts[0] if len(parts) == 1 else parts
     pool_frame = _read_table(pool) if pool is not None else None
+    judgment_cost: float | dict[str, float] = cost_judgment
+    if vendor_prices is not None:
+        judgment_cost = {}
+        for part in (p.strip() for p in vendor_prices.split(",") if p.strip()):
+            name, sep, price = part.rpartition("=")
+            try:
+                judgment_cost[name.strip()] = float(price)
+            except ValueError:
+                sep = ""
+            if not sep or not name.strip():
+                raise ValueError(f"--vendor-prices must look like 'vendor=0.12,other=0.09'; got {part!r}.")
     plan = plan_annotation(
-        judgments, budget=budget, target=target, half_width=half_width, agreement=agreement,
+        judgments, budget=budget, target=target, half_width=half_width, positive=positive, agreement=agreement,
         agreement_half_width=agreement_half_width, gold_half_width=gold_half_width,
-        cost={"judgment": cost_judgment, "item": cost_item, "gold_item": cost_gold},
+        cost={"judgment": judgment_cost, "item": cost_item, "gold_item": cost_gold},
         raters_per_item=_ints(raters_per_item), raters=rater_spec, pool=pool_frame, n_simulations=simulations,
         assurance=assurance, confidence_level=confidence_level, random_state=seed)
     files = plan.write(out) if out is not None else {}

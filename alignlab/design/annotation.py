@@ -351,12 +351,27 @@ def _none(x: float) -> float | None:
 # --------------------------------------------------------------------------------------------------
 # the planner
 # --------------------------------------------------------------------------------------------------
-def _costs(cost: float | Mapping[str, float]) -> dict[str, float]:
+def _costs(cost: float | Mapping[str, Any], vendors: np.ndarray) -> dict[str, Any]:
+    """Cost per judgment / item / gold item. ``cost["judgment"]`` may map each vendor to its price: the
+    plan's load is equal across raters, so the effective price is the mean over the pool's raters."""
+    by_vendor: dict[str, float] | None = None
     if isinstance(cost, Mapping):
         unknown = [k for k in cost if k not in COST_KEYS]
         if unknown:
             raise ValueError(f"cost= has unknown key(s) {unknown}; the keys are {list(COST_KEYS)} (cost per "
                              "judgment, per item sent, per gold item created).")
+        cost = dict(cost)
+        if isinstance(cost.get("judgment"), Mapping):
+            by_vendor = {str(k): float(v) for k, v in cost["judgment"].items()}
+            names = sorted(set(map(str, vendors)))
+            missing = [v for v in names if v not in by_vendor]
+            if missing:
+                raise ValueError(f"cost['judgment'] gives no price for vendor(s) {missing}; the pool's vendors are "
+                                 f"{names}. Fix: one price per vendor.")
+            bad = [v for v, c in by_vendor.items() if not (math.isfinite(c) and c >= 0)]
+            if bad:
+                raise ValueError(f"cost['judgment'][{bad[0]!r}] must be a finite number >= 0.")
+            cost["judgment"] = float(np.mean([by_vendor[str(v)] for v in vendors]))
         out = {"judgment": 1.0, "item": 0.0, "gold_item": 0.0} | {k: float(v) for k, v in cost.items()}
     else:
         out = {"judgment": float(cost), "item": 0.0, "gold_item": 0.0}
@@ -365,6 +380,8 @@ def _costs(cost: float | Mapping[str, float]) -> dict[str, float]:
             raise ValueError(f"cost[{key!r}] must be a finite number >= 0; got {value!r}.")
     if out["judgment"] + out["item"] <= 0:
         raise ValueError("cost= makes every item free (judgment and item cost 0). Fix: give the cost per judgment.")
+    if by_vendor is not None:
+        out["judgment_by_vendor"] = by_vendor  # type: ignore[assignment]
     return out
 
 
@@ -498,7 +515,8 @@ def plan_annotation(
         Wanted half-width of each vendor's accuracy on gold items (sizes the gold).
     cost : float or mapping
         Cost per judgment, or ``{"judgment": .., "item": .., "gold_item": ..}`` (per judgment, per item
-        sent, per gold item created).
+        sent, per gold item created); ``"judgment"`` may be ``{vendor: price}`` (equal load per rater, so the
+        plan prices a judgment at the mean over the pool's raters).
     raters_per_item : sequence of int, default (1, 2, 3, 5)
         The options compared (k = 1 adds an ``overlap`` share of double-rated items).
     raters : str or list of str, optional
@@ -567,7 +585,6 @@ def plan_annotation(
     if not ks or ks[0] < 1:
         raise ValueError(f"raters_per_item must list positive integers; got {list(raters_per_item)!r}.")
     rng = check_random_state(random_state)
-    costs = _costs(cost)
     pool_raters = judgments.resolve_raters(raters)
     pilot = judgments if raters is None else judgments.subset(raters=pool_raters)
     if model is None:
@@ -576,6 +593,7 @@ def plan_annotation(
         model = DawidSkene(engine="em", ci_method="none", random_state=int(rng.integers(2**31))).fit(pilot)
     rm = rater_model_from_fit(model, pilot, list(pilot.raters))
     R = rm.n_raters
+    costs = _costs(cost, rm.vendors)
     warnings: list[str] = []
     too_many = [k for k in ks if k > R]
     if too_many:
@@ -767,6 +785,10 @@ def plan_annotation(
     gold = gold.assign(gold_items=g_plan, gold_judgments_planned=np.round(g_plan * k_plan * gold["judgment_share"]))
     raters_frame = pd.DataFrame({"rater_id": rm.rater_ids, "vendor": rm.vendors, "accuracy": rm.accuracy,
                                  "planned_judgments": slots_all.load()})
+    if "judgment_by_vendor" in costs:
+        price = raters_frame["vendor"].astype(str).map(costs["judgment_by_vendor"]).to_numpy(float)
+        raters_frame["price_per_judgment"] = price
+        raters_frame["planned_cost"] = price * raters_frame["planned_judgments"]
     return DataCollectionPlan(
         table=table, method="DawidSkene(engine='em')", confidence_level=confidence_level, warnings=tuple(warnings),
         target=target, agreement=agreement, tradeoff=tradeoff, gold=gold, assignment=assignment,
