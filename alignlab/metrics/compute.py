@@ -285,6 +285,8 @@ class _Context:
     given_validations: Mapping[str, Any] = field(default_factory=dict)
     verdicts: dict[str, str] = field(default_factory=dict)
     scopes: dict[tuple[Any, ...], tuple[Judgments, np.ndarray | None, list[str]]] = field(default_factory=dict)
+    resolved: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+    masks: dict[tuple[Any, ...], list[tuple[str, str | None, str | None, np.ndarray]]] = field(default_factory=dict)
 
 
 def _production_table(ctx: _Context, name: str) -> pd.DataFrame:
@@ -366,8 +368,10 @@ def _metric_rows(feature: Feature, role: str, m: Metric, j_all: Judgments, ctx: 
         ctx.scopes[key] = _scope(j_all, m)
     j, flip, scope_notes = ctx.scopes[key]
     notes = list(scope_notes)
-    human_ids = _resolve(j, m.humans, "humans")
-    judge_ids = _resolve(j, m.sources, "judges")
+    for names in (m.humans, m.sources):  # resolved once per table and list of names
+        if (id(j), names) not in ctx.resolved:
+            ctx.resolved[(id(j), names)] = _resolve(j, names, "humans" if names is m.humans else "judges")
+    human_ids, judge_ids = ctx.resolved[(id(j), m.humans)], ctx.resolved[(id(j), m.sources)]
     judge_ids = [r for r in judge_ids if r not in set(human_ids)]
     for name, ids in (("humans", human_ids), ("judges", judge_ids)):
         needed = m.humans if name == "humans" else m.judges
@@ -409,7 +413,9 @@ def _metric_rows(feature: Feature, role: str, m: Metric, j_all: Judgments, ctx: 
         sources = "sources: " + ", ".join(map(str, [*judge_ids, *m.online])) + "; humans: " + \
             ", ".join(map(str, human_ids))
     rows = []
-    for segment, column, level, mask in _segment_masks(j, m):
+    if (id(j), m.segments) not in ctx.masks:
+        ctx.masks[(id(j), m.segments)] = _segment_masks(j, m)
+    for segment, column, level, mask in ctx.masks[(id(j), m.segments)]:
         try:
             out = _estimate(combine, m, j, mask, y, f, table_w, human_ids, judge_ids, ctx,
                             None if column is None else (column, str(level)))
