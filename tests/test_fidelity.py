@@ -367,3 +367,12 @@ def test_observed_gold_accuracy_interval_survives_the_model_minimum() -> None:
     low, high = proportion_confint(1, 1, alpha=0.05, method="wilson")  # the raw binomial interval stands
     assert raters.loc["r1", "accuracy_raw_low"] == pytest.approx(low)
     assert raters.loc["r1", "accuracy_raw_high"] == pytest.approx(high)
+
+
+def test_subset_with_numbers_on_text_ids_says_ids_are_text(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("item_id,rater_id,value\n7,a,1\n007,a,0\n")
+    j = load_judgments(path, scale="binary")
+    assert j.subset(items=["007"]).n_items == 1
+    with pytest.raises(ValueError, match=r"ids are text.*items=\['7'\]"):
+        j.subset(items=[7])

@@ -614,7 +614,13 @@ class Judgments:
         if items is not None:
             mask &= self.frame["item_id"].isin(list(items)).to_numpy()
         if not mask.any():
-            raise ValueError("The selection leaves no judgments; check the raters, methods and items asked for.")
+            hint = ""
+            if items is not None and any(not isinstance(i, str) for i in items) and pd.api.types.is_string_dtype(
+                    self.frame["item_id"]):
+                hint = (" The item ids are text (ids read from a file stay exactly as written): pass them as "
+                        f"strings, e.g. items={[str(i) for i in list(items)[:3]]!r}.")
+            raise ValueError("The selection leaves no judgments; check the raters, methods and items asked for."
+                             + hint)
         aggregates = self.aggregates
         if aggregates is not None and items is not None:
             aggregates = aggregates[aggregates["item_id"].isin(list(items))]
