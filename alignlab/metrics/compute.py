@@ -504,10 +504,19 @@ def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.nda
     if est is None:
         return {**_empty("trust_weights gave no corrected estimate (" + "; ".join(tw.notes) + ")"),
                 "weights": weights_text}
+    warnings = list(tw.notes)
+    # PPI++ with a tuned lambda is never much less precise than the human labels alone: a wider interval
+    # says the combination went wrong (e.g. a source with a near-zero fitted scale), so the row says so
+    humans_only = y[mask & np.isfinite(y)]
+    if humans_only.size > 2 and np.isfinite(est.standard_error):
+        classical_se = float(np.std(humans_only, ddof=1) / math.sqrt(humans_only.size))
+        if est.standard_error > 1.5 * classical_se:
+            warnings.append(f"the trust-weighted interval is {est.standard_error / classical_se:.1f} times wider than "
+                            "the human labels' own interval; check trust_weights' source table before using it")
     return {"estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
             "standard_error": est.standard_error, "n": est.n_items, "effective_n": math.nan,
             "ci_method": est.ci_method, "method": f"trust_weights: {est.method}", "weights": weights_text,
-            "warnings": list(tw.notes)}
+            "warnings": warnings}
 
 
 def _version() -> str:
