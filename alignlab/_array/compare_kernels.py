@@ -52,14 +52,16 @@ def level_moments(weights_sorted: np.ndarray, columns_sorted: np.ndarray, layout
     Both ``weights_sorted`` (``(b, n)``) and ``columns_sorted`` (``(n, K)``) are already in
     ``layout.order``. One BLAS product per level; memory ``b * L * K``.
     """
-    out = np.empty((weights_sorted.shape[0], layout.n_levels, columns_sorted.shape[1]))
+    # (L, b, K) so that each level's product writes a contiguous block: matmul into a strided ``out``
+    # leaves BLAS for numpy's slow loop (measured 25x slower on 100k units)
+    out = np.empty((layout.n_levels, weights_sorted.shape[0], columns_sorted.shape[1]))
     for level in range(layout.n_levels):  # loop over levels (<= a few hundred), never over units
         start, stop = layout.bounds[level], layout.bounds[level + 1]
         if stop > start:
-            np.matmul(weights_sorted[:, start:stop], columns_sorted[start:stop], out=out[:, level, :])
+            np.matmul(weights_sorted[:, start:stop], columns_sorted[start:stop], out=out[level])
         else:
-            out[:, level, :] = 0.0
-    return out
+            out[level] = 0.0
+    return out.transpose(1, 0, 2)
 
 
 def many_intervals(

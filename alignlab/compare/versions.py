@@ -174,6 +174,22 @@ def _fmt_q(q: float) -> str:
 
 # -------------------------------------------------------------------------------------------------
 # data preparation
+def _dense_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for non-negative integer codes in O(n + max): a presence
+    table instead of a sort (np.unique's argsort took 0.7 s per call on 2M judgment rows)."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size == 0:
+        return values, values
+    upper = int(values.max()) + 1
+    if upper > max(4 * values.size, 1_000_000):  # sparse codes (unit x cluster keys): sort instead
+        uniques, inverse = np.unique(values, return_inverse=True)
+        return uniques, inverse.reshape(-1)
+    present = np.zeros(upper, dtype=bool)
+    present[values] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[values]
+
+
 # -------------------------------------------------------------------------------------------------
 @dataclass
 class _Block:
@@ -251,9 +267,9 @@ def _unit_level_codes(column: pd.Series, row_units: np.ndarray, n_units: int, na
         labels.append(MISSING_LEVEL)
         codes = np.where(codes < 0, len(labels) - 1, codes)
     n_lev = max(len(labels), 1)
-    pair_keys = np.unique(row_units.astype(np.int64) * n_lev + codes)
+    pair_keys, _ = _dense_unique(row_units.astype(np.int64) * n_lev + codes)
     pair_units = pair_keys // n_lev
-    if pair_keys.size != np.unique(row_units).size:
+    if pair_keys.size != _dense_unique(row_units)[0].size:
         counts = np.bincount(pair_units, minlength=n_units)
         bad = int(np.flatnonzero(counts > 1)[0])
         seen = sorted({labels[c] for c in (pair_keys % n_lev)[pair_units == bad]})
@@ -462,8 +478,8 @@ def compare_versions(
     if not in_scope.any():
         raise InvalidParameterError(f"{caller}: no judgments of {baseline!r} or {candidate!r}.")
     if not is_pairwise:
-        keys_b = np.unique(pair_codes[in_scope & (row_system == 0)])
-        keys_c = np.unique(pair_codes[in_scope & (row_system == 1)])
+        keys_b = _dense_unique(pair_codes[in_scope & (row_system == 0)])[0]
+        keys_c = _dense_unique(pair_codes[in_scope & (row_system == 1)])[0]
         if keys_b.size == 0 or keys_c.size == 0:
             missing = baseline if keys_b.size == 0 else candidate
             raise InvalidParameterError(f"{caller}: no judgments of system {missing!r} in the table.")
@@ -487,7 +503,7 @@ def compare_versions(
     else:
         row_unit_raw = pair_codes * 2 + np.maximum(row_system, 0)
     scope_idx = np.flatnonzero(in_scope)
-    unit_ids, row_unit_scoped = np.unique(row_unit_raw[scope_idx], return_inverse=True)
+    unit_ids, row_unit_scoped = _dense_unique(row_unit_raw[scope_idx])
     n_units = unit_ids.size
     row_unit = np.full(len(frame), -1, dtype=np.int64)
     row_unit[scope_idx] = row_unit_scoped.reshape(-1)
@@ -567,7 +583,7 @@ def compare_versions(
     for _, codes, labels in seg_info or [(None, np.zeros(n_units, dtype=np.int64), ["all"])]:
         n_lev = len(labels)
         cell_key = atom_of_unit.astype(np.int64) * n_lev + codes
-        cells, cell_of_unit = np.unique(cell_key, return_inverse=True)
+        cells, cell_of_unit = _dense_unique(cell_key)
         sums = np.zeros((cells.size, columns.shape[1]))
         np.add.at(sums, cell_of_unit.reshape(-1), columns)
         layout = LevelLayout(cells % n_lev, n_lev)
@@ -659,15 +675,20 @@ def compare_versions(
         # batch, so 40 resamples per pass over 100k cells run ~2x faster than 20 (benchmarks/compare.py)
         n_cells = max(plan[1].shape[0] for plan in cell_plans)
         rows = max(1, min(n_resamples, _BATCH_ELEMENTS // max(n_cells, 1)))
-        # atom-level multiplicities from the engine: the same draws as resampling units with clusters=
-        for w in resample_weights(n_atoms, n_resamples, rng, batch_size=rows):
-            parts.append(all_statistics(w))
-            done += w.shape[0]
-            report("bootstrap", done, n_resamples)
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread: the per-level products are small, and OpenBLAS' threads cost more to wake than
+        # they save (a 100k-unit level pass: 0.70 s with 2 threads on a loaded 2-core machine, 0.05 s with 1).
+        with threadpool_limits(limits=1, user_api="blas"):
+            # atom-level multiplicities from the engine: the same draws as resampling units with clusters=
+            for w in resample_weights(n_atoms, n_resamples, rng, batch_size=rows):
+                parts.append(all_statistics(w))
+                done += w.shape[0]
+                report("bootstrap", done, n_resamples)
+            jack = None
+            if boot_method == "bca":
+                jack = np.concatenate([all_statistics(w) for w, _ in jackknife_weights(n_atoms)], axis=0)
         replicates = np.concatenate(parts, axis=0)
-        jack = None
-        if boot_method == "bca":
-            jack = np.concatenate([all_statistics(w) for w, _ in jackknife_weights(n_atoms)], axis=0)
         b_low, b_high, b_se = many_intervals(estimate, replicates, confidence_level, boot_method, jack)
         boot_label = (f"bootstrap-{boot_method}({'clusters' if clusters else 'pairs' if is_paired else 'inputs'}"
                       f"{', clustered by ' + clusters if clusters else ''}, {n_resamples})")
