@@ -473,12 +473,17 @@ class Judgments:
 
     @cached_property
     def _distinct_pairs(self) -> np.ndarray:
-        """One key ``item * n_raters + rater`` per distinct (item, rater) pair. O(n): without repeats
-        every row is its own pair; else one hash pass (``pd.unique``), not ``np.unique``'s 0.8 s per 1M keys."""
+        """One key ``item * n_raters + rater`` per distinct (item, rater) pair (any order). Without
+        repeats every row is its own pair; else a sort of the integer keys and a neighbour comparison
+        (numpy's integer sort: ~10 ms per 1M keys, where ``np.unique`` takes 0.8 s and ``pd.unique`` 50 ms)."""
         key = self.item_codes * np.int64(self.n_raters) + self.rater_codes
         if self.__dict__.get("_has_repeated_pairs") is False or _strictly_increasing(key):
             return key
-        return pd.unique(key)
+        ordered = np.sort(key)
+        keep = np.empty(ordered.size, dtype=bool)
+        keep[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+        return ordered[keep]
 
     @cached_property
     def data_hash(self) -> str:
