@@ -539,6 +539,30 @@ def test_active_ppi_on_real_judge_scores() -> None:
     assert widths["active"] <= widths["uniform"] * 1.01
 
 
+def test_systematic_draw_fixed_size_and_coverage() -> None:
+    from alignlab.design import systematic_pps
+
+    frame, y = _population(N=2000, seed=3)
+    plan = plan_active_sample(frame, budget=200, draw="systematic", random_state=0)
+    assert plan.n_selected == 200
+    pi = plan.to_frame()["inclusion_probability"].to_numpy()
+    rng = np.random.default_rng(4)
+    draws = np.stack([systematic_pps(pi, rng) for _ in range(2000)])
+    assert (draws.sum(axis=1) == 200).all()
+    # empirical inclusion frequencies match pi: standardised deviations have mean square ~1 (2000 items)
+    zscores = (draws.mean(axis=0) - pi) / np.sqrt(pi * (1 - pi) / 2000)
+    assert 0.85 <= float(np.mean(zscores**2)) <= 1.15 and np.abs(zscores).max() < 5.5
+    table = plan.to_frame()
+    est, cover = [], []
+    for picked in draws[:400]:
+        r = active_ppi_estimate(table.assign(label=np.where(picked, y, np.nan)))
+        est.append(r.estimate - y.mean())
+        cover.append(r.ci_low <= y.mean() <= r.ci_high)
+    est = np.asarray(est)
+    assert abs(est.mean()) <= 3 * est.std(ddof=1) / math.sqrt(len(est))
+    assert np.mean(cover) >= 0.93  # the Poisson variance formula is conservative for a fixed-size draw
+
+
 def test_active_ppi_against_horvitz_thompson_by_hand() -> None:
     rng = np.random.default_rng(5)
     f = rng.random(50)

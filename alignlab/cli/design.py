@@ -139,6 +139,7 @@ def plan_active_command(
     label: str = typer.Option(None, "--label", help="Column with human labels already collected (pilot); "
                                                     "the judge's error is learnt from them."),
     mix: float = typer.Option(0.1, "--mix", help="Share of uniform sampling mixed in."),
+    draw: str = typer.Option("poisson", "--draw", help="poisson (random size) or systematic (exactly --budget)."),
     out: Path = typer.Option(None, "--out", help="Directory for sample.csv and sample.json."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the draw."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -147,7 +148,7 @@ def plan_active_command(
     from alignlab.design import plan_active_sample
 
     plan = plan_active_sample(_read_table(predictions), budget=budget, prediction=prediction, uncertainty=uncertainty,
-                              stratum=stratum, label=label, strategy=strategy, mix=mix, random_state=seed)
+                              stratum=stratum, label=label, strategy=strategy, mix=mix, draw=draw, random_state=seed)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         plan.to_csv(out / "sample.csv")

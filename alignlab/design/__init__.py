@@ -16,6 +16,7 @@ from alignlab.design.active import (
     active_ppi_estimate,
     inclusion_probabilities,
     plan_active_sample,
+    systematic_pps,
 )
 from alignlab.design.annotation import (
     DataCollectionPlan,
@@ -38,4 +39,5 @@ __all__ = [
     "gold_sample_size",
     "plan_annotation",
     "simulate_design",
+    "systematic_pps",
 ]

@@ -39,7 +39,7 @@ from alignlab.data.judgments import Judgments
 from alignlab.results import EstimateResult, Summary, TableResult
 
 __all__ = ["plan_active_sample", "ActiveSamplePlan", "active_ppi_estimate", "ActivePPIResult",
-           "inclusion_probabilities"]
+           "inclusion_probabilities", "systematic_pps"]
 
 
 def _capped(shape: np.ndarray, n: float) -> np.ndarray:
@@ -100,6 +100,24 @@ def _stratum_allocation(sizes: np.ndarray, rms: np.ndarray, budget: float) -> np
     per_item = _capped(np.repeat(rms, sizes.astype(int)), budget)
     starts = np.concatenate([[0], np.cumsum(sizes.astype(int))[:-1]])
     return np.add.reduceat(per_item, starts)
+
+
+def systematic_pps(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Randomised systematic sampling with inclusion probabilities ``pi`` (each <= 1): random order, one
+    uniform start u, item i selected when floor(C_i - u) > floor(C_{i-1} - u), C the cumulated pi
+    (Madow 1949; Hartley & Rao 1962). Exactly sum(pi) items when it is an integer.
+
+    >>> int(systematic_pps(np.full(10, 0.3), np.random.default_rng(0)).sum())
+    3
+    """
+    order = rng.permutation(len(pi))
+    cum = np.cumsum(pi[order])
+    u = rng.random()
+    hits = np.floor(cum - u + 1e-12)
+    chosen = np.diff(np.concatenate([[np.floor(-u + 1e-12)], hits])) > 0
+    out = np.zeros(len(pi), dtype=bool)
+    out[order] = chosen
+    return out
 
 
 def _ht_variance(resid2: np.ndarray, pi: np.ndarray) -> float:
@@ -239,6 +257,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
     "stratum": [str, None],
     "label": [str, None],
     "mix": [Interval("real", 0, 1)],
+    "draw": [Options(("poisson", "systematic"))],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
 })
@@ -253,6 +272,7 @@ def plan_active_sample(
     stratum: str | None = None,
     label: str | None = None,
     mix: float = 0.1,
+    draw: Literal["poisson", "systematic"] = "poisson",
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> ActiveSamplePlan:
@@ -283,9 +303,15 @@ def plan_active_sample(
         mean squared error in up to 5 quantile bins of the prediction.
     mix : float, default 0.1
         Share of uniform sampling mixed in (keeps every pi >= mix budget/N, bounding the weights).
+    draw : {"poisson", "systematic"}
+        How the sample is drawn with these probabilities: independent Poisson draws (a random number of
+        items around the budget; the HT variance estimate is exact), or randomised systematic PPS sampling
+        (Madow 1949; Hartley & Rao 1962: items in random order, one random start, exactly ``budget`` items
+        when it is an integer); its variance is then estimated with the Poisson formula, which is
+        conservative for a fixed-size draw.
     confidence_level : float
     random_state : None, int or Generator
-        Seeds the Poisson draw of the sample.
+        Seeds the draw of the sample.
 
     Returns
     -------
@@ -358,7 +384,10 @@ def plan_active_sample(
                                         strata=frame["stratum"].to_numpy()[open_])
     rng = check_random_state(random_state)
     frame["inclusion_probability"] = pi
-    frame["selected"] = (rng.random(big_n) < pi) & open_
+    if draw == "poisson":
+        frame["selected"] = (rng.random(big_n) < pi) & open_
+    else:
+        frame["selected"] = systematic_pps(np.where(open_, pi, 0.0), rng) & open_
     frame["already_labelled"] = labelled
     z = float(stats.norm.ppf(0.5 + confidence_level / 2))
     v = _ht_variance(u**2, pi)
