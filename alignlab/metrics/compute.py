@@ -441,7 +441,8 @@ def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.nda
         values = y if combine == "human" else f
         keep = mask & np.isfinite(values)
         ids = human_ids if combine == "human" else judge_ids
-        weights_text = "; ".join(f"{r}={1 / len(ids):.3g}" for r in ids)
+        weights_text = (f"{ids[0]}=1" if len(ids) == 1 else
+                        f"per-item mean over the {len(ids)} sources' judgments of the item (each judgment equal)")
         if m.population is not None:
             from alignlab.sampling import reweighted_metric
 
