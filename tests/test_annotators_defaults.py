@@ -185,10 +185,14 @@ def test_compare_models_rejects_continuous_scales():
 
 
 def simulate_family(family: str, seed: int, n_items: int = 600, n_raters: int = 30, per_item: int = 5, K: int = 3):
-    """Seeded labels from one generating model: 'dawid-skene' (asymmetric full confusions) or 'one-coin'."""
+    """Seeded labels from one generating model: 'dawid-skene' (asymmetric full confusions), 'one-coin' or
+    'mace' (competence Beta(2, 1), spamming strategy Dirichlet(0.5))."""
     rng = np.random.default_rng(seed)
     truth = rng.choice(K, n_items, p=[0.5, 0.3, 0.2])
-    if family == "one-coin":
+    if family == "mace":
+        competence, strategy = rng.beta(2, 1, n_raters), rng.dirichlet(np.full(K, 0.5), n_raters)
+        conf = (1 - competence)[:, None, None] * strategy[:, None, :] + competence[:, None, None] * np.eye(K)[None]
+    elif family == "one-coin":
         acc = rng.uniform(0.45, 0.9, n_raters)
         conf = np.stack([np.full((K, K), (1 - a) / (K - 1)) + np.eye(K) * (a - (1 - a) / (K - 1)) for a in acc])
     else:  # every rater confuses its own pair of classes: full, asymmetric confusion matrices
@@ -203,10 +207,12 @@ def simulate_family(family: str, seed: int, n_items: int = 600, n_raters: int = 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("family", "expected"), [("dawid-skene", {"DawidSkene", "DawidSkene (flat)"}),
-                                                  ("one-coin", {"OneCoin"})])
+                                                  ("one-coin", {"OneCoin"}), ("mace", {"MACE"})])
 def test_compare_models_picks_the_generating_family(family, expected):
+    """Measured: Dawid–Skene 10/10, one-coin 10/10, MACE 9/10 (GLAD's item difficulties are not
+    identifiable for held-out items, so item folds cannot recover the GLAD family: not tested)."""
     models = {"DawidSkene": DawidSkene(ci_method="none"), "DawidSkene (flat)": DawidSkene(prior="flat", ci_method="none"),
-              "OneCoin": OneCoin(ci_method="none")}
+              "OneCoin": OneCoin(ci_method="none"), "MACE": MACE(ci_method="none")}
     hits = sum(compare_models(simulate_family(family, seed), models, cv=5, random_state=seed).recommended in expected
                for seed in range(10))
     assert hits >= 9, hits
@@ -241,6 +247,8 @@ def test_ordinal_predictions_recover_the_latent_level_when_all_raters_are_lenien
     assert (predicted == level)[free].mean() >= 0.85  # measured 0.88 (seeded truth)
     assert abs((predicted - level)[free].mean()) < 0.1  # no shift toward the raters' leniency
     assert model.prediction_scale_.startswith("gold")
+    # right to differ from the lenient majority, and it says so (the user checks against gold)
+    assert any("differs from majority vote" in w for w in model.warnings_)
     # without an anchor the model can only report the average rater's scale, and says so
     unanchored, level0 = lenient_ordinal_crowd()
     plain = OrdinalRaters().fit(unanchored)

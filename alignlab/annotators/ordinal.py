@@ -13,7 +13,7 @@ from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
 from alignlab._params import Interval, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
-from alignlab.annotators._checks import gold_accuracy
+from alignlab.annotators._checks import consensus_checks, consensus_warnings, gold_accuracy
 from alignlab.annotators._continuous_common import (
     group_summary,
     history_priors,
@@ -190,6 +190,14 @@ class OrdinalRaters(AnnotatorModel):
         self.rater_priors = rater_priors
         self.reference = reference
 
+    def _check_consensus(self, judgments: Judgments, inp: dict[str, Any]) -> None:
+        """Warn when the predicted categories collapse or differ from majority vote on > 25% of items."""
+        exclude = np.zeros(judgments.n_items, dtype=bool)
+        if inp["gold_item"] is not None:
+            exclude[inp["gold_item"]] = True
+        checks = consensus_checks(judgments.counts(), self.proba_.to_numpy(), exclude=exclude)
+        self.warnings_.extend(consensus_warnings(self._model_name, checks, list(judgments.scale.labels)))
+
     def _prediction_scale(self, inp: dict[str, Any]) -> str:
         """What the predicted categories (``predict()``, ``proba_``, the thresholds) are anchored to."""
         if inp["gold_item"] is not None and len(inp["gold_item"]):
@@ -260,6 +268,7 @@ class OrdinalRaters(AnnotatorModel):
                      rater_draws, fit.item_posterior, rater_point=rater_point)
         self.ci_method_ = "observed-information(em)"
         self.prediction_scale_ = self._prediction_scale(inp)
+        self._check_consensus(judgments, inp)
         if inp["signals"] is not None:
             self.signals_ = pd.DataFrame({
                 "signal": inp["signal_names"], "intercept": fit.signal_intercept, "slope": fit.signal_slope,
@@ -460,3 +469,4 @@ class OrdinalRaters(AnnotatorModel):
                      d_lo, d_hi, rater_draws, None, item_draws=_arviz.draws(outcome.idata, "quality"))
         self.ci_method_ = f"posterior-quantile({outcome.sampler})"
         self.prediction_scale_ = self._prediction_scale(inp)
+        self._check_consensus(judgments, inp)
