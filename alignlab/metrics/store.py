@@ -139,6 +139,8 @@ class Store:
             self._con, self.path = path, "(connection)"
         else:
             self.path = str(path)
+            if self.path.startswith("~"):
+                self.path = str(Path(self.path).expanduser())
             if self.path == ":memory:" or self.path.startswith(":memory:"):
                 self._con = duckdb.connect(self.path)
         if create or self._con is not None:
