@@ -520,7 +520,7 @@ def test_cli_compare_on_wmt_names_regressions_and_underpowered_segments(tmp_path
     out = tmp_path / "cmp"
     result = CliRunner().invoke(app, ["compare", "--dataset", "wmt23_mqm_ende", "--baseline", "ONLINE-W",
                                       "--candidate", "NLLB_MBR_BLEU", "--cluster", "doc", "--lower-is-better",
-                                      "--resamples", "200", "--out", str(out)])
+                                      "--n-resamples", "200", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Candidate NLLB_MBR_BLEU regresses score overall" in result.output
     assert "underpowered" in result.output
@@ -535,6 +535,8 @@ def test_cli_compare_on_wmt_names_regressions_and_underpowered_segments(tmp_path
     bad = CliRunner().invoke(app, ["compare", "--dataset", "wmt23_mqm_ende", "--baseline", "nope",
                                    "--candidate", "ONLINE-W"])
     assert bad.exit_code == 2 and "names system 'nope'" in bad.output
+    neither = CliRunner().invoke(app, ["compare", "--dataset", "hanna"])
+    assert neither.exit_code == 2 and "--baseline V1 --candidate V2" in neither.output
 
 
 def test_report_section_renders_for_two_systems_and_escapes() -> None:

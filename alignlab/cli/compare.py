@@ -1,4 +1,10 @@
-"""``alignlab compare``: did the candidate version regress against the baseline, on what and for whom?"""
+"""``alignlab compare``: did the candidate version regress against the baseline, on what and for whom?
+
+The command name is shared with the method-alignment comparison of :mod:`alignlab.cli.alignment`
+(``alignlab compare --a JUDGE --b human``, correlation with intervals): one ``compare`` command with two
+modes. ``--baseline``/``--candidate`` compare two systems (this module); ``--a``/``--b`` compare two
+methods and are handed, unchanged, to the alignment command's function, so its output stays the same.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from alignlab.cli import alignment as alignment_cli  # registered first: this module's "compare" replaces it
 from alignlab.cli._app import (
     app,
     clean_for_json,
@@ -28,8 +35,16 @@ def _split(text: str | None) -> list[str] | None:
 @with_judgments
 def compare_command(
     judgments: Judgments,
-    baseline: str = typer.Option(..., "--baseline", help="System (value of the system column) in production."),
-    candidate: str = typer.Option(..., "--candidate", help="System proposed to replace it."),
+    baseline: str = typer.Option(None, "--baseline", help="Version mode: system (value of the system column) in "
+                                                          "production."),
+    candidate: str = typer.Option(None, "--candidate", help="Version mode: system proposed to replace it."),
+    a: str = typer.Option(None, "--a", help="Method mode: method name or rater id assessed (e.g. llm_judge); "
+                                            "correlation with --b, as before."),
+    b: str = typer.Option("human", "--b", help="Method mode: method name or rater id used as the reference."),
+    statistics: str = typer.Option(alignment_cli._STATISTICS, "--statistics",
+                                   help="Method mode: comma-separated correlation statistics."),
+    levels: str = typer.Option("auto", "--levels", help="Method mode: item, item_grouped, system or auto."),
+    group: str = typer.Option(None, "--group", help="Method mode: column of the input shared across systems."),
     by: str = typer.Option(None, "--by", help="Comma-separated segment columns to compare (default: the table's "
                                               "segments; --segments chooses them at load)."),
     cluster: str = typer.Option(None, "--cluster", help="Column of the cluster (conversation, prompt, user): "
@@ -51,15 +66,28 @@ def compare_command(
     correction: str = typer.Option("bh", "--correction", help="bh, holm or by."),
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval level; 1 - level is the "
                                                                             "significance threshold of q."),
-    resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples."),
+    n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     out: Path = typer.Option(None, "--out", help="Directory for comparison.csv, comparison.json and index.html."),
     json_output: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     dataset_name: str | None = None,
 ) -> None:
-    """Compare two versions on every metric, rater group and segment: regressions with intervals, q-values,
-    what is underpowered, mix shift and where methods disagree."""
+    """Compare two versions (--baseline/--candidate) on every metric, rater group and segment: regressions with
+    intervals, q-values, what is underpowered, mix shift, where methods disagree. Or two methods (--a/--b):
+    correlation with bootstrap intervals at item and system level."""
     from alignlab.compare import Metric, compare_versions, metrics_from_column
+
+    if a is not None:
+        if baseline is not None or candidate is not None:
+            raise ValueError("Give --a/--b (compare two methods) or --baseline/--candidate (compare two versions), "
+                             "not both.")
+        alignment_cli.compare_command.__wrapped__(
+            judgments, a=a, b=b, statistics=statistics, levels=levels, group=group, n_resamples=n_resamples,
+            confidence_level=confidence_level, seed=seed, json_output=json_output)
+        return
+    if baseline is None or candidate is None:
+        raise ValueError("Give --baseline V1 --candidate V2 (compare two versions) or --a METHOD [--b human] "
+                         "(compare two methods).")
 
     kind = "pass_rate" if pass_threshold is not None else "mean"
     if judgments.scale.kind == "pairwise":
@@ -79,7 +107,7 @@ def compare_command(
         result = compare_versions(judgments, baseline=baseline, candidate=candidate, metrics=metrics,
                                   segments=_split(by), raters=_split(raters), pair_on=pair_on, clusters=cluster,
                                   ci_method=ci_method, correction=correction, confidence_level=confidence_level,
-                                  n_resamples=resamples, random_state=seed)
+                                  n_resamples=n_resamples, random_state=seed)
     table = result.to_frame()
     payload = clean_for_json({
         "baseline": str(result.baseline), "candidate": str(result.candidate), "paired": result.paired,
@@ -96,7 +124,7 @@ def compare_command(
         (out / "comparison.json").write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
         options = {"compare.baseline": result.baseline, "compare.candidate": result.candidate,
                    "compare.metrics": metrics, "compare.segments": _split(by), "compare.raters": _split(raters),
-                   "compare.clusters": cluster, "compare.n_resamples": resamples, "compare.pair_on": pair_on,
+                   "compare.clusters": cluster, "compare.n_resamples": n_resamples, "compare.pair_on": pair_on,
                    "compare.ci_method": ci_method, "compare.correction": correction,
                    "compare.confidence_level": confidence_level, "compare.result": result}
         build_report(judgments, out, sections=["data", "compare"], options=options, random_state=seed,
