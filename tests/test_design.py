@@ -339,11 +339,15 @@ def test_pool_from_active_sample(truth: RaterModel) -> None:
     sent = p.assignment[p.assignment["kind"] == "item"].drop_duplicates("item_id").set_index("item_id")
     drawn = active.to_frame().set_index("item_id")
     drawn = drawn[drawn["selected"]]
-    assert set(sent.index) <= set(drawn.index) or len(sent) > len(drawn)
     common = sent.index.intersection(drawn.index)
     assert len(common) == min(p.n_items, len(drawn))
+    scale = min(1.0, p.n_items / len(drawn))  # a random subsample of the drawn items when the plan is smaller
     assert sent.loc[common, "inclusion_probability"].to_numpy() == pytest.approx(
-        drawn.loc[common, "inclusion_probability"].to_numpy())
+        drawn.loc[common, "inclusion_probability"].to_numpy() * scale)
+    if p.n_items < len(drawn):
+        assert any("random subsample" in w for w in p.warnings)
+        # not the first items in table order: the subsample is random
+        assert set(common) != set(drawn.index[: p.n_items])
 
 
 def test_prefitted_model(truth: RaterModel) -> None:

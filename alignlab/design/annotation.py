@@ -818,13 +818,20 @@ def _choose_items(pool: Any, n: int, rng: np.random.Generator, warnings: list[st
         if "item_id" not in pool.columns:
             raise ValueError(f"pool= lacks an 'item_id' column (columns: {list(map(str, pool.columns))}).")
         if "inclusion_probability" in pool.columns:
-            chosen = pool[pool["selected"]] if "selected" in pool.columns else pool
+            chosen = pool[pool["selected"].astype(bool)] if "selected" in pool.columns else pool
             ids = chosen["item_id"].to_numpy(dtype=object)
             probs = chosen["inclusion_probability"].to_numpy(dtype=float)
-            if len(ids) != n:
-                warnings.append(f"the pool's drawn sample has {len(ids)} items, the plan {n}: the assignment "
-                                f"covers the first {min(n, len(ids))} drawn items")
-            ids, probs = ids[:n], probs[:n]
+            m = len(ids)
+            if m > n:
+                # second phase: a simple random subsample of n of the m drawn items, so each item's inclusion
+                # probability becomes pi_i n / m (exact for a fixed-size first phase)
+                keep = np.sort(rng.choice(m, size=n, replace=False))
+                ids, probs = ids[keep], probs[keep] * n / m
+                warnings.append(f"the pool's drawn sample has {m} items, the plan needs {n}: a random subsample of "
+                                f"{n} is sent and its inclusion probabilities are scaled by {n}/{m}")
+            elif m < n:
+                warnings.append(f"the pool's drawn sample has {m} items, fewer than the {n} planned: draw again "
+                                f"with budget={n} (the extra slots are placeholders without a probability)")
             if len(ids) < n:
                 extra = n - len(ids)
                 ids = np.concatenate([ids, np.asarray([f"item_{i + 1:05d}" for i in range(extra)], dtype=object)])
