@@ -378,8 +378,8 @@ def _coverage(n_reps: int, seed: int) -> tuple[float, float]:
 
 def test_ipw_covers_true_rate_fast() -> None:
     """*simulation*: known selection (English desktop users rate more and are happier)."""
-    ipw, naive = _coverage(120, seed=10)
-    assert 0.88 <= ipw <= 1.0
+    ipw, naive = _coverage(80, seed=10)
+    assert 0.87 <= ipw <= 1.0  # 0.95 expected; 0.87 is 3.6 binomial SDs below
     assert naive < 0.05
 
 

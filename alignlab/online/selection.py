@@ -9,6 +9,7 @@ naive rate among the rated.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -422,18 +423,25 @@ def ipw_rate(
         units = items if cluster == "item" else np.arange(len(n))
         n_units = int(units.max()) + 1
 
-        def stat(w: np.ndarray) -> np.ndarray:
-            out = np.empty((w.shape[0], 2))
-            for r in range(w.shape[0]):
-                m, v, _ = estimate_from(w[r][units])
-                out[r] = (m, m - v)
-            return out
+        done: dict[bytes, np.ndarray] = {}
 
+        def stat(w: np.ndarray) -> np.ndarray:
+            # both intervals use the same draws (same seed): each resample's refit is done once
+            key = hashlib.sha1(w.tobytes()).digest() + str(w.shape).encode()
+            if key not in done:
+                out = np.empty((w.shape[0], 2))
+                for r in range(w.shape[0]):  # one propensity refit per resample (a few cells each)
+                    m, v, _ = estimate_from(w[r][units])
+                    out[r] = (m, m - v)
+                done[key] = out
+            return done[key]
+
+        seed = int(rng.integers(0, 2**63 - 1))
         first = bootstrap(lambda w: stat(w)[:, 0], n_units, estimate=mu, n_resamples=n_resamples,
-                          confidence_level=confidence_level, method=ci_method, random_state=rng,
+                          confidence_level=confidence_level, method=ci_method, random_state=seed,
                           unit_name="items" if cluster == "item" else "cells")
         diff = bootstrap(lambda w: stat(w)[:, 1], n_units, estimate=mu - nu, n_resamples=n_resamples,
-                         confidence_level=confidence_level, method=ci_method, random_state=rng,
+                         confidence_level=confidence_level, method=ci_method, random_state=seed,
                          unit_name="items" if cluster == "item" else "cells")
         se, low, high = first.standard_error, first.low, first.high
         diff_se, d_low, d_high = diff.standard_error, diff.low, diff.high
