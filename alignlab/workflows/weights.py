@@ -293,6 +293,11 @@ def trust_weights(
     human_ids = judgments.resolve_raters(humans, argument="humans")
     notes: list[str] = []
     model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
+    if judgments.aggregates is not None and len(judgments.aggregates) and getattr(model, "signals_", None) is None:
+        names = sorted(map(str, pd.unique(judgments.aggregates["rater_id"])))
+        notes.append(f"online aggregates {names} not weighted: the {model_name} model takes individual labels only; "
+                     "binomial online signals enter the continuous and ordinal models (load the scores as ordinal "
+                     "or continuous to weight them)")
     raters = rater_table(model)
     table = _weights(_source_table(judgments, raters, human_ids, model, confidence_level))
     at_chance = table.loc[~(table["reliability"] > 0), "source"].tolist()
