@@ -385,6 +385,10 @@ def test_bad_input() -> None:
         plan_annotation(pilot, half_width=0.1, cost={"rating": 1.0})
     with pytest.raises(ValueError, match="not a label"):
         plan_annotation(pilot, half_width=0.1, positive="yes")
+    with pytest.raises(ValueError, match="whole numbers"):
+        plan_annotation(pilot, half_width=0.1, raters_per_item=(2.5, 3))
+    with pytest.raises(ValueError, match="positive integers"):
+        plan_annotation(pilot, half_width=0.1, raters_per_item=(0, 3))
     with pytest.raises(InvalidParameterError, match="target"):
         plan_annotation(pilot, half_width=0.1, target="median")
     cont = alignlab.load_judgments(pd.DataFrame({"item_id": [1, 1, 2, 2], "rater_id": [1, 2, 1, 2],

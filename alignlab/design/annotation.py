@@ -581,6 +581,9 @@ def plan_annotation(
     if judgments.scale.kind == "continuous":
         raise ValueError(f"{caller} plans categorical judgments (binary, categorical, ordinal); this pilot is "
                          f"{judgments.scale.describe()}.")
+    if not all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in raters_per_item):
+        raise ValueError(f"raters_per_item must list whole numbers of raters such as (1, 2, 3, 5); got "
+                         f"{list(raters_per_item)!r}.")
     ks = sorted({int(k) for k in raters_per_item})
     if not ks or ks[0] < 1:
         raise ValueError(f"raters_per_item must list positive integers; got {list(raters_per_item)!r}.")
