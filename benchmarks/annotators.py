@@ -493,10 +493,111 @@ def speed_markdown() -> str:
     return "\n".join(lines)
 
 
+# -- cold (fresh process) vs warm: issue #12 part 3 ------------------------------------------------------
+COLD_FRAME = SYNTH + """
+frame = pd.DataFrame({{"task": item, "worker": rater, "label": label}})  # one frame, given to both tools
+import time
+"""
+
+COLD_ALIGNLAB = COLD_FRAME + """
+c0, t0 = time.process_time(), time.perf_counter()
+import alignlab
+from alignlab.annotators import DawidSkene
+c1, t1 = time.process_time(), time.perf_counter()
+j = alignlab.load_judgments(frame, duplicates="keep_all")
+c2, t2 = time.process_time(), time.perf_counter()
+m = DawidSkene(engine="em", {kwargs}).fit(j)
+c3, t3 = time.process_time(), time.perf_counter()
+j2 = alignlab.load_judgments(frame, duplicates="keep_all")
+m2 = DawidSkene(engine="em", {kwargs}).fit(j2)
+c4, t4 = time.process_time(), time.perf_counter()
+print("TIMES", c1 - c0, t1 - t0, c2 - c1, t2 - t1, c3 - c2, t3 - t2, c4 - c3, t4 - t3)
+"""
+
+COLD_CROWDKIT = COLD_FRAME + """
+import warnings
+warnings.simplefilter("ignore")
+c0, t0 = time.process_time(), time.perf_counter()
+from crowdkit.aggregation import DawidSkene
+c1, t1 = time.process_time(), time.perf_counter()
+DawidSkene(n_iter=100).fit_predict(frame)
+c3, t3 = time.process_time(), time.perf_counter()
+DawidSkene(n_iter=100).fit_predict(frame)
+c4, t4 = time.process_time(), time.perf_counter()
+print("TIMES", c1 - c0, t1 - t0, 0.0, 0.0, c3 - c1, t3 - t1, c4 - c3, t4 - t3)
+"""
+
+
+def _cold_times(code: str) -> dict[str, float]:
+    out = run_isolated(code)
+    for line in out.get("stdout", "").splitlines():
+        if line.startswith("TIMES"):
+            v = [float(x) for x in line.split()[1:]]
+            keys = ("import", "load", "fit", "warm")
+            times = {f"{k}_cpu": v[2 * i] for i, k in enumerate(keys)} | {f"{k}_wall": v[2 * i + 1]
+                                                                          for i, k in enumerate(keys)}
+            times["process_wall"] = out.get("wall", float("nan"))
+            return times
+    raise RuntimeError(f"cold run failed: {out.get('error', '')[-800:]}")
+
+
+def cold_warm_markdown(repeats: int = 3) -> str:
+    """load_judgments + first DawidSkene fit from a fresh interpreter against crowd-kit's first fit_predict
+    on the same pandas frame (1M judgments), and the warm figures (second load + fit in the same process).
+    Each tool is run ``repeats`` times in fresh interpreters; the table shows the median."""
+    import os
+
+    sizes = {"n_items": 100_000, "n_raters": 1_000, "per_item": 10}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    runs = {
+        "alignlab DawidSkene (defaults)": COLD_ALIGNLAB.format(kwargs="random_state=0", **sizes),
+        "alignlab DawidSkene (ci_method='none', prior='flat')": COLD_ALIGNLAB.format(
+            kwargs="ci_method='none', prior='flat', random_state=0", **sizes),
+        "crowd-kit DawidSkene(n_iter=100)": COLD_CROWDKIT.format(**sizes),
+    }
+    medians = {}
+    for name, code in runs.items():
+        samples = pd.DataFrame([_cold_times(code) for _ in range(repeats)])
+        medians[name] = samples.median()
+        print(name, samples.to_dict("records"), file=sys.stderr)
+    ck = medians["crowd-kit DawidSkene(n_iter=100)"]
+    rows = []
+    for name, t in medians.items():
+        cold_cpu = t["import_cpu"] + t["load_cpu"] + t["fit_cpu"]
+        cold_wall = t["import_wall"] + t["load_wall"] + t["fit_wall"]
+        first_cpu = t["load_cpu"] + t["fit_cpu"]
+        rows.append({
+            "run": name,
+            "import CPU s": _fmt(t["import_cpu"], 2), "load CPU s": _fmt(t["load_cpu"], 2),
+            "first fit CPU s": _fmt(t["fit_cpu"], 2),
+            "cold: import+load+fit CPU s (wall)": f"{_fmt(cold_cpu, 2)} ({_fmt(cold_wall, 2)})",
+            "load+first fit CPU s": _fmt(first_cpu, 2),
+            "warm: load+fit CPU s (wall)": f"{_fmt(t['warm_cpu'], 2)} ({_fmt(t['warm_wall'], 2)})",
+            "speed-up cold (import+load+fit)": _fmt((ck["import_cpu"] + ck["fit_cpu"]) / cold_cpu, 1),
+            "speed-up first call (load+fit)": _fmt(ck["fit_cpu"] / first_cpu, 1),
+            "speed-up warm": _fmt(ck["warm_cpu"] / t["warm_cpu"], 1),
+        })
+    table = pd.DataFrame(rows)
+    lines = ["## Cold and warm: load + first fit from a fresh process (1,000,000 judgments)", "",
+             "Synthetic one-coin raters as in the speed part (100,000 items, 1,000 raters, 3 classes, 10 "
+             "judgments per item). One pandas frame (`task, worker, label`) is built in a fresh interpreter, "
+             "then timed: *import* of the tool, alignlab's `load_judgments(frame, duplicates='keep_all')` "
+             "(validation and the cached item/rater/label codes, built once by `pandas.factorize`), the "
+             "*first* `DawidSkene(engine='em').fit`; *warm* is a second load + fit in the same process "
+             "(crowd-kit: first and second `fit_predict`). crowd-kit has no load step and no intervals; "
+             "alignlab's defaults include intervals and the data-chosen prior. numpy and pandas are imported "
+             f"before timing (both tools need them for the frame). Median of {repeats} fresh interpreters per "
+             f"row; CPU seconds (process_time) because the 2-core machine was shared (load average {load} at "
+             "the start), wall time in brackets. Speed-ups are crowd-kit's CPU time over alignlab's.", "",
+             table.to_markdown(index=False)]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="accuracy table only (EM engines)")
-    parser.add_argument("--part", choices=("all", "accuracy", "speed", "scale", "pymc", "assemble"), default="all",
+    parser.add_argument("--part", choices=("all", "accuracy", "speed", "coldwarm", "scale", "pymc", "assemble"),
+                        default="all",
                         help="run one part (parts are cached in results/.annotators_<part>.md) or assemble them")
     parser.add_argument("--sets", default=None, help="accuracy part: comma-separated set numbers (0-based)")
     args = parser.parse_args(argv)
@@ -512,18 +613,20 @@ def main(argv: list[str] | None = None) -> None:
         parts["accuracy"] = accuracy_markdown(with_pymc=not args.quick)
     if args.part in ("all", "speed") and not args.quick:
         parts["speed"] = speed_markdown()
+    if args.part in ("all", "coldwarm") and not args.quick:
+        parts["coldwarm"] = cold_warm_markdown()
     if args.part in ("all", "scale") and not args.quick:
         parts["scale"] = scale_markdown()
     if args.part in ("all", "pymc") and not args.quick:
         parts["pymc"] = pymc_markdown()
     for name, text in parts.items():
         (cache / f".annotators_{name}.md").write_text(text)
-    if args.part in ("accuracy", "speed", "scale", "pymc"):
+    if args.part in ("accuracy", "speed", "coldwarm", "scale", "pymc"):
         print(parts[args.part])
         return
     if args.part == "assemble":
         parts = {"accuracy": accuracy_markdown(False, table=cached_accuracy_table())}
-        for name in ("speed", "scale", "pymc"):
+        for name in ("speed", "coldwarm", "scale", "pymc"):
             if (cache / f".annotators_{name}.md").exists():
                 parts[name] = (cache / f".annotators_{name}.md").read_text()
         if "pymc" in parts and "speed" in parts:
@@ -535,6 +638,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m benchmarks.annotators" + (" --quick" if args.quick else "")
     if args.part == "assemble":
         command = ("python -m benchmarks.annotators --part accuracy; python -m benchmarks.annotators --part speed; "
+                   "python -m benchmarks.annotators --part coldwarm; "
                    "python -m benchmarks.annotators --part scale; python -m benchmarks.annotators --part pymc; "
                    "python -m benchmarks.annotators --part assemble")
     path = write_section("annotators", text, command)
