@@ -376,3 +376,23 @@ def test_subset_with_numbers_on_text_ids_says_ids_are_text(tmp_path) -> None:
     assert j.subset(items=["007"]).n_items == 1
     with pytest.raises(ValueError, match=r"ids are text.*items=\['7'\]"):
         j.subset(items=[7])
+
+
+@pytest.mark.parametrize("name", ["t.json", "t.jsonl.bz2", "t.jsonl.gz"])
+def test_json_files_and_compressed_lines_keep_id_text(name: str, tmp_path) -> None:
+    import bz2
+    import gzip
+
+    records = [{"item_id": 1e3, "rater_id": "007", "value": 1}, {"item_id": 7, "rater_id": "NA", "value": 0}]
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text(json.dumps(records))
+    else:
+        text = "".join(json.dumps(r) + "\n" for r in records).replace("1000.0", "1e3")
+        opener = bz2.open if name.endswith(".bz2") else gzip.open
+        with opener(path, "wt") as handle:
+            handle.write(text)
+    j = load_judgments(path, scale="binary")
+    rows = j.frame.sort_values("source_row")
+    assert rows["rater_id"].tolist() == ["007", "NA"]
+    assert rows["item_id"].tolist() == (["1000.0", "7"] if name.endswith(".json") else ["1e3", "7"])

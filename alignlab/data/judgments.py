@@ -152,13 +152,27 @@ def _read_json(path: Path, lines: bool, text_columns: Callable[[Sequence[str]], 
     return frame
 
 
+def _starts_with_bracket(path: Path) -> bool:
+    import bz2
+    import gzip
+    import lzma
+
+    opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    with opener(path, "rt", encoding="utf-8-sig") as handle:
+        head = handle.read(4096).lstrip()
+    return head.startswith("[")
+
+
 def _json_records(path: Path, lines: bool, *, exact: bool) -> list[dict[str, Any]]:
     """The records of a JSON (lines) file by Python's parser; ``exact`` keeps numbers as their text."""
     import gzip
     import json
 
     kwargs: dict[str, Any] = {"parse_int": str, "parse_float": str, "parse_constant": str} if exact else {}
-    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    import bz2
+    import lzma
+
+    opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
     with opener(path, "rt", encoding="utf-8-sig") as handle:
         if lines:
             return [json.loads(line, **kwargs) for line in handle if line.strip()]
@@ -207,11 +221,8 @@ def _read_path(path: Path, text_columns: Callable[[Sequence[str]], set[str]]) ->
             return pd.read_parquet(path)
         if kind in (".jsonl", ".ndjson"):
             return _read_json(path, True, text_columns)
-        if kind == ".json":
-            try:
-                return _read_json(path, True, text_columns)
-            except ValueError:
-                return _read_json(path, False, text_columns)
+        if kind == ".json":  # a JSON array of records, or JSON lines under a .json name
+            return _read_json(path, not _starts_with_bracket(path), text_columns)
     except Exception as exc:  # a parser error from pandas/pyarrow: name the file and the cause
         collector = FailureCollector()
         collector.add_table(None, f"cannot read {str(path)!r}: {type(exc).__name__}: {exc}",
