@@ -470,9 +470,14 @@ def test_em_and_pymc_agree_within_posterior_uncertainty(model_class):
     a, b = em_fit.raters_, mc_fit.raters_
     inside = (b["reliability_low"] <= a["reliability"]) & (a["reliability"] <= b["reliability_high"])
     # the EM estimate lies in the 95% posterior interval. GLAD's EM is a joint MAP over one difficulty per
-    # item, which sits off the posterior mean for raters with few judgments: measured 10 of 12 inside
-    # (regression), the other models 12 of 12
-    assert inside.mean() >= (0.8 if model_class is GLAD else 0.9)
+    # item, which sits off the posterior mean for raters with few judgments: measured 9 of 12 inside
+    # (regression), the other models 12 of 12. One of the three is the spammer r00: reliability is signed
+    # (kappa with the truth), its joint-MAP ability is just below 0 (reliability -0.034) while the
+    # N(1, 1) ability prior keeps its posterior interval at 0.003 to 0.216 (the unsigned
+    # informativeness, 0.034, is inside: 10 of 12 as before the signed definition)
+    assert inside.mean() >= (0.75 if model_class is GLAD else 0.9)
+    informative = (b["informativeness_low"] <= a["informativeness"]) & (a["informativeness"] <= b["informativeness_high"])
+    assert informative.mean() >= (0.8 if model_class is GLAD else 0.9)
     assert (em_fit.predict() == mc_fit.predict()).mean() > 0.95
 
 
