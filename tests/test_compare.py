@@ -564,3 +564,29 @@ def test_displays_draw_from_results() -> None:
                             "standard_error": 0.1})
     trend_display = TrendDisplay.from_result(trend(history, n_resamples=99, random_state=0)).plot()
     assert trend_display.ax_.get_xlabel() == "run" and "<svg" in trend_display.to_svg()
+
+
+def test_online_aggregates_are_compared_as_their_own_group() -> None:
+    rng = np.random.default_rng(40)
+    n = 300
+    rows = []
+    for system, p in (("v1", 0.30), ("v2", 0.22)):
+        ids = [f"{system}:{i}" for i in range(n)]
+        rows.append(pd.DataFrame({"item_id": ids, "prompt": np.arange(n), "rater_id": "h", "method": "human",
+                                  "system": system, "value": rng.normal(3, 1, n)}))
+        trials = rng.integers(5, 40, n)
+        rows.append(pd.DataFrame({"item_id": ids, "prompt": np.arange(n), "rater_id": "thumbs_up", "method": "online",
+                                  "system": system, "successes": rng.binomial(trials, p), "trials": trials}))
+    frame = pd.concat(rows, ignore_index=True)
+    j = load_judgments(frame, scale="continuous", system="system", successes="successes", trials="trials",
+                       segments=["prompt"])
+    table = compare_versions(j, baseline="v1", candidate="v2", n_resamples=200, random_state=0).to_frame()
+    online = table.set_index("rater").loc["online"]
+    agg = frame[frame["method"] == "online"]
+    rate = (agg["successes"] / agg["trials"]).to_numpy()
+    d = rate[agg["system"] == "v2"] - rate[agg["system"] == "v1"]
+    assert online["metric"] == "thumbs_up" and online["verdict"] == "regression"
+    assert online["difference"] == pytest.approx(d.mean())
+    assert online["p_value"] == pytest.approx(stats.wilcoxon(d).pvalue)  # reference
+    only_online = compare_versions(j, baseline="v1", candidate="v2", raters="online", ci_method="none").to_frame()
+    assert only_online["rater"].tolist() == ["online"]

@@ -203,6 +203,7 @@ class _Block:
     count_c: np.ndarray
     n_excluded_unpaired: int
     nonnegative: bool
+    shares: bool = False  # per-input values are rates of many trials (online): never one 0/1 outcome
 
 
 def _match_system(frame: pd.DataFrame, column: str, value: Any, argument: str) -> Any:
@@ -217,8 +218,11 @@ def _match_system(frame: pd.DataFrame, column: str, value: Any, argument: str) -
                                 f"not in the {column!r} column; systems are {shown}.")
 
 
-def _rater_groups(judgments: Judgments, raters: Any) -> list[tuple[str, list[Any]]]:
-    """Default: humans pooled, each LLM judge on its own, every other method pooled."""
+def _rater_groups(judgments: Judgments, raters: Any, skip: set[Any] = frozenset()) -> list[tuple[str, list[Any]]]:
+    """Default: humans pooled, each LLM judge on its own, every other method pooled.
+
+    Specs in ``skip`` (online aggregate signals) that name no judgment rater or method are left to the caller.
+    """
     if raters is None:
         info = judgments.rater_info
         groups: list[tuple[str, list[Any]]] = []
@@ -231,7 +235,9 @@ def _rater_groups(judgments: Judgments, raters: Any) -> list[tuple[str, list[Any
         groups.sort(key=lambda g: (g[0] != "human", g[0]))
         return groups
     specs = [raters] if isinstance(raters, str) else list(raters)
-    return [(str(s), judgments.resolve_raters(s, argument="raters")) for s in specs]
+    known = set(judgments.methods) | set(judgments.rater_info["rater_id"])
+    return [(str(s), judgments.resolve_raters(s, argument="raters")) for s in specs
+            if s in known or s not in skip]
 
 
 def _resolve_metrics(judgments: Judgments, metrics: Any) -> list[Metric]:
@@ -448,7 +454,8 @@ def compare_versions(
                                         f"the table; columns are {list(frame.columns)}.")
     notes: list[str] = []
     warn: list[str] = []
-    groups = _rater_groups(judgments, raters)
+    agg_signals = set() if judgments.aggregates is None else set(pd.unique(judgments.aggregates["rater_id"]))
+    groups = _rater_groups(judgments, raters, skip=agg_signals | {"online"})
     used_columns = {c for m in metric_list for c in (m.where or {})}
     if segments is None:
         seg_cols = [s for s in judgments.segments if s not in used_columns and s not in (pair_on, clusters)]
@@ -465,15 +472,38 @@ def compare_versions(
                 raise InvalidParameterError(f"The 'segments' parameter of {caller} names column {s!r}, which is not "
                                             f"in the table; columns are {list(frame.columns)}.")
 
+    # -- online per-item aggregates (successes / trials) join as extra rows of one "online" group ------
+    agg = judgments.aggregates
+    online_signals: list[Any] = []
+    if agg is not None and len(agg) and not is_pairwise and sys_col in agg.columns and pair_on in agg.columns:
+        wanted = None if raters is None else ([raters] if isinstance(raters, str) else list(raters))
+        online_signals = [sig for sig in sorted(pd.unique(agg["rater_id"]), key=str)
+                          if wanted is None or "online" in wanted or sig in wanted
+                          or str(agg.loc[agg["rater_id"] == sig, "method"].iloc[0]) in wanted]
+    elif agg is not None and len(agg) and not is_pairwise:
+        notes.append(f"Online aggregates not compared: they lack a {sys_col!r} or {pair_on!r} column.")
+    n_frame = len(frame)
+    needed = [c for c in dict.fromkeys([sys_col, pair_on, *seg_cols, *([clusters] if clusters else [])])
+              if c in frame.columns]
+    if online_signals:
+        missing = [c for c in needed if c not in agg.columns]
+        if missing:
+            raise InvalidParameterError(f"{caller}: the online aggregates lack columns {missing}; add them or leave "
+                                        "those segments out.")
+        rows_table = pd.concat([frame[needed], agg[needed]], ignore_index=True)
+    else:
+        rows_table = frame[needed] if needed else frame
+    n_all = len(rows_table)
+
     # -- which rows, which units ------------------------------------------------------------------
     if is_pairwise:
         head_to_head = (((frame["system_a"] == baseline) & (frame["system_b"] == candidate))
                         | ((frame["system_a"] == candidate) & (frame["system_b"] == baseline))).to_numpy()
         row_system = np.where(head_to_head, 1, -1)
     else:
-        system_values = frame[sys_col].to_numpy()
+        system_values = rows_table[sys_col].to_numpy()
         row_system = np.where(system_values == candidate, 1, np.where(system_values == baseline, 0, -1))
-    pair_codes, pair_labels = pd.factorize(frame[pair_on], sort=False)
+    pair_codes, pair_labels = pd.factorize(rows_table[pair_on], sort=False)
     in_scope = row_system >= 0
     if not in_scope.any():
         raise InvalidParameterError(f"{caller}: no judgments of {baseline!r} or {candidate!r}.")
@@ -505,7 +535,7 @@ def compare_versions(
     scope_idx = np.flatnonzero(in_scope)
     unit_ids, row_unit_scoped = _dense_unique(row_unit_raw[scope_idx])
     n_units = unit_ids.size
-    row_unit = np.full(len(frame), -1, dtype=np.int64)
+    row_unit = np.full(n_all, -1, dtype=np.int64)
     row_unit[scope_idx] = row_unit_scoped.reshape(-1)
     unit_labels = np.asarray(pair_labels)[(unit_ids if is_paired else unit_ids // 2)]
 
@@ -513,37 +543,50 @@ def compare_versions(
     rater_of_row = frame["rater_id"].to_numpy()
     blocks: list[_Block] = []
     n_excluded = 0
-    used_rows = np.zeros(len(frame), dtype=bool)
+    used_rows = np.zeros(n_all, dtype=bool)
+    scope_frame = in_scope[:n_frame]
+    tasks: list[tuple[Metric, str, np.ndarray, np.ndarray, np.ndarray | None]] = []
     for metric in metric_list:
-        metric_mask = metric.filter_mask(judgments) & in_scope
+        metric_mask = metric.filter_mask(judgments) & scope_frame
         for label, ids in groups:
             mask = metric_mask & np.isin(rater_of_row, np.asarray(ids, dtype=object))
-            if not mask.any():
-                continue
-            values = metric.row_values(judgments, mask, candidate)
-            units = row_unit[mask]
-            slot = row_system[mask] if not is_pairwise else np.ones(units.size, dtype=np.int64)
-            key = units * 2 + slot
-            counts = np.bincount(key, minlength=2 * n_units).reshape(n_units, 2).astype(float)
-            sums = np.bincount(key, weights=values, minlength=2 * n_units).reshape(n_units, 2)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = sums / counts
-            y_b, y_c = means[:, 0], means[:, 1]
-            c_b, c_c = counts[:, 0], counts[:, 1]
-            if is_pairwise:
-                y_b = np.where(c_c > 0, 0.0, np.nan)
-                c_b = c_c.copy()
-            excluded = 0
-            if is_paired and not is_pairwise:
-                both = (c_b > 0) & (c_c > 0)
-                lone = ((c_b > 0) | (c_c > 0)) & ~both
-                excluded = int(lone.sum())
-                y_b, y_c = np.where(both, y_b, np.nan), np.where(both, y_c, np.nan)
-                c_b, c_c = np.where(both, c_b, 0), np.where(both, c_c, 0)
-            n_excluded += excluded
-            used_rows |= mask
-            blocks.append(_Block(metric, label, y_b, y_c, c_b, c_c, excluded,
-                                 bool(np.nanmin(values) >= 0) if values.size else False))
+            if mask.any():
+                full_mask = np.concatenate([mask, np.zeros(n_all - n_frame, dtype=bool)])
+                tasks.append((metric, label, full_mask, metric.row_values(judgments, mask, candidate), None))
+    for signal in online_signals:
+        mask = np.concatenate([np.zeros(n_frame, dtype=bool), (agg["rater_id"] == signal).to_numpy()])
+        mask &= in_scope
+        if mask.any():
+            picked = agg.loc[mask[n_frame:]]
+            tasks.append((Metric(str(signal), kind="pass_rate"), "online", mask,
+                          picked["successes"].to_numpy(dtype=float), picked["trials"].to_numpy(dtype=float)))
+    for metric, label, mask, values, trials in tasks:
+        units = row_unit[mask]
+        slot = row_system[mask] if not is_pairwise else np.ones(units.size, dtype=np.int64)
+        key = units * 2 + slot
+        counts = np.bincount(key, minlength=2 * n_units).reshape(n_units, 2).astype(float)
+        sums = np.bincount(key, weights=values, minlength=2 * n_units).reshape(n_units, 2)
+        # online: an input's rate is its successes over its trials (counts stay rows, so never "binary")
+        denominator = counts if trials is None else np.bincount(
+            key, weights=trials, minlength=2 * n_units).reshape(n_units, 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(denominator > 0, sums / np.where(denominator > 0, denominator, 1.0), np.nan)
+        y_b, y_c = means[:, 0], means[:, 1]
+        c_b, c_c = counts[:, 0], counts[:, 1]
+        if is_pairwise:
+            y_b = np.where(c_c > 0, 0.0, np.nan)
+            c_b = c_c.copy()
+        excluded = 0
+        if is_paired and not is_pairwise:
+            both = (c_b > 0) & (c_c > 0)
+            lone = ((c_b > 0) | (c_c > 0)) & ~both
+            excluded = int(lone.sum())
+            y_b, y_c = np.where(both, y_b, np.nan), np.where(both, y_c, np.nan)
+            c_b, c_c = np.where(both, c_b, 0), np.where(both, c_c, 0)
+        n_excluded += excluded
+        used_rows |= mask
+        blocks.append(_Block(metric, label, y_b, y_c, c_b, c_c, excluded,
+                             bool(np.nanmin(values) >= 0) if values.size else False, shares=trials is not None))
     if not blocks:
         raise InvalidParameterError(f"{caller}: no judgments of the chosen raters and metrics for either version.")
     if n_excluded:
@@ -556,14 +599,14 @@ def compare_versions(
     used_idx = np.flatnonzero(used_rows)
     seg_info: list[tuple[str, np.ndarray, list[str]]] = []
     for col in seg_cols:
-        codes, labels, note = _unit_level_codes(frame[col].iloc[used_idx].reset_index(drop=True),
+        codes, labels, note = _unit_level_codes(rows_table[col].iloc[used_idx].reset_index(drop=True),
                                                 row_unit[used_idx], n_units, col, unit_labels)
         if note:
             notes.append(note)
         seg_info.append((col, codes, labels))
     cluster_codes = None
     if clusters is not None:
-        cluster_codes, cluster_labels, _ = _unit_level_codes(frame[clusters].iloc[used_idx].reset_index(drop=True),
+        cluster_codes, cluster_labels, _ = _unit_level_codes(rows_table[clusters].iloc[used_idx].reset_index(drop=True),
                                                              row_unit[used_idx], n_units, clusters, unit_labels,
                                                              bin_numeric=False)
 
@@ -851,7 +894,8 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
     present_c = in_row & (blk.count_c > 0)
     y_b, y_c = blk.y_b[present_b], blk.y_c[present_c]
     n_b, n_c = y_b.size, y_c.size
-    binary = kind == "pass_rate" and bool(np.all(blk.count_b[present_b] == 1) and np.all(blk.count_c[present_c] == 1))
+    binary = kind == "pass_rate" and not blk.shares and bool(np.all(blk.count_b[present_b] == 1)
+                                                             and np.all(blk.count_c[present_c] == 1))
     out: dict[str, Any] = {"ci_low": math.nan, "ci_high": math.nan, "se": math.nan, "ci_label": "none",
                            "statistic": math.nan, "p_value": math.nan, "n_clusters": 0, "binary_unpaired": False,
                            "win_share": math.nan, "win_ratio": math.nan, "se_test": math.nan, "df": math.inf}
