@@ -125,7 +125,7 @@ class ModelComparison(TableResult):
         return self.fitted[self.recommended]
 
     def summary(self) -> Summary:
-        lines = (f"Recommended: {self.recommended}. {self.reason}",
+        lines = (f"Recommended: {self.recommended} — {self.reason}",
                  f"Held-out label log-likelihood from {self.cv} item folds (higher is better); accuracy against "
                  f"gold with {self.confidence_level:.0%} Wilson intervals, models fitted without gold.")
         return Summary(self.method, lines=lines, tables=(("models", self.table),), warnings=self.warnings)
