@@ -132,9 +132,11 @@ class VersionComparison(TableResult):
         if not self.method_disagreement.empty:
             conflicts = self.method_disagreement[self.method_disagreement["conflict"]
                                                  | self.method_disagreement["gap_significant"]]
+            conflicts = conflicts.sort_values(["conflict", "gap_ci_low"], ascending=[False, True], kind="stable")
             for row in conflicts.head(5).itertuples(index=False):
                 where = "overall" if row.segment == OVERALL else f"for {row.segment}"
-                out.append(f"{row.rater} and {row.reference} disagree about the change in {row.metric} {where} "
+                how = "disagree about the direction of" if row.conflict else "differ on the size of"
+                out.append(f"{row.rater} and {row.reference} {how} the change in {row.metric} {where} "
                            f"({row.rater} {row.difference_rater:+.3g}, {row.reference} "
                            f"{row.difference_reference:+.3g}; gap {row.gap:+.3g}, {level} CI {row.gap_ci_low:+.3g} "
                            f"to {row.gap_ci_high:+.3g}); alignlab.slices.find_slices on "
