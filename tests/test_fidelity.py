@@ -396,3 +396,16 @@ def test_json_files_and_compressed_lines_keep_id_text(name: str, tmp_path) -> No
     rows = j.frame.sort_values("source_row")
     assert rows["rater_id"].tolist() == ["007", "NA"]
     assert rows["item_id"].tolist() == (["1000.0", "7"] if name.endswith(".json") else ["1e3", "7"])
+
+
+def test_label_columns_named_like_bounds_are_not_intervals() -> None:
+    from alignlab.annotators import DawidSkene
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"item_id": np.repeat(np.arange(30), 3), "rater_id": np.tile(["a", "b", "c"], 30),
+                          "value": rng.choice(["risk_low", "risk_high"], 90)})
+    model = DawidSkene(engine="em", random_state=0).fit(load_judgments(frame, scale="categorical"))
+    probabilities = model.items_[["p_risk_high", "p_risk_low"]].to_numpy()
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert not any("zero width" in w for w in model.warnings_)

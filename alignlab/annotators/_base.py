@@ -194,12 +194,13 @@ def minimum_data_shortfalls(judgments: Judgments, minimum: Mapping[str, int]) ->
 
 
 def _interval_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """``(estimate, low, high)`` column names of every interval in a fitted frame."""
+    """``(estimate, low, high)`` column names of every interval in a fitted frame: ``x``, ``x_low`` and
+    ``x_high`` all present (so label columns such as ``p_risk_low``/``p_risk_high`` are not intervals)."""
     out = []
     for column in frame.columns:
         if isinstance(column, str) and column.endswith("_low"):
             stem = column[: -len("_low")]
-            if f"{stem}_high" in frame.columns:
+            if f"{stem}_high" in frame.columns and stem in frame.columns:
                 out.append((stem, column, f"{stem}_high"))
     return out
 
@@ -380,8 +381,9 @@ class AnnotatorModel:
     def _guard_intervals(self, judgments: Judgments) -> None:
         """The shared minimum-data check: below ``_minimum_data``, or where an interval has zero width
         (a degenerate resample), the interval is NaN and a warning says why; never a confident number."""
-        frames = {name: value for name, value in vars(self).items()
-                  if name.endswith("_") and not name.startswith("_") and isinstance(value, pd.DataFrame)}
+        frames = {name: value for name, value in vars(self).items()  # proba_: columns are labels, no intervals
+                  if name.endswith("_") and not name.startswith("_") and name != "proba_"
+                  and isinstance(value, pd.DataFrame)}
         shortfalls = minimum_data_shortfalls(judgments, self._minimum_data)
         messages = []
         if shortfalls:
