@@ -167,7 +167,10 @@ def test_cluster_robust_se_matches_statsmodels_ols(paired: bool) -> None:
     t_stat = fit.params[-1] / fit.bse[-1]
     assert row["test_statistic"] == pytest.approx(t_stat, rel=1e-10)
     assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t_stat), 14), rel=1e-10)
-    assert "clustered by conv" in row["ci_method"]
+    assert row["ci_method"] == "analytic(cluster-robust CR1, t14)"  # auto: the CR1 t interval
+    q = stats.t.ppf(0.975, 14)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((fit.params[-1] - q * fit.bse[-1],
+                                                             fit.params[-1] + q * fit.bse[-1]), rel=1e-9)
 
 
 @pytest.mark.parametrize("correction", ["bh", "holm", "by"])
