@@ -205,7 +205,10 @@ def test_interval_coverage_dawid_skene_bootstrap():
         r = model.raters_
         hits.append(((r["reliability_low"] <= true_rel) & (true_rel <= r["reliability_high"])).to_numpy())
     coverage = np.concatenate(hits).mean()
-    assert 0.85 <= coverage <= 0.95  # measured 0.908 (regression)
+    # measured 0.867 for the kappa reliability (regression; the unsigned informativeness covers its truth
+    # 0.908 on the same fits): the prior's off-diagonal pseudo-counts bias kappa down by ~0.014, which the
+    # bootstrap cannot see (truth above the interval 10.4%, below 2.9%; the flat prior covers 0.883)
+    assert 0.85 <= coverage <= 0.95
 
 
 @pytest.mark.slow
@@ -240,7 +243,9 @@ def test_interval_coverage_pymc():
         r = model.raters_
         hits.append(((r["reliability_low"] <= true_rel) & (true_rel <= r["reliability_high"])).to_numpy())
     coverage = np.concatenate(hits).mean()
-    assert 0.85 <= coverage <= 0.95, coverage  # measured 0.922 (regression)
+    # measured 0.867 for the kappa reliability, 0.900 for the informativeness on the same fits (regression;
+    # 90 intervals over 3 seeds, and kappa's intervals share each seed's prevalence draws)
+    assert 0.85 <= coverage <= 0.95, coverage
 
 
 # -- gold, history, hierarchy -------------------------------------------------------------------------
