@@ -409,3 +409,19 @@ def test_label_columns_named_like_bounds_are_not_intervals() -> None:
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert not any("zero width" in w for w in model.warnings_)
+
+
+@pytest.mark.parametrize("error", [FileExistsError(17, "File exists", "out.csv"),
+                                   NotADirectoryError(20, "Not a directory", "out.csv/index.html")])
+def test_cli_path_errors_are_user_errors(error: OSError) -> None:
+    import typer
+
+    from alignlab.cli._app import EXIT_INVALID_INPUT, handle_errors
+
+    @handle_errors
+    def command() -> None:
+        raise error
+
+    with pytest.raises(typer.Exit) as info:
+        command()
+    assert info.value.exit_code == EXIT_INVALID_INPUT == 2

@@ -82,7 +82,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             print_failures(exc)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-        except (AlignlabError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except (AlignlabError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+                PermissionError) as exc:
             # alignlab's own errors and unreadable paths are the user's to fix (exit 2); a KeyError,
             # TypeError or anything else escaping the library is a bug and is reported as one (exit 1)
             if _STATE["debug"]:
