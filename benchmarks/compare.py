@@ -2,7 +2,7 @@
 
 Data (issue 16): 100,000 inputs rated for both versions x 10 metrics (2,000,000 judgments), 50 segments
 (locales), 20,000 conversations as clusters; a planted regression of -0.1 on metric m0 for locale L7.
-1,000-resample cluster-bootstrap intervals for all 510 (metric x segment) rows, the mix-shift and the tests.
+1,000-resample cluster bootstrap for all 510 (metric x segment) rows, CR1 intervals and tests.
 Timed in a fresh interpreter (``run_isolated``: import + load + compare, the cold call, then a warm call) so
 peak memory is that of the work alone.
 
@@ -75,10 +75,10 @@ def main() -> None:
     lines = [
         "# Compare: version regressions by segment at scale", "",
         f"{N_INPUTS:,} inputs rated for both versions x {N_METRICS} metrics ({2 * N_INPUTS * N_METRICS:,} judgments), "
-        f"{N_SEGMENTS} segments, {N_CLUSTERS:,} clusters; {N_RESAMPLES:,}-resample cluster-bootstrap intervals "
-        f"({res['ci_method']}) for all {res['rows']} rows (10 metrics x (50 segments + overall)), cluster-robust "
-        "tests, BH over all rows, MDE per row, mix shift. Fresh interpreter; load average at start "
-        f"{load:.1f} on 2 cores.", "",
+        f"{N_SEGMENTS} segments, {N_CLUSTERS:,} clusters; for all {res['rows']} rows (10 metrics x (50 segments + "
+        f"overall)): a {N_RESAMPLES:,}-resample cluster bootstrap (effect sizes, ratios, their intervals), the "
+        f"difference interval ({res['ci_method']}), cluster-robust tests, BH over all rows, MDE per row. Fresh "
+        f"interpreter; load average at start {load:.1f} on 2 cores.", "",
         "| step | seconds |", "|---|---|",
         f"| import alignlab + alignlab.compare | {res['import']:.2f} |",
         f"| load_judgments (2M rows, validation) | {res['load']:.2f} |",
