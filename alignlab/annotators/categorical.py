@@ -745,7 +745,9 @@ class DawidSkene(CategoricalModel):
         Empirical Bayes by cross-validation: items are split into 3 folds, each candidate is fitted
         with one fold's items weighted 0 and scored by
         the marginal log-likelihood ``log sum_k pi_k prod_j theta[j, k, y_ij]`` of the held-out
-        items' labels; the candidate with the largest total wins. Inputs over 30,000 judgments are
+        items' labels; the candidate with the largest total wins among those whose latent classes keep
+        the labels' meaning (every class is the label raters most often give its items, in a fit on
+        all the scored items; if none does, the best overall, with a warning). Inputs over 30,000 judgments are
         scored on a random subset of items holding 30,000 judgments (the fit itself uses all).
         The folds (and subset) are a fixed function of the sorted items (seed 0), whatever
         ``random_state``, so the default model gives the same consensus on every run and for
@@ -763,13 +765,32 @@ class DawidSkene(CategoricalModel):
             self._chosen_prior = candidate
             score = self._heldout_loglik(sub, folds, _SELECTION_FOLDS)
             rows.append({"pooling_strength": candidate[0], "prior_correct": candidate[1], "prior_error": candidate[2],
-                         "heldout_loglik": score})
+                         "heldout_loglik": score, "classes_keep_labels": self._classes_keep_labels(sub)})
         table = pd.DataFrame(rows)
-        best = int(np.argmax(table["heldout_loglik"].to_numpy()))
+        # the likelihood cannot tell what a latent class means: a weak prior can let class k become "items
+        # raters disagree on" (DICES-350: 'Unsure' takes 38% of items, accuracy 0.49 against 0.69). Only
+        # candidates whose latent class k is the label raters most often give it are eligible.
+        keep = table["classes_keep_labels"].to_numpy()
+        score = np.where(keep, table["heldout_loglik"].to_numpy(), -np.inf) if keep.any() else table[
+            "heldout_loglik"].to_numpy()
+        if not keep.any():
+            self.warnings_.append("with every candidate prior, some latent class of Dawid–Skene is not the label raters "
+                                  "most often give it (the classes lost their meaning); the fit is unlikely to beat "
+                                  "majority vote: compare models with alignlab.annotators.compare_models.")
+        best = int(np.argmax(score))
         table["chosen"] = np.arange(len(table)) == best
         self._chosen_prior = tuple(float(table.loc[best, c]) for c in ("pooling_strength", "prior_correct",
                                                                         "prior_error"))
         self.prior_selection_ = table
+
+    def _classes_keep_labels(self, design: em.Design) -> bool:
+        """Whether, in a fit with the current prior, every latent class k (holding > 1% of the expected
+        judgments) is the label that raters most often give to its items (pooled over raters)."""
+        _, T, _, _, _ = self._run(design, em.majority_posterior(design), None, None, min(self.max_iter, 200),
+                                  tol=max(self.tol, 1e-6))
+        pooled = em.expected_counts(design, T).sum(axis=0)  # (true class, label)
+        rows = pooled.sum(axis=1) > 0.01 * pooled.sum()
+        return bool((np.argmax(pooled, axis=1) == np.arange(len(pooled)))[rows].all())
 
     def _setting_columns(self) -> dict[str, Any]:
         strength, correct, error = self._prior_values()
