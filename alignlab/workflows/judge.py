@@ -274,7 +274,7 @@ def validate_judge(
         div = attempt(notes, "failing segments", "slices", "divergence", judgments, a=judge_id, b=human_ids, kind=kind)
         if div is not None:
             slices_result = attempt(notes, "failing segments", "slices", "find_slices", div, depth=2, top_k=5,
-                                    n_resamples=min(n_resamples, 1000), confidence_level=confidence_level,
+                                    n_permutations=min(n_resamples, 1000), confidence_level=confidence_level,
                                     random_state=seed)
     elif find_segments:
         notes.append("failing segments: the table has no segment columns.")
