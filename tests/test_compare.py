@@ -621,3 +621,23 @@ def test_online_aggregates_are_compared_as_their_own_group() -> None:
     assert online["p_value"] == pytest.approx(stats.wilcoxon(d).pvalue)  # reference
     only_online = compare_versions(j, baseline="v1", candidate="v2", raters="online", ci_method="none").to_frame()
     assert only_online["rater"].tolist() == ["online"]
+
+
+def test_trend_reads_a_metrics_store_history() -> None:
+    store = pytest.importorskip("alignlab.metrics.store")
+    rng = np.random.default_rng(41)
+    runs = 14
+    rows = []
+    for feature, drift in (("chat", -0.01), ("story", 0.0)):
+        for i in range(runs):
+            rows.append({"run_id": f"run{i}", "run_label": f"2025.{i}", "system": f"v{i}", "feature": feature,
+                         "run_date": pd.Timestamp("2025-01-01") + pd.Timedelta(days=7 * i), "created_at": None,
+                         "metric": "helpfulness", "role": "north_star", "segment": "all",
+                         "estimate": 0.7 + drift * i + rng.normal(0, 0.004), "standard_error": 0.004,
+                         "higher_is_better": True})
+    history = pd.DataFrame(rows).reindex(columns=list(store.HISTORY_COLUMNS))
+    result = trend(history, random_state=0)
+    table = result.to_frame().set_index("feature")
+    assert result.time_column == "run_date" and result.by == ("feature",)
+    assert table.loc["chat", "trend"] == "worsening" and table.loc["story", "trend"] == "no detectable trend"
+    assert table.loc["chat", "n_runs"] == runs

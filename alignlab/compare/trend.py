@@ -29,7 +29,8 @@ __all__ = ["trend", "TrendResult", "TIME_COLUMNS", "GROUP_COLUMNS"]
 #: Default time/run columns, first present wins (the metrics store's history has run_date and run_id).
 TIME_COLUMNS = ("run_date", "created_at", "time", "timestamp", "date", "run", "run_id")
 #: Columns that name separate series when present with several values.
-GROUP_COLUMNS = ("feature", "metric", "rater", "role", "segment", "system")
+#: ``system`` is not one of them: in a release history each run is a new system version.
+GROUP_COLUMNS = ("feature", "metric", "rater", "role", "segment")
 ANYTIME_METHOD = "normal-mixture confidence sequence (Howard et al. 2021, eq. 14), precision-weighted running mean"
 CHANGE_METHOD = "at-most-one-change standardised CUSUM, permutation null (false-alarm rate = alpha)"
 
@@ -123,10 +124,11 @@ def trend(
         ``standard_error`` (or ``ci_low``/``ci_high`` with ``confidence_level``, from which the SE is
         recovered as a normal interval). :meth:`alignlab.metrics.Store.history` has these columns.
     time : str, optional
-        Orders the runs. Default: the first of ``run_date, created_at, time, timestamp, date, run, run_id``.
+        Orders the runs (by its values' natural order). Default: the first of ``run_date, created_at, time,
+        timestamp, date, run, run_id`` present without missing values.
     by : str or list of str, optional
-        Columns naming separate series (default: those of ``feature, metric, rater, role, segment,
-        system`` with several values).
+        Columns naming separate series (default: those of ``feature, metric, rater, role, segment`` with
+        several values).
     higher_is_better : bool, optional
         Direction for the trend wording (default: the ``higher_is_better`` column when present, else True).
     n_resamples : int
@@ -171,7 +173,8 @@ def trend(
     frame = history
     notes: list[str] = []
     if time is None:
-        time = next((c for c in TIME_COLUMNS if c in frame.columns), None)
+        # the first time column that is filled in (a store's run_date may be empty when runs had no date)
+        time = next((c for c in TIME_COLUMNS if c in frame.columns and frame[c].notna().all()), None)
         if time is None:
             raise InvalidParameterError(f"{caller}: no time/run column; name it with time=... (looked for "
                                         f"{', '.join(TIME_COLUMNS)}). Columns are {list(frame.columns)}.")
