@@ -338,3 +338,20 @@ def test_ordinal_held_out_likelihood_matches_numerical_integration():
     reference = np.log(integrate.quad(likelihood, -8, 8, limit=200)[0])
     assert scores[0] == pytest.approx(reference, abs=0.02)
     assert np.isfinite(scores).all() and len(scores) == 60
+
+
+def test_default_prior_keeps_class_meaning_on_dices():
+    """DICES-350 (123 rating positions x 350 items, expert gold): the best-scoring weak prior turns 'Unsure'
+    into a 38% latent class (accuracy 0.49); the eligible choice keeps every class's label and beats
+    majority vote (0.6543, regression: 0.6886)."""
+    from pathlib import Path
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "annotators" / "dices350.csv.gz")
+    j = alignlab.load_judgments(frame, scale="categorical", segments=[])
+    model = DawidSkene(use_gold=False, ci_method="none").fit(j)
+    table = model.prior_selection_
+    assert not table.loc[table["prior_correct"] == 0.01, "classes_keep_labels"].iloc[0]  # the flat candidate
+    assert table.loc[table["chosen"], "classes_keep_labels"].all()
+    gold = j.item_info.set_index("item_id")["gold"]
+    accuracy = float((model.predict() == gold.reindex(model.predict().index)).mean())
+    assert accuracy == pytest.approx(0.6886, abs=0.003) and accuracy > 0.6543
