@@ -122,8 +122,8 @@ class VersionComparison(TableResult):
                        f"{'s' if n_none != 1 else ''} (each powered to see its minimum meaningful change).")
         if n_under:
             out.append(f"{n_under} comparison{'s are' if n_under != 1 else ' is'} underpowered: the minimum "
-                       "detectable effect at 80% power exceeds the minimum meaningful change, so no change "
-                       "cannot be claimed there.")
+                       "detectable effect at 80% power exceeds the minimum meaningful change, so the absence of a "
+                       "change cannot be claimed there.")
         if not self.mix_shift.empty and self.mix_shift["simpson_reversal"].any():
             for row in self.mix_shift[self.mix_shift["simpson_reversal"]].itertuples(index=False):
                 out.append(f"Simpson reversal in {row.metric} ({row.rater}) across {row.segment_column}: the "
