@@ -224,6 +224,10 @@ def test_spark_equals_duckdb_and_pandas(spark, log: pd.DataFrame, log_files: dic
                                   events(log_files["parquet"], **full).event_exclusions)
     with pytest.raises(EventsError, match=r"glob .* matches no file"):
         events(log_files["root"] + "/nothing/*.parquet", **KW, engine=spark)
+    # a Spark DataFrame (a table in a warehouse) as the source; its TIMESTAMP is an instant, so accepted
+    frame = spark.read.parquet(log_files["parquet"].replace("*.parquet", ""))
+    _assert_same(events(frame, **KW, timestamp="ts", start=opts["start"], check_selection=False),
+                 reference(log, start=opts["start"]))
 
 
 # -- bad input: one clear error naming the file and the column -----------------------------------------------
@@ -475,3 +479,14 @@ def test_cli_online_aggregate_and_trust_weights_events(tmp_path) -> None:
     assert "Online signals: naive and selection-corrected" in (tmp_path / "tw" / "index.html").read_text()
     res = runner.invoke(app, ["online", "aggregate", str(tmp_path / "none*.parquet"), "--signal", "thumbs_up"])
     assert res.exit_code == 2 and "matches no file" in res.output and "Traceback" not in res.output
+
+
+def test_spark_timestamp_types_map_to_time_zone_rule() -> None:
+    """Spark's TIMESTAMP is an instant (accepted), TIMESTAMP_NTZ has no time zone (rejected)."""
+    types = pytest.importorskip("pyspark.sql.types", reason="needs pyspark (no Java needed for the types)")
+    from alignlab.online._source import _family, _spark_type_name
+
+    assert _family(_spark_type_name(types.TimestampType())) == "timestamptz"
+    assert _family(_spark_type_name(types.TimestampNTZType())) == "timestamp"
+    assert _family(_spark_type_name(types.IntegerType())) == "integer"
+    assert _family(_spark_type_name(types.StringType())) == "text"

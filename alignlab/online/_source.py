@@ -161,6 +161,13 @@ def open_source(source: Any, *, engine: Any = None, table: str | None = None, cs
     if isinstance(source, ibis.expr.types.Table):
         backend = engine_errors(source._find_backend, "the Ibis table")
         return EventSource(source, backend, str(backend.name), "the Ibis table")
+    if type(source).__module__.startswith("pyspark") and hasattr(source, "createOrReplaceTempView"):
+        # a Spark DataFrame: a temporary view on its own session
+        backend = ibis.pyspark.connect(source.sparkSession)
+        source.createOrReplaceTempView("alignlab_events")
+        label = "the Spark DataFrame"
+        schema = {field.name: _spark_type_name(field.dataType) for field in source.schema.fields}
+        return EventSource(backend.table("alignlab_events"), backend, "pyspark", label, schemas={label: schema})
     if type(source).__module__.startswith(("duckdb", "_duckdb")) and hasattr(source, "execute") \
             and hasattr(source, "sql"):
         if table is None:
@@ -320,6 +327,23 @@ def check_schema(source: EventSource, roles: dict[str, str], *, binary: Sequence
                                       "store UTC instants (Parquet timestamp with isAdjustedToUTC, or ISO 8601 "
                                       "text with an offset such as 2024-05-01T12:00:00Z)", file=file_name,
                                       column=column)
+
+
+def _spark_type_name(dtype: Any) -> str:
+    """DuckDB's name for a Spark type: Spark's TIMESTAMP is an instant (time zone aware), TIMESTAMP_NTZ is not."""
+    name = dtype.simpleString().lower()
+    if name == "timestamp":
+        return "TIMESTAMP WITH TIME ZONE"
+    if name == "timestamp_ntz":
+        return "TIMESTAMP"
+    mapping = {"boolean": "BOOLEAN", "string": "VARCHAR", "date": "DATE"}
+    if name in mapping:
+        return mapping[name]
+    if name in ("tinyint", "smallint", "int", "bigint"):
+        return "BIGINT"
+    if name in ("float", "double") or name.startswith("decimal"):
+        return "DOUBLE"
+    return name.upper()
 
 
 def _ibis_type_name(dtype: Any) -> str:

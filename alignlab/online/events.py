@@ -142,10 +142,11 @@ def events(
 
     Parameters
     ----------
-    source : path, glob, list of paths, DuckDB connection, Ibis table or pandas/pyarrow table
+    source : path, glob, list of paths, DuckDB connection, Ibis table, Spark DataFrame or pandas/pyarrow table
         Parquet, CSV/TSV or JSONL files (one format; ``'logs/*.parquet'``, a directory, or remote
         URLs the engine can read), a DuckDB connection with ``table=``, an Ibis table expression (run
-        on its own backend) or an in-memory table (run on DuckDB). One row per exposure event.
+        on its own backend), a Spark DataFrame (e.g. ``spark.table("logs")``, run on its session) or an
+        in-memory table (run on DuckDB). One row per exposure event.
     item : str, default "item_id"
         Column with the item (the output shown to the user).
     signal : str or list of str
@@ -330,6 +331,24 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
         heavy_users = heavy.select(user)
         t = t.anti_join(heavy_users, user)
 
+    # binary signals stored as numbers hold only 0/1: one scalar pass over those columns (much cheaper than
+    # a per-cell check inside the grouped aggregation), so the aggregation can use plain SUM(value)
+    checked = [(k, name) for k, name in enumerate(binary) if not src.table[name].type().is_boolean()]
+    if checked:
+        raw = src.table
+        check = {f"bad_{k}": ibis.ifelse(raw[name].notnull() & ~raw[name].isin([0, 1]), one, zero).sum()
+                 for k, name in checked}
+        found = src.execute(raw.aggregate(**check)).iloc[0]
+        for k, name in checked:
+            n_bad = int(found[f"bad_{k}"]) if pd.notna(found[f"bad_{k}"]) else 0
+            if n_bad:
+                file, value = find_bad_value(src, name, f"\"{name}\" IS NOT NULL AND CAST(\"{name}\" AS DOUBLE) "
+                                                        "NOT IN (0, 1)")
+                shown = "" if value is None else f" (e.g. {value!r})"
+                raise EventsError(f"the binary signal has {n_bad:,} values other than 0/1{shown}",
+                                  "declare it numeric= if it is a count or a score, or map it to 0/1 (missing = "
+                                  "no feedback)", file=file, column=name)
+
     # the aggregation ----------------------------------------------------------------------------------
     if dedup == "last":
         epoch = ibis.timestamp("1970-01-01 00:00:00", timezone="UTC")
@@ -339,7 +358,6 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
             v = _signal_value(t, name)
             # latest rated event wins, ties to the positive value: max over (time * 2 + value)
             pair[f"_key{k}"] = ibis.ifelse(v.notnull(), micros * 2 + v.cast("int64"), ibis.null("int64")).max()
-            pair[f"_bad{k}"] = ibis.ifelse(v.notnull() & (v != 0) & (v != 1), one, zero).sum()
         for k, name in enumerate(numbers):
             pair[f"_num{k}"] = t[name].cast("float64").mean()
         pairs = t.group_by([user, *keys]).aggregate(**pair)
@@ -348,7 +366,6 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
             key = pairs[f"_key{k}"]
             agg[f"trials_{k}"] = ibis.ifelse(key.notnull(), one, zero).sum()
             agg[f"successes_{k}"] = ibis.ifelse(key.notnull() & ((key % 2) == 1), one, zero).sum()
-            agg[f"bad_{k}"] = pairs[f"_bad{k}"].sum()
         for k, _name in enumerate(numbers):
             x = pairs[f"_num{k}"]
             agg[f"n_{k}"] = x.count()
@@ -363,8 +380,7 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
             if column.type().is_boolean():  # binary by type: no value check to make
                 agg[f"successes_{k}"] = ibis.ifelse(column, one, zero).sum()
                 continue
-            agg[f"successes_{k}"] = ibis.ifelse(column == 1, one, zero).sum()
-            agg[f"bad_{k}"] = ibis.ifelse(column.notnull() & (column != 0) & (column != 1), one, zero).sum()
+            agg[f"successes_{k}"] = column.sum()  # 0/1 values (checked above): the sum counts the ones
         for k, name in enumerate(numbers):
             x = t[name].cast("float64")
             agg[f"n_{k}"] = x.count()
@@ -375,15 +391,6 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
     wide = src.execute(expr.order_by(keys))
     if "events" not in wide.columns:
         wide["events"] = wide["exposures"]
-    for k, name in enumerate(binary):
-        n_bad = int(pd.to_numeric(wide[f"bad_{k}"]).fillna(0).sum()) if f"bad_{k}" in wide.columns else 0
-        if n_bad:
-            file, value = find_bad_value(src, name, f"\"{name}\" IS NOT NULL AND CAST(\"{name}\" AS DOUBLE) "
-                                                    "NOT IN (0, 1)")
-            shown = "" if value is None else f" (e.g. {value!r})"
-            raise EventsError(f"the binary signal has {n_bad:,} values other than 0/1{shown}",
-                              "declare it numeric= if it is a count or a score, or map it to 0/1 (missing = no "
-                              "feedback)", file=file, column=name)
     null_item = wide[item].isna().to_numpy()
     if null_item.any():
         counts["excluded"].append({"reason": "no item id", "column": item,
@@ -396,8 +403,6 @@ def _aggregate(src: EventSource, *, item: str, binary: list[str], numbers: list[
             "column": user, "n_events": int(wide["events"].sum() - wide["exposures"].sum()), "n_users": np.nan,
             "fix": "pass dedup='none' to count every event"})
     if "n_events" not in counts:
-        counts["n_events"] = int(wide["events"].sum()) + sum(e["n_events"] for e in counts["excluded"])
-    if counts["excluded"] and max_user_events is not None and not conditions:
         counts["n_events"] = int(wide["events"].sum()) + sum(e["n_events"] for e in counts["excluded"])
     counts["n_events_used"] = int(wide["exposures"].sum())
     return wide.reset_index(drop=True), counts
