@@ -641,3 +641,19 @@ def test_trend_reads_a_metrics_store_history() -> None:
     assert result.time_column == "run_date" and result.by == ("feature",)
     assert table.loc["chat", "trend"] == "worsening" and table.loc["story", "trend"] == "no detectable trend"
     assert table.loc["chat", "n_runs"] == runs
+
+
+def test_paired_permutation_test_matches_scipy_permutation_test() -> None:
+    for n, n_resamples in ((8, 1000), (60, 4000)):
+        frame = _frame(n, paired=True, shift=0.3, seed=42 + n)
+        wide = frame.pivot(index="prompt", columns="system", values="value")
+        d = (wide["v2"] - wide["v1"]).to_numpy()
+        row = compare_versions(_load(frame), baseline="v1", candidate="v2", paired_test="permutation",
+                               n_resamples=n_resamples, random_state=0).to_frame().iloc[0]
+        ref = stats.permutation_test((d,), np.mean, permutation_type="samples", n_resamples=20000,
+                                     random_state=0)  # reference: exact (2^8 flips) for n = 8
+        assert row["test"] == "paired permutation (sign flips)"
+        if n == 8:
+            assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+        else:
+            assert row["p_value"] == pytest.approx(ref.pvalue, abs=0.015)  # two Monte Carlo p-values

@@ -332,7 +332,7 @@ def _effects(st: dict[str, np.ndarray], kinds: np.ndarray, ratio_ok: np.ndarray)
     "ci_method": ci_method_constraint("auto", "percentile", "basic", "bca", "analytic", "newcombe", "none"),
     "n_resamples": N_RESAMPLES,
     "correction": [Options(("bh", "holm", "by"))],
-    "paired_test": [Options(("wilcoxon", "t"))],
+    "paired_test": [Options(("wilcoxon", "t", "permutation"))],
     "random_state": RANDOM_STATE,
 })
 def compare_versions(
@@ -350,7 +350,7 @@ def compare_versions(
     ci_method: str = "auto",
     n_resamples: int = DEFAULT_N_RESAMPLES,
     correction: Literal["bh", "holm", "by"] = "bh",
-    paired_test: Literal["wilcoxon", "t"] = "wilcoxon",
+    paired_test: Literal["wilcoxon", "t", "permutation"] = "wilcoxon",
     random_state: int | np.random.Generator | None = None,
 ) -> VersionComparison:
     """Compare a candidate version with the baseline on every metric, rater group and segment.
@@ -395,8 +395,9 @@ def compare_versions(
     n_resamples : int
     correction : {"bh", "holm", "by"}
         Adjustment of the p-values over every row (statsmodels ``multipletests``).
-    paired_test : {"wilcoxon", "t"}
-        Test of paired scores (Wilcoxon signed-rank, scipy; or the paired t-test).
+    paired_test : {"wilcoxon", "t", "permutation"}
+        Test of paired scores: Wilcoxon signed-rank (scipy), the paired t-test, or the sign-flip permutation
+        test of the mean difference (``n_resamples`` flips; exact enumeration when 2^n <= n_resamples).
     random_state : int, Generator or None
 
     Returns
@@ -743,6 +744,8 @@ def compare_versions(
         boot_label = "none"
 
     # -- per-row tests, analytic intervals, power ------------------------------------------------------
+    # the permutation test draws from its own stream (spawned), so choosing it leaves the bootstrap unchanged
+    test_rng = check_random_state(random_state).spawn(1)[0]
     st_full = _moment_stats(full[row_block, row_slot, :])
     alpha = 1.0 - confidence_level
     z_alpha, z_power = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(_POWER)
@@ -754,7 +757,8 @@ def compare_versions(
         in_row = (blk.count_b > 0) | (blk.count_c > 0)
         if s > 0:
             in_row &= unit_seg_codes[slot_seg_index[s]] == slot_code[s]
-        rec = _row_test(blk, in_row, is_paired, is_pairwise, cluster_codes, paired_test, confidence_level)
+        rec = _row_test(blk, in_row, is_paired, is_pairwise, cluster_codes, paired_test, confidence_level,
+                        test_rng, n_resamples)
         n_b, n_c = float(st_full["n_b"][r]), float(st_full["n_c"][r])
         diff = float(estimate[r])
         if ci_method == "none":
@@ -888,7 +892,8 @@ def compare_versions(
 
 
 def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: bool, cluster_codes: np.ndarray | None,
-              paired_test: str, confidence_level: float) -> dict[str, Any]:
+              paired_test: str, confidence_level: float, rng: np.random.Generator,
+              n_resamples: int) -> dict[str, Any]:
     """The hypothesis test (and analytic interval) of one row, from its units."""
     from statsmodels.stats.contingency_tables import mcnemar
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
@@ -956,7 +961,7 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
             p = float(stats.binomtest(wins, wins + losses, 0.5).pvalue) if wins + losses else 1.0
             out.update(test="sign test (exact binomial, ties dropped)", statistic=float(wins), p_value=p)
         else:
-            out.update(_paired_score_test(d, paired_test))
+            out.update(_paired_score_test(d, paired_test, rng, n_resamples))
         return out
     if is_paired:
         d = blk.y_c[present_c] - blk.y_b[present_c]
@@ -975,7 +980,7 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
             out.update(test="McNemar exact (binomial on discordant pairs)", statistic=float(res.statistic),
                        p_value=float(res.pvalue) if n10 + n01 else 1.0)
         else:
-            out.update(_paired_score_test(d, paired_test))
+            out.update(_paired_score_test(d, paired_test, rng, n_resamples))
         return out
     se = math.sqrt(np.var(y_b, ddof=1) / n_b + np.var(y_c, ddof=1) / n_c)
     out["se_test"] = se
@@ -1002,15 +1007,38 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
     return out
 
 
-def _paired_score_test(d: np.ndarray, paired_test: str) -> dict[str, Any]:
+def _paired_score_test(d: np.ndarray, paired_test: str, rng: np.random.Generator, n_resamples: int) -> dict[str, Any]:
+    names = {"wilcoxon": "Wilcoxon signed-rank", "t": "paired t", "permutation": "paired permutation (sign flips)"}
     if not np.any(d != 0):
-        return {"test": "Wilcoxon signed-rank" if paired_test == "wilcoxon" else "paired t",
-                "statistic": 0.0, "p_value": 1.0}
+        return {"test": names[paired_test], "statistic": 0.0, "p_value": 1.0}
+    if paired_test == "permutation":
+        return {"test": names[paired_test], "statistic": float(d.mean()),
+                "p_value": _sign_flip_p_value(d, rng, n_resamples)}
     if paired_test == "t":
         res = stats.ttest_1samp(d, 0.0)
         return {"test": "paired t", "statistic": float(res.statistic), "p_value": float(res.pvalue)}
     res = stats.wilcoxon(d)
     return {"test": "Wilcoxon signed-rank", "statistic": float(res.statistic), "p_value": float(res.pvalue)}
+
+
+def _sign_flip_p_value(d: np.ndarray, rng: np.random.Generator, n_resamples: int) -> float:
+    """Two-sided sign-flip permutation p of the mean difference: exact (all 2^n flips, as scipy's
+    ``permutation_test(..., permutation_type="samples")``) when 2^n <= n_resamples, else Monte Carlo with the
+    (1 + count) / (1 + B) correction (Phipson & Smyth 2010). Batched to bound memory."""
+    n = d.size
+    observed = abs(d.sum())
+    tolerance = 1e-12 * max(1.0, float(np.abs(d).sum()))
+    if n <= 20 and 2**n <= n_resamples:
+        signs = 1.0 - 2.0 * ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1)
+        return float(np.mean(np.abs(signs @ d) >= observed - tolerance))
+    count, done = 0, 0
+    rows = max(1, min(n_resamples, 2_000_000 // n))
+    while done < n_resamples:
+        b = min(rows, n_resamples - done)
+        signs = rng.integers(0, 2, size=(b, n)) * 2.0 - 1.0
+        count += int(np.sum(np.abs(signs @ d) >= observed - tolerance))
+        done += b
+    return (1 + count) / (1 + n_resamples)
 
 
 def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool, clustered: bool, metric: Metric,
