@@ -77,6 +77,12 @@ def test_welch_unpaired_means_match_scipy() -> None:
     pooled = np.sqrt(((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2))
     assert row["effect_size"] == pytest.approx((a.mean() - b.mean()) / pooled)
     assert row["effect_ci_low"] < row["effect_size"] < row["effect_ci_high"]
+    # Cliff's delta from its definition; interval = statsmodels' Brunner-Munzel interval of P(c > b)
+    assert row["cliffs_delta"] == pytest.approx(np.sign(a[:, None] - b[None, :]).mean())
+    from statsmodels.stats.nonparametric import rank_compare_2indep
+
+    p_low, p_high = rank_compare_2indep(a, b).conf_int(alpha=0.05)  # reference
+    assert (row["cliffs_ci_low"], row["cliffs_ci_high"]) == pytest.approx((2 * p_low - 1, 2 * p_high - 1))
 
 
 def test_paired_scores_wilcoxon_and_t_match_scipy() -> None:

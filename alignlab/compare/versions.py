@@ -68,7 +68,9 @@ class VersionComparison(TableResult):
         ``ci_low``, ``ci_high``, ``standard_error``, ``ci_method``, ``ratio`` (candidate / baseline where
         both are positive rates or means of a non-negative scale) with ``ratio_ci_low``/``ratio_ci_high``,
         ``effect_size`` (Cohen's h for rates, Cohen's d for means, d_z for win rates), ``effect_size_name``,
-        ``effect_ci_low``/``effect_ci_high``, ``test``, ``test_statistic``, ``p_value``, ``q_value``
+        ``effect_ci_low``/``effect_ci_high``, ``cliffs_delta`` with ``cliffs_ci_low``/``cliffs_ci_high``
+        (unpaired, unclustered scores: 2 P(candidate > baseline) + P(tie) - 1, Brunner-Munzel interval via
+        statsmodels ``rank_compare_2indep``; NaN elsewhere), ``test``, ``test_statistic``, ``p_value``, ``q_value``
         (adjusted over every row), ``mde`` (minimum detectable effect at 80 % power), ``min_change``,
         ``verdict``, ``higher_is_better``, ``paired``.
     mix_shift : DataFrame
@@ -803,6 +805,9 @@ def compare_versions(
             "effect_size_name": {"mean": "cohen_d", "pass_rate": "cohen_h", "win_rate": "cohen_dz"}[blk.metric.kind],
             "effect_ci_low": float(b_low[n_rows + r]),
             "effect_ci_high": float(b_high[n_rows + r]),
+            "cliffs_delta": rec["cliffs_delta"],
+            "cliffs_ci_low": rec["cliffs_ci_low"],
+            "cliffs_ci_high": rec["cliffs_ci_high"],
             "test": rec["test"],
             "test_statistic": rec["statistic"],
             "p_value": rec["p_value"],
@@ -907,7 +912,8 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
                                                              and np.all(blk.count_c[present_c] == 1))
     out: dict[str, Any] = {"ci_low": math.nan, "ci_high": math.nan, "se": math.nan, "ci_label": "none",
                            "statistic": math.nan, "p_value": math.nan, "n_clusters": 0, "binary_unpaired": False,
-                           "win_share": math.nan, "win_ratio": math.nan, "se_test": math.nan, "df": math.inf}
+                           "win_share": math.nan, "win_ratio": math.nan, "se_test": math.nan, "df": math.inf,
+                           "cliffs_delta": math.nan, "cliffs_ci_low": math.nan, "cliffs_ci_high": math.nan}
     if is_pairwise:
         d = y_c
         wins, losses = int(np.sum(d > 0)), int(np.sum(d < 0))
@@ -1002,6 +1008,13 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
         return out
     res = stats.ttest_ind(y_c, y_b, equal_var=False)
     ci = res.confidence_interval(t_level)
+    # Cliff's delta = 2 P(Y_c > Y_b) + P(=) - 1, with the Brunner-Munzel interval of that probability
+    from statsmodels.stats.nonparametric import rank_compare_2indep
+
+    ranks = rank_compare_2indep(y_c, y_b)
+    p_low, p_high = ranks.conf_int(alpha=1 - t_level)
+    out.update(cliffs_delta=2 * float(ranks.prob1) - 1, cliffs_ci_low=2 * float(p_low) - 1,
+               cliffs_ci_high=2 * float(p_high) - 1)
     out.update(test="Welch t", statistic=float(res.statistic), p_value=float(res.pvalue), ci_low=float(ci.low),
                ci_high=float(ci.high), se=se, ci_label="analytic(Welch t)", df=float(res.df))
     return out
