@@ -388,3 +388,45 @@ def test_validate_judge_calls_an_inverted_judge_harmful():
     assert bad.reasons[0].startswith("harmful")
     good = validate_judge(j, judge="good_judge", humans=humans, find_segments=False, n_resamples=200, random_state=0)
     assert not good.harmful and good.verdict in ("assist", "replace")
+
+
+def _score_study(seed: int = 0, n_items: int = 300) -> alignlab.Judgments:
+    """Continuous scores: four humans and a judge track the quality, an inverted judge scores against it."""
+    rng = np.random.default_rng(seed)
+    quality = rng.normal(50, 10, n_items)
+    rows = []
+    for rater, (method, vendor, slope) in {"h1": ("human", "acme", 1.0), "h2": ("human", "acme", 1.0),
+                                           "h3": ("human", "acme", 1.0), "h4": ("human", "acme", 1.0),
+                                           "good_judge": ("llm_judge", "openai", 0.9),
+                                           "inverted_judge": ("llm_judge", "flipco", -0.9)}.items():
+        value = 50 + slope * (quality - 50) + rng.normal(0, 5, n_items)
+        rows.append(pd.DataFrame({"item_id": np.arange(n_items), "rater_id": rater, "method": method,
+                                  "vendor": vendor, "value": value}))
+    return alignlab.load_judgments(pd.concat(rows, ignore_index=True), scale="continuous", segments=[])
+
+
+def test_workflows_sign_the_continuous_reliability_by_the_scale():
+    """Scores: the variance-share reliability takes the sign of the rater's scale in every workflow."""
+    from alignlab.annotators import ContinuousRaters
+    from alignlab.workflows import audit_vendors, trust_weights, validate_judge
+    from alignlab.workflows._compose import rater_table
+
+    j = _score_study()
+    model = ContinuousRaters(scale="rater", random_state=0).fit(j)
+    plain = model.raters_.set_index("rater_id")
+    signed = rater_table(model).set_index("rater_id")
+    assert plain.loc["inverted_judge", "scale_high"] < 0 < plain.loc["inverted_judge", "reliability"]
+    assert signed.loc["inverted_judge", "reliability"] == pytest.approx(-plain.loc["inverted_judge", "reliability"])
+    assert signed.loc["inverted_judge", "reliability_high"] < 0
+    assert signed.loc["inverted_judge", "adversarial_prob"] > 0.99
+    assert signed.loc["good_judge", "reliability"] == plain.loc["good_judge", "reliability"]
+    assert signed.loc["good_judge", "adversarial_prob"] < 0.01
+    audit = audit_vendors(j, random_state=0)
+    table = audit.to_frame().set_index("rater_id")
+    assert table.loc["inverted_judge", "adversarial"] and table.loc["inverted_judge", "rank"] == 1
+    assert audit.worst_vendor == "flipco"
+    tw = trust_weights(j, humans=["h1", "h2", "h3", "h4"], random_state=0)
+    assert tw.weights["inverted_judge"] == 0.0 and tw.weights["good_judge"] > 0
+    v = validate_judge(j, judge="inverted_judge", humans=["h1", "h2", "h3", "h4"], find_segments=False,
+                       n_resamples=200, random_state=0)
+    assert v.harmful and v.verdict == "do_not_use"

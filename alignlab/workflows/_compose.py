@@ -109,11 +109,34 @@ def fit_joint_model(
 
 
 def rater_table(model: Any) -> pd.DataFrame:
-    """The fitted ``raters_`` frame with the columns every workflow reads."""
+    """The fitted ``raters_`` frame with the columns every workflow reads, reliability signed.
+
+    The discrete models' reliability is already signed (kappa with the latent truth, below 0 = worse
+    than chance) and comes with ``adversarial_prob``. The continuous rater model's is a variance share,
+    ``a^2 tau^2 / (a^2 tau^2 + sigma^2)``, the same for a rater whose scores run *against* the latent
+    quality (negative scale ``a``): here it takes the sign of the scale (the signed squared correlation
+    with the quality), the interval is mirrored when the whole scale interval is below 0 and spans
+    ``[-high, high]`` when it covers 0, and ``adversarial_prob`` = P(scale < 0) from the scale's normal
+    interval. So every workflow reads one signed number whatever the scale.
+    """
     raters = model.raters_.copy()
-    # adversarial_prob (P(reliability < 0)) exists in the discrete models only: a continuous rater's
-    # reliability is a variance share, never below 0
     for column in ("bias", "bias_low", "bias_high", "spammer_prob", "adversarial_prob"):
         if column not in raters.columns:
             raters[column] = np.nan
+    if raters["adversarial_prob"].isna().all() and {"scale", "scale_low", "scale_high"} <= set(raters.columns):
+        from scipy import stats
+
+        level = float(getattr(model, "interval_level_", 0.95))
+        scale = raters["scale"].to_numpy(dtype=float)
+        low, high = raters["scale_low"].to_numpy(dtype=float), raters["scale_high"].to_numpy(dtype=float)
+        se = (high - low) / (2 * stats.norm.ppf(0.5 + level / 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = np.where(se > 0, stats.norm.cdf(-scale / se), (scale < 0).astype(float))
+        raters["adversarial_prob"] = np.where(np.isfinite(scale), below, np.nan)
+        r = raters["reliability"].to_numpy(dtype=float)
+        r_low, r_high = raters["reliability_low"].to_numpy(dtype=float), raters["reliability_high"].to_numpy(dtype=float)
+        negative, crossing = high < 0, (low <= 0) & (high >= 0)
+        raters["reliability"] = np.where(scale < 0, -r, r)
+        raters["reliability_low"] = np.where(negative, -r_high, np.where(crossing, -r_high, r_low))
+        raters["reliability_high"] = np.where(negative, -r_low, r_high)
     return raters

@@ -352,8 +352,11 @@ def _vendor_table(table: pd.DataFrame, model: Any, vendor: str, level: float, ha
     if vendor == "vendor" and isinstance(groups, pd.DataFrame) and {"level", "group"} <= set(groups.columns):
         vendor_rows = groups[groups["level"] == "vendor"].set_index(groups[groups["level"] == "vendor"]["group"]
                                                                     .astype(str))
+    # the model's vendor level is unsigned for scores (a variance share): with a rater whose scores run against
+    # the quality (signed reliability below 0, see rater_table) the signed rater rows are averaged instead
+    unsigned = "adversarial_prob" not in model.raters_.columns and bool((table["reliability"] < 0).any())
     if vendor_rows is not None and {"reliability", "reliability_low", "reliability_high"} <= set(vendor_rows.columns) \
-            and set(out["vendor"]) <= set(vendor_rows.index):
+            and set(out["vendor"]) <= set(vendor_rows.index) and not unsigned:
         for column in ("reliability", "reliability_low", "reliability_high", "bias", "bias_low", "bias_high"):
             if column in vendor_rows.columns:
                 out[column] = vendor_rows.loc[out["vendor"], column].to_numpy(dtype=float)
