@@ -12,8 +12,6 @@ matrix product per level (units sorted by level), so one pass of the shared engi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy import special, stats
 
@@ -208,10 +206,3 @@ def normal_mixture_radius(precision_sum: np.ndarray, alpha: float, rho: float) -
     """
     v = np.asarray(precision_sum, dtype=float)
     return np.sqrt((1 + rho * v) / rho * np.log((1 + rho * v) / alpha**2)) / v
-
-
-def apply_batches(
-    weights_iter: object, compute: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
-    """Stack ``compute(w)`` over the batches of a weights iterator (rows = resamples)."""
-    return np.concatenate([np.asarray(compute(w)) for w in weights_iter], axis=0)  # type: ignore[attr-defined]
