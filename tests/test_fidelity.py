@@ -123,7 +123,7 @@ def test_semicolon_csv_gets_a_separator_hint(tmp_path) -> None:
     path.write_text("item_id;rater_id;value\n1;a;1\n2;a;0\n")
     with pytest.raises(JudgmentsValidationError, match="semicolon-separated") as info:
         load_judgments(path)
-    assert "sep=';'" in str(info.value)
+    assert "sep=';', dtype={'item_id': 'str', 'rater_id': 'str'}" in str(info.value)
 
 
 _id_text = st.one_of(

@@ -863,10 +863,13 @@ def load_judgments(
         for sep, label in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if sep in only:
                 suffix = ".tsv" if sep == "\t" else ".csv"
+                names = [n.strip() for n in only.split(sep)]
+                ids = {n: "str" for n in names if n in _text_columns(names, mapping, list(id_columns))}
                 collector.add_table(
                     only, f"the table loads as one column {_clip(only)!r}: the file looks {label}-separated",
-                    f"read it with pandas.read_csv(path, sep={sep!r}, dtype=str) and pass the DataFrame to "
-                    f"load_judgments, or save it {'tab' if sep == chr(9) else 'comma'}-separated as {suffix}",
+                    f"read it with pandas.read_csv(path, sep={sep!r}, dtype={ids!r}) (ids as text) and pass the "
+                    f"DataFrame to load_judgments, or save it {'tab' if sep == chr(9) else 'comma'}-separated as "
+                    f"{suffix}",
                 )
                 raise collector.error()
     duplicated_columns = raw.columns[raw.columns.duplicated()].unique().tolist()
