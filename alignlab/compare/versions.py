@@ -412,7 +412,7 @@ def compare_versions(
     (a pass share for pass rates); a version's metric is the mean over its units. Tests per row: clustered
     -> Wald t with CR1 cluster-robust SE and G-1 df (statsmodels' OLS ``cov_type="cluster"``); paired
     one-judgment rates -> exact McNemar; paired scores -> Wilcoxon signed-rank (zero differences dropped,
-    Wilcoxon 1945) or paired t; unpaired one-judgment rates -> score test (``test_proportions_2indep``);
+    Wilcoxon 1945), paired t or the sign-flip permutation test; unpaired one-judgment rates -> score test (``test_proportions_2indep``);
     unpaired scores -> Welch's t; win rates -> sign test (exact binomial on wins vs losses). Verdict:
     q <= 1 - confidence_level -> regression / improvement by the metric's direction; otherwise
     *underpowered* when the minimum detectable effect at 80 % power (two-sided, unadjusted alpha;
