@@ -204,13 +204,13 @@ def audit_vendors(
         Equal-count time periods for the drift check (when ``timestamp`` is present).
     spammer_threshold : float, default 0.5
         A rater is flagged as a spammer when the model's ``spammer_prob`` (posterior probability that
-        its reliability is near 0 either way, ``|reliability| < 0.2``: labels about as good as chance)
-        reaches this.
+        its reliability is near 0 either way, ``|reliability| < 0.2``: labels about as good as chance;
+        for scores: signal share below 0.1) reaches this.
     adversarial_threshold : float, default 0.95
         A rater is flagged as adversarial when the model's ``adversarial_prob`` (posterior probability
         that its reliability is below 0: it agrees with the truth less often than chance, e.g. it
-        systematically swaps labels) reaches this. Discrete scales only (the continuous model's
-        reliability is a variance share, never below 0).
+        systematically swaps labels) reaches this. For scores it is the probability that the rater's
+        scale on the latent quality is below 0 (scores that run against the quality).
     confidence_level : float, default 0.95
     random_state : int or numpy.random.Generator, optional
 
