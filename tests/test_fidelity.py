@@ -425,3 +425,17 @@ def test_cli_path_errors_are_user_errors(error: OSError) -> None:
     with pytest.raises(typer.Exit) as info:
         command()
     assert info.value.exit_code == EXIT_INVALID_INPUT == 2
+
+
+def test_cli_validate_keeps_leading_zero_ids(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    path = tmp_path / "zeros.csv"
+    path.write_text("task,worker,label\n007,01,1\n07,01,0\n7,1,1\n0007,1,1\n")
+    result = CliRunner().invoke(app, ["validate", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["n_items"] == 4 and payload["n_raters"] == 2 and payload["n_excluded"] == 0
+    assert sorted(r["rater_id"] for r in payload["by_rater"]) == ["01", "1"]
