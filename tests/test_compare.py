@@ -597,6 +597,7 @@ def test_displays_draw_from_results() -> None:
                               random_state=0)
     display = VersionComparisonDisplay.from_result(result).plot()
     assert len(display.ax_.get_yticklabels()) == 3
+    assert "<svg" in display.to_svg()  # and closes the figure
     history = pd.DataFrame({"run": np.arange(10), "estimate": np.r_[np.zeros(5), np.ones(5)],
                             "standard_error": 0.1})
     trend_display = TrendDisplay.from_result(trend(history, n_resamples=99, random_state=0)).plot()

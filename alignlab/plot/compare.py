@@ -36,6 +36,7 @@ class VersionComparisonDisplay(Display):
     >>> display = VersionComparisonDisplay(frame).plot()
     >>> len(display.ax_.collections) > 0
     True
+    >>> svg = display.to_svg()  # closes the figure
     """
 
     def __init__(self, table: pd.DataFrame, *, title: str | None = None) -> None:
@@ -93,8 +94,10 @@ class TrendDisplay(Display):
     >>> import numpy as np, pandas as pd
     >>> seq = pd.DataFrame({"time": np.arange(5), "estimate": [0.8, 0.79, 0.8, 0.7, 0.71],
     ...                     "standard_error": 0.01, "anytime_low": np.nan, "anytime_high": np.nan})
-    >>> TrendDisplay(seq, change_index=3).plot().ax_.get_xlabel()
+    >>> display = TrendDisplay(seq, change_index=3).plot()
+    >>> display.ax_.get_xlabel()
     'run'
+    >>> svg = display.to_svg()  # closes the figure
     """
 
     def __init__(self, sequence: pd.DataFrame, *, change_index: int | None = None, title: str | None = None) -> None:
