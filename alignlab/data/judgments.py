@@ -152,28 +152,27 @@ def _read_json(path: Path, lines: bool, text_columns: Callable[[Sequence[str]], 
     return frame
 
 
-def _starts_with_bracket(path: Path) -> bool:
+def _open_text(path: Path) -> Any:
+    """A text handle on a plain, gzip, bz2 or xz file (UTF-8, a BOM skipped)."""
     import bz2
     import gzip
     import lzma
 
     opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
-    with opener(path, "rt", encoding="utf-8-sig") as handle:
-        head = handle.read(4096).lstrip()
-    return head.startswith("[")
+    return opener(path, "rt", encoding="utf-8-sig")
+
+
+def _starts_with_bracket(path: Path) -> bool:
+    with _open_text(path) as handle:
+        return handle.read(4096).lstrip().startswith("[")
 
 
 def _json_records(path: Path, lines: bool, *, exact: bool) -> list[dict[str, Any]]:
     """The records of a JSON (lines) file by Python's parser; ``exact`` keeps numbers as their text."""
-    import gzip
     import json
 
     kwargs: dict[str, Any] = {"parse_int": str, "parse_float": str, "parse_constant": str} if exact else {}
-    import bz2
-    import lzma
-
-    opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
-    with opener(path, "rt", encoding="utf-8-sig") as handle:
+    with _open_text(path) as handle:
         if lines:
             return [json.loads(line, **kwargs) for line in handle if line.strip()]
         return list(json.load(handle, **kwargs))
