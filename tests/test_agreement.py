@@ -353,7 +353,7 @@ def test_selection_by_method_and_rater(convabuse: alignlab.Judgments) -> None:
     assert two.estimate == pytest.approx(expected, abs=1e-9)
     assert two.n_items == both.sum()
     assert any("only one of the two raters" in w for w in two.warnings)
-    assert ag.fleiss_kappa(convabuse, methods="human").estimate == ag.fleiss_kappa(convabuse).estimate
+    assert ag.fleiss_kappa(convabuse, raters="human").estimate == ag.fleiss_kappa(convabuse).estimate
 
 
 def test_result_frame_has_base_and_agreement_columns(convabuse: alignlab.Judgments) -> None:

@@ -59,7 +59,7 @@ def test_cli_agreement_errors_exit_2(ratings_csv: Path) -> None:
     assert result.exit_code == 2
     assert "'ci_method' parameter of summary" in result.output
     result = runner.invoke(app, ["agreement", str(ratings_csv), "--rater", "who", "--value", "score",
-                                 "--methods", "robots"])
+                                 "--raters", "robots"])
     assert result.exit_code == 2
     assert "robots" in result.output
 

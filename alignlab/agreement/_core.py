@@ -164,15 +164,11 @@ class LongData:
         return self._memo["per_item"]
 
 
-def select(
-    judgments: Judgments,
-    raters: str | Sequence[str] | None,
-    methods: str | Sequence[str] | None,
-) -> Judgments:
-    """Restrict to ``raters``/``methods`` (errors from Judgments name the available choices)."""
-    if raters is None and methods is None:
+def select(judgments: Judgments, raters: str | Sequence[str] | None) -> Judgments:
+    """Restrict to ``raters``: rater ids and/or method names (errors name the available choices)."""
+    if raters is None:
         return judgments
-    return judgments.subset(raters=raters, methods=methods)
+    return judgments.subset(raters=judgments.resolve_raters(raters, argument="raters"))
 
 
 def long_data(judgments: Judgments, caller: str) -> LongData:

@@ -48,7 +48,7 @@ CiMethod = Literal["analytic", "bca", "percentile", "none"]
 BootstrapCiMethod = Literal["bca", "percentile", "none"]
 WeightsSpec = str | np.ndarray | None
 
-_SELECTION = {"raters": [None, "str-or-list"], "methods": [None, "str-or-list"]}
+_SELECTION = {"raters": [None, "str-or-list"]}
 _COMMON = {
     "confidence_level": CONFIDENCE_LEVEL,
     "n_resamples": N_RESAMPLES,
@@ -121,7 +121,6 @@ def _gwet_family(
     chance: str,
     weights: WeightsSpec,
     raters: Any,
-    methods: Any,
     confidence_level: float,
     ci_method: str,
     n_resamples: int,
@@ -130,7 +129,7 @@ def _gwet_family(
     alternative: str,
     extra_warnings: Sequence[str] = (),
 ) -> AgreementResult:
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     _require_discrete(data, caller, alternative)
     matrix, weight_name = _weight_matrix(weights, data.scale, caller)
     counts = data.counts()
@@ -142,7 +141,7 @@ def _gwet_family(
     if n2 == 0:
         raise DataError(
             f"{caller} needs items rated by at least two raters; none of the {data.n_items} items is. "
-            "Check the raters=/methods= selection."
+            "Check the raters= selection."
         )
     if n2 < data.n_items:
         warnings.append(f"{data.n_items - n2} items with a single judgment count in the category shares only")
@@ -178,7 +177,6 @@ def percent_agreement(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: WeightsSpec = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -192,8 +190,8 @@ def percent_agreement(
     ----------
     judgments : Judgments
         Discrete labels (any number of raters per item).
-    raters, methods : str or list of str, optional
-        Restrict to these raters (ids or method names) or methods.
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : {None, "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"} or array
         Partial credit for near misses (ordered scales); ``None`` counts exact matches only.
     confidence_level : float, default 0.95
@@ -228,7 +226,7 @@ def percent_agreement(
     """
     return _gwet_family(
         judgments, caller="percent_agreement", statistic="percent_agreement", label="percent_agreement",
-        chance="none", weights=weights, raters=raters, methods=methods, confidence_level=confidence_level,
+        chance="none", weights=weights, raters=raters, confidence_level=confidence_level,
         ci_method=ci_method, n_resamples=n_resamples, random_state=random_state, clusters=clusters,
         alternative="krippendorff_alpha(level='interval') or icc",
     )
@@ -239,7 +237,6 @@ def fleiss_kappa(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: WeightsSpec = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -252,7 +249,8 @@ def fleiss_kappa(
     Parameters
     ----------
     judgments : Judgments
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : str or array, optional
         Weighted generalisation (Gwet 2014, ch. 5); ``None`` is Fleiss (1971).
     confidence_level : float, default 0.95
@@ -286,7 +284,7 @@ def fleiss_kappa(
     """
     return _gwet_family(
         judgments, caller="fleiss_kappa", statistic="fleiss_kappa", label="fleiss_kappa", chance="fleiss",
-        weights=weights, raters=raters, methods=methods, confidence_level=confidence_level,
+        weights=weights, raters=raters, confidence_level=confidence_level,
         ci_method=ci_method, n_resamples=n_resamples, random_state=random_state, clusters=clusters,
         alternative="krippendorff_alpha(level='interval') or icc",
     )
@@ -297,7 +295,6 @@ def gwet_ac(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: WeightsSpec = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -310,7 +307,8 @@ def gwet_ac(
     Parameters
     ----------
     judgments : Judgments
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : {None, "identity", "linear", "quadratic", "ordinal", "radical", "ratio", "circular", "bipolar"} or array
         AC2 weights on the numeric category values (``1..K`` for text labels), as irrCAC.
     confidence_level : float, default 0.95
@@ -344,7 +342,7 @@ def gwet_ac(
     return _gwet_family(
         judgments, caller="gwet_ac", statistic="gwet_ac2" if weights is not None else "gwet_ac1",
         label="gwet_ac2" if weights is not None else "gwet_ac1", chance="gwet", weights=weights,
-        raters=raters, methods=methods, confidence_level=confidence_level, ci_method=ci_method,
+        raters=raters, confidence_level=confidence_level, ci_method=ci_method,
         n_resamples=n_resamples, random_state=random_state, clusters=clusters,
         alternative="krippendorff_alpha(level='interval') or icc",
     )
@@ -355,7 +353,6 @@ def brennan_prediger(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: WeightsSpec = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -368,7 +365,8 @@ def brennan_prediger(
     Parameters
     ----------
     judgments : Judgments
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : str or array, optional
     confidence_level : float, default 0.95
     ci_method : {"analytic", "bca", "percentile", "none"}
@@ -399,7 +397,7 @@ def brennan_prediger(
     """
     return _gwet_family(
         judgments, caller="brennan_prediger", statistic="brennan_prediger", label="brennan_prediger",
-        chance="bp", weights=weights, raters=raters, methods=methods, confidence_level=confidence_level,
+        chance="bp", weights=weights, raters=raters, confidence_level=confidence_level,
         ci_method=ci_method, n_resamples=n_resamples, random_state=random_state, clusters=clusters,
         alternative="krippendorff_alpha(level='interval') or icc",
     )
@@ -433,7 +431,6 @@ def cohen_kappa(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: Literal["linear", "quadratic"] | np.ndarray | None = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -447,8 +444,8 @@ def cohen_kappa(
     ----------
     judgments : Judgments
         Discrete labels; with more than two raters pass ``raters=[a, b]``.
-    raters, methods : str or list of str, optional
-        Must select exactly two raters.
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : {None, "linear", "quadratic"} or array
         Cohen (1968) agreement weights on category positions ``0..K-1`` of the scale, as scikit-learn
         ``cohen_kappa_score(weights=...)`` with ``labels=`` every category; or a K x K agreement matrix.
@@ -482,7 +479,7 @@ def cohen_kappa(
     0.636
     """
     caller = "cohen_kappa"
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     _require_discrete(data, caller, "icc or krippendorff_alpha(level='interval')")
     if isinstance(weights, str) and data.scale.kind in ("categorical", "pairwise"):
         raise InvalidParameterError(
@@ -537,7 +534,6 @@ def scott_pi(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     weights: WeightsSpec = None,
     confidence_level: float = 0.95,
     ci_method: CiMethod = "analytic",
@@ -550,8 +546,8 @@ def scott_pi(
     Parameters
     ----------
     judgments : Judgments
-    raters, methods : str or list of str, optional
-        Must select exactly two raters (use ``fleiss_kappa`` for more: it is Scott's pi generalised).
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     weights : str or array, optional
     confidence_level : float, default 0.95
     ci_method : {"analytic", "bca", "percentile", "none"}
@@ -581,13 +577,13 @@ def scott_pi(
     0.467
     """
     caller = "scott_pi"
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     _require_discrete(data, caller, "icc or krippendorff_alpha(level='interval')")
     items, _, _, notes = _two_raters(data, caller)
     paired = data.judgments.subset(items=list(data.items[items]))
     return _gwet_family(
         paired, caller=caller, statistic="scott_pi", label="scott_pi", chance="fleiss", weights=weights,
-        raters=None, methods=None, confidence_level=confidence_level, ci_method=ci_method,
+        raters=None, confidence_level=confidence_level, ci_method=ci_method,
         n_resamples=n_resamples, random_state=random_state, clusters=clusters,
         alternative="icc or krippendorff_alpha(level='interval')", extra_warnings=notes,
     )
@@ -627,7 +623,6 @@ def krippendorff_alpha(
     *,
     level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: BootstrapCiMethod = "bca",
     n_resamples: int = 1000,
@@ -643,7 +638,8 @@ def krippendorff_alpha(
     level : {"nominal", "ordinal", "interval", "ratio"}
         Metric of differences. Interval/ratio use the numeric category values (ordinal scales) or the
         scores themselves (continuous scales); ordinal uses only the order.
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     confidence_level : float, default 0.95
     ci_method : {"bca", "percentile", "none"}
         Item-cluster bootstrap (Krippendorff's alpha has no standard analytic interval).
@@ -684,7 +680,7 @@ def krippendorff_alpha(
     0.810845
     """
     caller = "krippendorff_alpha"
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     kernel = _alpha_kernel(data, level)
     warnings = _count_warnings(data)
     m = data.per_item()
@@ -692,7 +688,7 @@ def krippendorff_alpha(
     if n_pairable == 0:
         raise DataError(
             "krippendorff_alpha needs items with at least two judgments; none of the "
-            f"{data.n_items} items has. Check the raters=/methods= selection."
+            f"{data.n_items} items has. Check the raters= selection."
         )
     estimate = float(kernel.statistic(np.ones((1, data.n_items)))[0])
     d_o, d_e = kernel.disagreements()

@@ -243,7 +243,7 @@ def _icc_from_components(form: str, item_var: float, rater_var: float, resid: fl
 
 
 @validate_params({
-    "raters": [None, "str-or-list"], "methods": [None, "str-or-list"], "form": [Options(tuple(ICC_FORMS))],
+    "raters": [None, "str-or-list"], "form": [Options(tuple(ICC_FORMS))],
     "confidence_level": CONFIDENCE_LEVEL, "ci_method": ci_options(True), "n_resamples": N_RESAMPLES,
     "random_state": RANDOM_STATE, "clusters": [None, str], "missing": [Options(("mixed_model", "drop_items"))],
 })
@@ -252,7 +252,6 @@ def icc(
     *,
     form: str = "ICC2",
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     missing: Literal["mixed_model", "drop_items"] = "mixed_model",
     confidence_level: float = 0.95,
     ci_method: Literal["analytic", "bca", "percentile", "none"] = "analytic",
@@ -270,7 +269,8 @@ def icc(
         ``"ICC1"``/``"ICC(1,1)"`` one-way random; ``"ICC2"``/``"ICC(2,1)"``/``"ICC(A,1)"`` two-way random,
         absolute agreement; ``"ICC3"``/``"ICC(3,1)"``/``"ICC(C,1)"`` two-way mixed, consistency; and the
         average-of-k forms ``"ICC1k"``, ``"ICC2k"``/``"ICC(A,k)"``, ``"ICC3k"``/``"ICC(C,k)"``.
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     missing : {"mixed_model", "drop_items"}
         Incomplete designs: estimate the variance components by REML on every judgment (random item
         intercepts and rater effects, the model of statsmodels ``MixedLM``), or drop items that miss a
@@ -308,7 +308,7 @@ def icc(
     """
     caller = "icc"
     canonical = ICC_FORMS[form]
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     warnings: list[str] = []
     matrix = np.full((data.n_items, data.n_raters), np.nan)
     matrix[data.item_codes, data.rater_codes] = data.values
@@ -421,7 +421,7 @@ class _KendallW:
 
 
 @validate_params({
-    "raters": [None, "str-or-list"], "methods": [None, "str-or-list"], "confidence_level": CONFIDENCE_LEVEL,
+    "raters": [None, "str-or-list"], "confidence_level": CONFIDENCE_LEVEL,
     "ci_method": ci_options(False), "n_resamples": N_RESAMPLES, "random_state": RANDOM_STATE,
     "clusters": [None, str],
 })
@@ -429,7 +429,6 @@ def kendall_w(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: Literal["bca", "percentile", "none"] = "bca",
     n_resamples: int = 1000,
@@ -443,7 +442,8 @@ def kendall_w(
     judgments : Judgments
         Ordered values (scores or ranks); each rater's values are ranked over the items (average ranks
         for ties). Only items judged by every selected rater are used.
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     confidence_level : float, default 0.95
     ci_method : {"bca", "percentile", "none"}
         Item bootstrap: each replicate re-ranks the resampled items (a repeated item ties with its
@@ -475,7 +475,7 @@ def kendall_w(
     0.778
     """
     caller = "kendall_w"
-    data = long_data(select(judgments, raters, methods), caller)
+    data = long_data(select(judgments, raters), caller)
     if data.scale.kind in ("categorical", "pairwise"):
         raise InvalidParameterError(f"kendall_w needs ordered values, but the scale is {data.scale.kind}; "
                          "use fleiss_kappa or krippendorff_alpha(level='nominal').")

@@ -59,7 +59,7 @@ STATISTICS: dict[str, Callable[..., AgreementResult]] = {
     "icc": icc,
 }
 _LEVELS = ("auto", "nominal", "ordinal", "interval", "ratio")
-_SELECTION = {"raters": [None, "str-or-list"], "methods": [None, "str-or-list"]}
+_SELECTION = {"raters": [None, "str-or-list"]}
 _INTERVAL = {
     "confidence_level": CONFIDENCE_LEVEL,
     "ci_method": [Options(("bca", "percentile", "analytic", "none"))],
@@ -136,7 +136,6 @@ def pairwise(
     statistic: str = "krippendorff_alpha",
     level: str = "auto",
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     min_items: int = 5,
     confidence_level: float = 0.95,
     ci_method: str = "percentile",
@@ -154,7 +153,8 @@ def pairwise(
         ``brennan_prediger``, ``percent_agreement``, ``icc``.
     level : {"auto", "nominal", "ordinal", "interval", "ratio"}
         Alpha's level; ``"auto"`` follows the scale.
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     min_items : int, default 5
         Pairs with fewer common items get NaN and a note.
     confidence_level : float, default 0.95
@@ -183,7 +183,7 @@ def pairwise(
     >>> pairs.matrix().round(2).loc["a", "b"]
     np.float64(0.67)
     """
-    sub = select(judgments, raters, methods)
+    sub = select(judgments, raters)
     _check_clusters(sub, clusters, ci_method, "pairwise")
     by_rater = _rows_by_rater(sub)
     info = sub.rater_info.set_index("rater_id")["method"]
@@ -221,7 +221,6 @@ def leave_one_out(
     *,
     level: str = "auto",
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: str = "percentile",
     n_resamples: int = DEFAULT_N_RESAMPLES,
@@ -239,8 +238,8 @@ def leave_one_out(
     ----------
     judgments : Judgments
     level : {"auto", "nominal", "ordinal", "interval", "ratio"}
-    raters, methods : str or list of str, optional
-        The raters to audit and compare (the rest are the others within this selection).
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     confidence_level : float, default 0.95
     ci_method : {"percentile", "bca", "none"}
     n_resamples : int, default 1000
@@ -272,7 +271,7 @@ def leave_one_out(
     >>> audit["rater_id"].iloc[0]  # the rater who agrees least with the others
     'c'
     """
-    sub = select(judgments, raters, methods)
+    sub = select(judgments, raters)
     if sub.n_raters < 3:
         raise DataError(f"leave_one_out needs at least three raters; the selection has {sub.n_raters}. "
                          "Use pairwise() for two raters.")
@@ -553,7 +552,6 @@ def summary(
     judgments: Judgments,
     *,
     raters: str | Sequence[str] | None = None,
-    methods: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     ci_method: Literal["bca", "percentile", "analytic", "none"] = "analytic",
     n_resamples: int = DEFAULT_N_RESAMPLES,
@@ -570,7 +568,8 @@ def summary(
     Parameters
     ----------
     judgments : Judgments
-    raters, methods : str or list of str, optional
+    raters : str or list of str, optional
+        The raters under study: rater ids, method names (``"human"``) or a list of them (default all).
     confidence_level : float, default 0.95
     ci_method : {"analytic", "bca", "percentile", "none"}
         ``"analytic"`` uses each statistic's analytic interval and the percentile bootstrap for
@@ -596,7 +595,7 @@ def summary(
     >>> agreement.summary(j, random_state=0).to_frame()["statistic"].tolist()
     ['percent_agreement', 'krippendorff_alpha', 'fleiss_kappa', 'gwet_ac1', 'brennan_prediger', 'cohen_kappa']
     """
-    sub = select(judgments, raters, methods)
+    sub = select(judgments, raters)
     _check_clusters(sub, clusters, ci_method, "summary")
     rng = check_random_state(random_state)
     boot = {"confidence_level": confidence_level, "n_resamples": n_resamples, "random_state": rng,

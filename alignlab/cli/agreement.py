@@ -15,8 +15,8 @@ _SHOWN = ["statistic", "level", "estimate", "ci_low", "ci_high", "ci_method", "n
 @with_judgments
 def agreement_command(
     judgments: Judgments,
-    raters: str | None = typer.Option(None, "--raters", help="Comma-separated rater ids or method names."),
-    methods: str | None = typer.Option(None, "--methods", help="Comma-separated methods (e.g. human)."),
+    raters: str | None = typer.Option(None, "--raters", help="Comma-separated rater ids or method names "
+                                                           "(e.g. human)."),
     ci_method: str = typer.Option("analytic", "--ci-method",
                                   help="analytic, bca, percentile or none."),
     confidence_level: float = typer.Option(0.95, "--confidence-level", help="Interval coverage."),
@@ -35,13 +35,14 @@ def agreement_command(
     def split(text: str | None) -> list[str] | None:
         return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
-    selection = {"raters": split(raters), "methods": split(methods)}
+    selection = {"raters": split(raters)}
     options = {"confidence_level": confidence_level, "ci_method": ci_method, "n_resamples": n_resamples,
                "random_state": seed, "clusters": clusters}
     with progress("agreement") as update:
         update("summary")
         table = agreement.summary(judgments, **selection, **options).to_frame()
-        sub = judgments if selection == {"raters": None, "methods": None} else judgments.subset(**selection)
+        sub = judgments if raters is None else judgments.subset(
+            raters=judgments.resolve_raters(selection["raters"], argument="--raters"))
         by_method = None
         if len(sub.methods) > 1:
             update("by method pair")
