@@ -439,3 +439,39 @@ def test_cli_validate_keeps_leading_zero_ids(tmp_path) -> None:
     payload = json.loads(result.output)
     assert payload["n_items"] == 4 and payload["n_raters"] == 2 and payload["n_excluded"] == 0
     assert sorted(r["rater_id"] for r in payload["by_rater"]) == ["01", "1"]
+
+
+@pytest.mark.parametrize("case", ["ordinal", "text", "pairwise", "bool", "continuous", "numeric_method", "dropped"])
+def test_data_hash_fast_path_equals_pandas_row_hashes(case: str) -> None:
+    import hashlib
+
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({"item_id": rng.integers(0, 80, n), "rater_id": rng.integers(0, 9, n).astype(str)})
+    frame["method"] = np.where(frame["rater_id"].isin(["0", "1"]), "llm_judge", "human")
+    kwargs: dict = {"duplicates": "keep_all"}
+    if case == "ordinal":
+        frame["value"] = rng.integers(1, 6, n)
+    elif case == "text":
+        frame["value"] = rng.choice(["good", "bad", "ugly"], n)
+    elif case == "pairwise":
+        frame["value"] = rng.choice(["A", "B", "tie", "1", "2"], n)
+        kwargs["scale"] = "pairwise"
+    elif case == "bool":
+        frame["value"] = rng.random(n) < 0.4
+    elif case == "continuous":
+        frame["value"] = rng.normal(size=n)
+    elif case == "numeric_method":
+        frame["value"] = rng.integers(0, 2, n)
+        frame["method"] = np.where(frame["rater_id"].isin(["0", "1"]), 2, 1)
+    else:
+        frame["value"] = rng.integers(1, 6, n).astype(object)
+        frame.loc[:20, "value"] = 9
+        kwargs.update(scale=Scale.ordinal([1, 2, 3, 4, 5]), on_invalid="drop")
+    j = load_judgments(frame, **kwargs)
+    tables = [j, j.subset(raters=["2", "3", "4"])]
+    for table in tables:
+        hashed = pd.util.hash_pandas_object(table.frame.drop(columns=["source_row"]), index=False).to_numpy()
+        digest = hashlib.sha256(hashed.tobytes())
+        digest.update(table.scale.describe().encode())
+        assert table.data_hash == digest.hexdigest()[:16]
