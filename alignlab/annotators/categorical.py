@@ -621,11 +621,12 @@ class DawidSkene(CategoricalModel):
     pooling : sequence of str, default ("method", "vendor")
         Rater columns defining the hierarchy; ``()`` for independent raters (classic DS).
     pooling_strength : float, default 2.0
-        Pseudo-judgments per confusion row that tie a rater to its group mean (EM engine); in the
-        PyMC engine the pooling scale is learnt (logistic-normal hierarchy) and this is unused.
+        With ``prior="fixed"``: pseudo-judgments per confusion row that tie a rater to its group
+        mean (EM engine); in the PyMC engine the pooling scale is learnt (logistic-normal
+        hierarchy) and only whether it is > 0 matters. ``prior="auto"`` chooses it.
     prior_correct, prior_error : float
-        Dirichlet pseudo-counts on the diagonal / each off-diagonal cell of every confusion row
-        (diagonal-heavy against label switching).
+        With ``prior="fixed"``: Dirichlet pseudo-counts on the diagonal / each off-diagonal cell of
+        every confusion row (diagonal-heavy against label switching). ``prior="auto"`` chooses them.
     use_gold : bool, default True
         Clamp items with a ``gold`` label to it (they still inform the confusion matrices).
     prevalence_prior : float
