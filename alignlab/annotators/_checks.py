@@ -75,7 +75,7 @@ def consensus_warnings(name: str, checks: dict[str, Any], labels: list[Any]) -> 
     """Plain-language warnings for :func:`consensus_checks` (empty when the fit looks sound)."""
     out = []
     if checks["collapsed"]:
-        parts = ", ".join(f"{labels[k]!r} on {checks['model_share'][k]:.1%} of items (majority vote: "
+        parts = ", ".join(f"'{labels[k]}' on {checks['model_share'][k]:.1%} of items (majority vote: "
                           f"{checks['mv_share'][k]:.1%})" for k in checks["collapsed"])
         out.append(f"{name}'s consensus has collapsed toward one label: it predicts {parts}. A fit that gives "
                    "(almost) every item the same label is usually worse than majority vote; use DawidSkene, or "

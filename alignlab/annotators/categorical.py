@@ -251,7 +251,7 @@ class CategoricalModel(AnnotatorModel):
             return False
         self._resolved_prevalence = "uniform"
         labels = list(self.scale_.labels)
-        shares = ", ".join(f"{labels[k]!r} on {checks['model_share'][k]:.1%} of items (majority vote "
+        shares = ", ".join(f"'{labels[k]}' on {checks['model_share'][k]:.1%} of items (majority vote "
                            f"{checks['mv_share'][k]:.1%})" for k in checks["collapsed"])
         self.warnings_.append(f"{self._model_name} with an estimated prevalence collapsed toward one label ({shares}); "
                               "refitted with the prevalence fixed at 1/K (prevalence='uniform'). Pass "
