@@ -189,6 +189,16 @@ def simulate_family(family: str, seed: int, n_items: int = 600, n_raters: int = 
     'mace' (competence Beta(2, 1), spamming strategy Dirichlet(0.5))."""
     rng = np.random.default_rng(seed)
     truth = rng.choice(K, n_items, p=[0.5, 0.3, 0.2])
+    if family == "glad":  # ability N(1.5, 1) x item inverse difficulty exp(N(0, 1)), errors uniform
+        from scipy.special import expit
+
+        ability, beta = rng.normal(1.5, 1.0, n_raters), np.exp(rng.normal(0, 1.0, n_items))
+        rater = np.concatenate([rng.choice(n_raters, per_item, replace=False) for _ in range(n_items)])
+        item = np.repeat(np.arange(n_items), per_item)
+        right = rng.random(len(item)) < expit(ability[rater] * beta[item])
+        label = np.where(right, truth[item], (truth[item] + rng.integers(1, K, len(item))) % K)
+        frame = pd.DataFrame({"item_id": item, "rater_id": rater, "value": label})
+        return alignlab.load_judgments(frame, scale=alignlab.Scale.categorical(list(range(K))), segments=[])
     if family == "mace":
         competence, strategy = rng.beta(2, 1, n_raters), rng.dirichlet(np.full(K, 0.5), n_raters)
         conf = (1 - competence)[:, None, None] * strategy[:, None, :] + competence[:, None, None] * np.eye(K)[None]
@@ -355,3 +365,28 @@ def test_default_prior_keeps_class_meaning_on_dices():
     gold = j.item_info.set_index("item_id")["gold"]
     accuracy = float((model.predict() == gold.reindex(model.predict().index)).mean())
     assert accuracy == pytest.approx(0.6886, abs=0.003) and accuracy > 0.6543
+
+
+@pytest.mark.slow
+def test_compare_models_by_labels_picks_glad_on_glad_data():
+    """Item difficulty only shows when single labels are held out (the item's other labels estimate it):
+    with 12 labels per item, holdout="labels" picks GLAD; item folds pick OneCoin (measured 3/3)."""
+    models = {"DawidSkene": DawidSkene(ci_method="none"), "OneCoin": OneCoin(ci_method="none"),
+              "MACE": MACE(ci_method="none"), "GLAD": GLAD(ci_method="none")}
+    hits = sum(compare_models(simulate_family("glad", seed, n_items=400, per_item=12), models, cv=5, holdout="labels",
+                              random_state=seed).recommended == "GLAD" for seed in range(10))
+    assert hits >= 9, hits
+
+
+def test_compare_models_label_holdout_scores_every_judgment():
+    j = simulate_family("dawid-skene", 0, n_items=200, n_raters=10)
+    result = compare_models(j, {"DawidSkene": DawidSkene(ci_method="none"), "GLAD": GLAD(ci_method="none")}, cv=4,
+                            holdout="labels", random_state=0)
+    table = result.to_frame().set_index("model")
+    assert np.isfinite(table["heldout_loglik"]).all() and (table["heldout_loglik"] < 0).all()
+    assert "judgment folds" in result.reason and "by labels" in result.method
+    from alignlab.annotators import OrdinalRaters
+
+    ordinal = lenient_ordinal_crowd(n_items=100, n_raters=10)[0]
+    with pytest.raises(ValueError, match="categorical models only"):
+        compare_models(ordinal, [OrdinalRaters()], holdout="labels")

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alignlab._array import annotators_em as em
-from alignlab._params import RANDOM_STATE, Interval, check_random_state, validate_params
+from alignlab._params import RANDOM_STATE, Interval, Options, check_random_state, validate_params
 from alignlab.annotators._base import coerce_judgments
 from alignlab.annotators._checks import majority_shares
 from alignlab.results import Summary, TableResult
@@ -160,6 +160,48 @@ def _cv_item_loglik(model: Any, judgments: Any, folds: np.ndarray, cv: int) -> n
     return out
 
 
+def _judgment_prob(model: Any, design: em.Design, params: dict[str, np.ndarray], T: np.ndarray) -> np.ndarray:
+    """Per judgment: ``sum_k T[i, k] P(y_ij | k)``, the predictive probability of the label given the
+    item's posterior from the other labels (GLAD: with the item's own difficulty)."""
+    item, rater, label = design.item, design.rater, design.label
+    if "gamma" in params:  # GLAD: P(y = k | k) = sigmoid(a_j exp(g_i)), errors uniform
+        from scipy.special import expit
+
+        right = expit(params["ability"][rater] * np.exp(params["gamma"][item]))
+        t = T[item, label]
+        return t * right + (1 - t) * (1 - right) / (design.n_classes - 1)
+    theta = model._theta(params)  # (J, K true, K label)
+    return np.einsum("nk,nk->n", T[item], theta[rater, :, label])
+
+
+def _cv_label_loglik(model: Any, judgments: Any, folds: np.ndarray, cv: int) -> np.ndarray:
+    """Per item: the summed log predictive probability of its held-out judgments (judgment folds).
+
+    Each fold's judgments get weight 0; the model is refitted on the rest and every held-out label
+    is scored by ``log sum_k P(k | the item's other labels) P(y | k)``, so item-level parameters
+    (GLAD's difficulty) are used as estimated from the item's other labels.
+    """
+    kept = {k: model.__dict__[k] for k in ("_chosen_prior", "_resolved_prevalence") if k in model.__dict__}
+    model._prepare(judgments)
+    model.__dict__.update(kept)
+    try:
+        base = model._design_
+        out = np.zeros(base.n_items)
+        for fold in range(cv):
+            test = folds == fold
+            design = em.make_design(base.item, base.rater, base.label, base.weight * ~test, base.n_items,
+                                    base.n_raters, base.n_classes, base.gold)
+            params, T, _, _, _ = model._run(design, em.majority_posterior(design), None, None,
+                                            min(model.max_iter, 200), tol=max(model.tol, 1e-6))
+            p = _judgment_prob(model, design, params, T)[test]
+            out += np.bincount(base.item[test], weights=base.weight[test] * np.log(np.maximum(p, 1e-300)),
+                               minlength=base.n_items)
+    finally:
+        for name in ("_design_", "_history_", "_rater_frame_"):
+            model.__dict__.pop(name, None)
+    return out
+
+
 def _paired_gold_gap(a: np.ndarray, b: np.ndarray, level: float, rng: np.random.Generator) -> tuple[float, float, float]:
     """Accuracy difference a - b on the same gold items with a percentile item-bootstrap interval."""
     from alignlab._array.bootstrap import bootstrap
@@ -173,11 +215,12 @@ def _paired_gold_gap(a: np.ndarray, b: np.ndarray, level: float, rng: np.random.
 @validate_params({
     "models": [dict, list, tuple, None],
     "cv": [Interval("integral", 2, None)],
+    "holdout": [Options(("items", "labels"))],
     "confidence_level": [Interval("real", 0, 1, closed="neither")],
     "random_state": RANDOM_STATE,
 })
 def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None = None, *, cv: int = 5,
-                   confidence_level: float = 0.95, random_state: int | np.random.Generator | None = 0) -> ModelComparison:
+                   holdout: str = "items", confidence_level: float = 0.95, random_state: int | np.random.Generator | None = 0) -> ModelComparison:
     """Compare annotator models by held-out label log-likelihood and accuracy against gold.
 
     Parameters
@@ -188,7 +231,12 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
         DawidSkene (data-chosen prior), DawidSkene (flat), OneCoin, MACE, GLAD. Models are
         refitted with ``use_gold=False`` and ``ci_method="none"`` (gold is for evaluation only).
     cv : int, default 5
-        Item folds of the held-out log-likelihood.
+        Folds of the held-out log-likelihood.
+    holdout : {"items", "labels"}, default "items"
+        ``"items"``: whole items are held out and their labels scored with the class summed out
+        (how well the model predicts new items). ``"labels"``: single judgments are held out and
+        scored given the item's other labels, so item-level parameters count (GLAD's item
+        difficulty, which item folds cannot use); OrdinalRaters is then left out.
     confidence_level : float
         Of the Wilson intervals on gold accuracy and the paired gold-accuracy comparison.
     random_state : int, Generator or None, default 0
@@ -218,6 +266,11 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
     if not models:
         raise ValueError("compare_models needs at least one model; pass models=None to try every one that fits.")
     folds = _item_folds(data.n_items, cv, rng)
+    label_folds = rng.permutation(len(data)) % cv if holdout == "labels" else None
+    if holdout == "labels":
+        models = {n: m for n, m in models.items() if hasattr(m, "_run")}
+        if not models:
+            raise ValueError("holdout='labels' compares the categorical models only (DawidSkene, OneCoin, MACE, GLAD).")
     has_gold = data.has("gold")
     gold_codes = None
     if has_gold:
@@ -233,7 +286,8 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
             model.set_params(random_state=int(rng.integers(2**31)))
         if hasattr(model, "_run"):  # the categorical models: folds as item weights on one design
             model.fit(data)
-            per_item[name] = _cv_item_loglik(model, data, folds, cv)
+            per_item[name] = (_cv_item_loglik(model, data, folds, cv) if label_folds is None
+                              else _cv_label_loglik(model, data, label_folds, cv))
         else:  # OrdinalRaters: refit on the other folds' items, score the held-out items on the grid
             plain = _without_gold(data)
             per_item[name] = np.zeros(data.n_items)
@@ -279,7 +333,8 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
     sound = table[(table["model"].isin(list(models))) & (table["collapsed"].fillna("") == "")]
     pool = sound if len(sound) else table[table["model"].isin(list(models))]
     choice = pool.loc[pool["heldout_loglik"].idxmax(), "model"]
-    reason = (f"largest held-out label log-likelihood ({pool['heldout_loglik'].max():.1f} over {cv} item folds, "
+    unit = "item" if holdout == "items" else "judgment"
+    reason = (f"largest held-out label log-likelihood ({pool['heldout_loglik'].max():.1f} over {cv} {unit} folds, "
               f"{pool['heldout_loglik_per_judgment'].max():.4f} per judgment)")
     runner = pool[pool["model"] != choice]
     if len(runner):
@@ -307,6 +362,6 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
         warnings.append("collapsed fits (one label for almost every item) were not considered: "
                         + ", ".join(sorted(set(models) - set(sound["model"]))) + ".")
     return ModelComparison(table=table, method="annotator model comparison (held-out label log-likelihood, item "
-                           f"{cv}-fold; accuracy against gold, Wilson)", confidence_level=confidence_level,
+                           f"{cv}-fold by {holdout}; accuracy against gold, Wilson)", confidence_level=confidence_level,
                            warnings=tuple(warnings), recommended=str(choice), reason=reason + ".", cv=cv,
                            fitted=fitted)
