@@ -55,7 +55,7 @@ def bootstrap_rows() -> list[dict]:
         for statistic in ("spearman", "kendall_b"):
             for ci_method in ("percentile", "bca"):
                 seconds, res = _time(lambda s=statistic, c=ci_method, data_j=j: correlate(
-                    data_j, a="judge", b="human", statistic=s, ci_method=c, n_resamples=1000, random_state=0))
+                    data_j, raters="judge", reference="human", statistic=s, ci_method=c, n_resamples=1000, random_state=0))
                 rows.append({"data": data, "statistic": statistic, "ci_method": ci_method,
                              "wall_s": seconds, "cpu_s": _LAST_CPU, "estimate": res.estimate,
                              "interval": f"[{res.ci_low:.4f}, {res.ci_high:.4f}]"})

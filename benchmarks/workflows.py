@@ -35,7 +35,7 @@ def decision_accuracy() -> list[str]:
         for seed in range(N_SEEDS):
             j = simulate_judge_study(n_items=n_items, scale=scale, random_state=seed)
             for judge, verdict in PLANTED.items():
-                got = validate_judge(j, judge=judge, find_segments=False, n_resamples=300, random_state=seed).verdict
+                got = validate_judge(j, raters=judge, find_segments=False, n_resamples=300, random_state=seed).verdict
                 hits[judge] += got == verdict
         for judge, verdict in PLANTED.items():
             rows.append(f"| validate_judge: {judge} -> {verdict} | {scale}, {n_items} | {hits[judge]} / {N_SEEDS} |")
@@ -54,12 +54,12 @@ def decision_accuracy() -> list[str]:
 def bundled_times() -> list[str]:
     rows = ["| call | seconds |", "|---|---|"]
     pandalm, hanna = alignlab.datasets.load("pandalm"), alignlab.datasets.load("hanna")
-    validate_judge(pandalm, judge="gpt-3.5-turbo", n_resamples=100, random_state=0)  # imports warm-up
+    validate_judge(pandalm, raters="gpt-3.5-turbo", n_resamples=100, random_state=0)  # imports warm-up
     for label, func in (
         ("validate_judge(pandalm, judge='gpt-3.5-turbo', n_resamples=1000)",
-         lambda: validate_judge(pandalm, judge="gpt-3.5-turbo", random_state=0)),
+         lambda: validate_judge(pandalm, raters="gpt-3.5-turbo", random_state=0)),
         ("validate_judge(hanna, judge='ChatGPT', n_resamples=1000)",
-         lambda: validate_judge(hanna, judge="ChatGPT", random_state=0)),
+         lambda: validate_judge(hanna, raters="ChatGPT", random_state=0)),
         ("audit_vendors(pandalm)", lambda: audit_vendors(pandalm, random_state=0)),
         ("trust_weights(hanna) incl. 6 per-criterion refits", lambda: trust_weights(hanna, random_state=0)),
     ):
@@ -79,7 +79,7 @@ def bundled_times() -> list[str]:
 def scale_times(n_items: int = 50_000) -> list[str]:
     rows = ["| call (50,000 items) | judgments | seconds |", "|---|---|---|"]
     j = simulate_judge_study(n_items=n_items, scale="continuous", random_state=0)
-    seconds, _ = timed(lambda: validate_judge(j, judge="as_good", n_resamples=200, random_state=0))
+    seconds, _ = timed(lambda: validate_judge(j, raters="as_good", n_resamples=200, random_state=0))
     rows.append(f"| validate_judge (continuous, 3 humans + 3 judges, 200 resamples) | {len(j):,} | {seconds:.1f} |")
     v = simulate_vendor_study(n_items=n_items, random_state=0)
     seconds, _ = timed(lambda: audit_vendors(v, random_state=0))

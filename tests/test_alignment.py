@@ -215,7 +215,7 @@ HANNA_SPEARMAN = {
 @pytest.mark.parametrize("criterion", list(HANNA_SPEARMAN))
 def test_hanna_human_vs_llm_spearman_range(hanna_official, criterion: str) -> None:
     j = hanna_official[criterion]
-    got = [correlate(j, a=llm, b="human", statistic="spearman", ci_method="none").estimate
+    got = [correlate(j, raters=llm, reference="human", statistic="spearman", ci_method="none").estimate
            for llm in ["Beluga-13B", "Mistral-7B", "Llama-13B", "ChatGPT"]]
     np.testing.assert_allclose(got, HANNA_SPEARMAN[criterion], atol=5e-4)
     assert min(got) >= 0.36 and max(got) <= 0.56  # reference: the published range 0.364-0.553
@@ -228,7 +228,7 @@ def test_correlate_item_level_equals_scipy_and_interval_brackets(hanna_official)
     for statistic, ref in [("pearson", stats.pearsonr(x, y)), ("spearman", stats.spearmanr(x, y)),
                            ("kendall_b", stats.kendalltau(x, y)),
                            ("kendall_c", stats.kendalltau(x, y, variant="c"))]:
-        r = correlate(j, a="ChatGPT", statistic=statistic, n_resamples=200, random_state=0)
+        r = correlate(j, raters="ChatGPT", statistic=statistic, n_resamples=200, random_state=0)
         assert r.estimate == pytest.approx(ref.statistic, abs=1e-12)  # reference: scipy
         assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)  # reference: scipy
         assert r.ci_low < r.estimate < r.ci_high
@@ -237,38 +237,38 @@ def test_correlate_item_level_equals_scipy_and_interval_brackets(hanna_official)
 
 def test_correlate_system_and_grouped_levels(hanna_official) -> None:
     j = hanna_official["Coherence"]
-    sys_r = correlate(j, a="Beluga-13B", level="system", statistic="kendall_b", n_resamples=200, random_state=0)
+    sys_r = correlate(j, raters="Beluga-13B", level="system", statistic="kendall_b", n_resamples=200, random_state=0)
     means = j.frame.pivot_table(index="system", columns="rater_id", values="value")
     ref = stats.kendalltau(means["Beluga-13B"], means["human_mean"]).statistic  # reference: scipy on means
     assert sys_r.estimate == pytest.approx(ref, abs=1e-12)
     assert sys_r.n_systems == 11
-    grouped = correlate(j, a="Beluga-13B", level="item_grouped", group="prompt", statistic="pearson",
+    grouped = correlate(j, raters="Beluga-13B", level="item_grouped", group="prompt", statistic="pearson",
                         n_resamples=200, random_state=0)
     per_prompt = j.frame.pivot_table(index=["prompt", "system"], columns="rater_id", values="value")
     ref_grouped = np.mean([stats.pearsonr(g["Beluga-13B"], g["human_mean"]).statistic
                            for _, g in per_prompt.groupby(level=0)])
     assert grouped.estimate == pytest.approx(ref_grouped, abs=1e-12)  # reference: mean of per-input scipy r
     assert grouped.n_groups == 96
-    both = correlate(j, a="Beluga-13B", level="system", resample="items_and_systems", n_resamples=300,
+    both = correlate(j, raters="Beluga-13B", level="system", resample="items_and_systems", n_resamples=300,
                      random_state=0)
-    items_only = correlate(j, a="Beluga-13B", level="system", n_resamples=300, random_state=0)
+    items_only = correlate(j, raters="Beluga-13B", level="system", n_resamples=300, random_state=0)
     # resampling systems too widens the interval (11 systems)
     assert (both.ci_high - both.ci_low) > (items_only.ci_high - items_only.ci_low)
 
 
 def test_pairwise_and_soft_pairwise_accuracy(hanna_official) -> None:
     j = hanna_official["Complexity"]
-    pa = correlate(j, a="ChatGPT", level="system", statistic="pairwise_accuracy", n_resamples=100, random_state=0)
+    pa = correlate(j, raters="ChatGPT", level="system", statistic="pairwise_accuracy", n_resamples=100, random_state=0)
     means = j.frame.pivot_table(index="system", columns="rater_id", values="value")
     pairs = list(itertools.combinations(range(11), 2))
     h, m = means["human_mean"].to_numpy(), means["ChatGPT"].to_numpy()
     ref = np.mean([np.sign(h[a] - h[b]) == np.sign(m[a] - m[b]) for a, b in pairs])  # reference: Kocmi et al.
     assert pa.estimate == pytest.approx(ref)
-    spa = correlate(j, a="ChatGPT", level="system", statistic="soft_pairwise_accuracy", group="prompt",
+    spa = correlate(j, raters="ChatGPT", level="system", statistic="soft_pairwise_accuracy", group="prompt",
                     n_permutations=200, n_resamples=100, random_state=0)
     assert 0.0 <= spa.estimate <= 1.0
     # identical metric and human give SPA = 1 (shared permutation masks)
-    same = correlate(j, a="human_mean", b="human_mean", level="system", statistic="soft_pairwise_accuracy",
+    same = correlate(j, raters="human_mean", reference="human_mean", level="system", statistic="soft_pairwise_accuracy",
                      group="prompt", n_permutations=100, ci_method="none")
     assert same.estimate == 1.0
 
@@ -281,7 +281,7 @@ def test_acc_eq_tie_calibration_brute_force() -> None:
     metric = np.round(metric, 1)
     j = _two_methods(metric.ravel(), human.ravel(), system=np.tile(np.arange(n_sys), n_groups),
                      group=np.repeat(np.arange(n_groups), n_sys))
-    res = correlate(j, a="judge", level="item_grouped", group="prompt", statistic="acc_eq", n_resamples=100,
+    res = correlate(j, raters="judge", level="item_grouped", group="prompt", statistic="acc_eq", n_resamples=100,
                     random_state=0)
     # reference: brute force over every candidate epsilon (Deutsch et al. 2023, mean per-item acc_eq)
     iu = np.triu_indices(n_sys, 1)
@@ -295,16 +295,16 @@ def test_acc_eq_tie_calibration_brute_force() -> None:
             best, best_eps = acc, eps
     assert res.estimate == pytest.approx(best, abs=1e-12)
     assert res.epsilon == pytest.approx(best_eps)
-    fixed = correlate(j, a="judge", level="item_grouped", group="prompt", statistic="acc_eq", epsilon=0.0,
+    fixed = correlate(j, raters="judge", level="item_grouped", group="prompt", statistic="acc_eq", epsilon=0.0,
                       ci_method="none")
     assert fixed.estimate <= res.estimate
     # item level with epsilon = 0 is acc_23 from the Kendall pair counts (equal to brute force)
-    item = correlate(j, a="judge", statistic="acc_eq", epsilon=0.0, ci_method="none")
+    item = correlate(j, raters="judge", statistic="acc_eq", epsilon=0.0, ci_method="none")
     x, y = metric.ravel(), human.ravel()
     iu2 = np.triu_indices(len(x), 1)
     brute = np.mean(np.sign(x[:, None] - x[None])[iu2] == np.sign(y[:, None] - y[None])[iu2])
     assert item.estimate == pytest.approx(brute, abs=1e-12)
-    calibrated_item = correlate(j, a="judge", statistic="acc_eq", n_resamples=50, random_state=0)
+    calibrated_item = correlate(j, raters="judge", statistic="acc_eq", n_resamples=50, random_state=0)
     assert calibrated_item.estimate >= item.estimate
 
 
@@ -322,7 +322,7 @@ def test_binary_labels_pearson_spearman_kendall_identity_as_in_judge_bench() -> 
     a = rng.integers(0, 2, 500)
     b = np.where(rng.random(500) < 0.8, a, 1 - a)
     j = _two_methods(a, b, scale="binary")
-    got = [correlate(j, a="judge", statistic=s, ci_method="none").estimate
+    got = [correlate(j, raters="judge", statistic=s, ci_method="none").estimate
            for s in ("pearson", "spearman", "kendall_b")]
     np.testing.assert_allclose(got, got[0], atol=1e-12)
 
@@ -330,25 +330,25 @@ def test_binary_labels_pearson_spearman_kendall_identity_as_in_judge_bench() -> 
 def test_correlate_consensus_frame_and_errors(hanna_official) -> None:
     j = hanna_official["Relevance"]
     cons = pd.DataFrame({"item_id": j.items, "consensus": np.linspace(1, 5, j.n_items)})
-    r = correlate(j, a="ChatGPT", consensus=cons, ci_method="none")
+    r = correlate(j, raters="ChatGPT", consensus=cons, ci_method="none")
     assert r.n_items == 1056
     with pytest.raises(ValueError, match="neither a method"):
-        correlate(j, a="GPT-9")
+        correlate(j, raters="GPT-9")
     with pytest.raises(InvalidParameterError, match="'statistic' parameter of correlate"):
-        correlate(j, a="ChatGPT", statistic="tau")
+        correlate(j, raters="ChatGPT", statistic="tau")
     with pytest.raises(ValueError, match="needs group=COLUMN"):
-        correlate(j, a="ChatGPT", level="item_grouped")
+        correlate(j, raters="ChatGPT", level="item_grouped")
     with pytest.raises(ValueError, match="use level='system'"):
-        correlate(j, a="ChatGPT", statistic="pairwise_accuracy")
+        correlate(j, raters="ChatGPT", statistic="pairwise_accuracy")
     with pytest.raises(ValueError, match="no numeric 'consensus'"):
-        correlate(j, a="ChatGPT", consensus=pd.DataFrame({"item_id": j.items, "label": "x"}))
+        correlate(j, raters="ChatGPT", consensus=pd.DataFrame({"item_id": j.items, "label": "x"}))
     no_system = _two_methods(np.arange(10.0), np.arange(10.0))
     with pytest.raises(ValueError, match="need a 'system' column"):
-        correlate(no_system, a="judge", level="system")
+        correlate(no_system, raters="judge", level="system")
     categorical = load_judgments(pd.DataFrame({"item": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3,
                                                "value": ["x", "y", "x", "x", "z", "y"]}), scale="categorical")
     with pytest.raises(ValueError, match="unordered categorical"):
-        correlate(categorical, a="a", b="b")
+        correlate(categorical, raters="a", reference="b")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def test_compare_judges_clusters_separate_a_clearly_worse_judge() -> None:
         frame.append(pd.DataFrame({"item": np.arange(n), "rater": name, "method": "llm_judge",
                                    "value": truth + rng.normal(0, noise, n)}))
     j = load_judgments(pd.concat(frame), scale="continuous")
-    res = compare_judges(j, judges=["good_a", "good_b", "bad"], n_permutations=300, n_resamples=200,
+    res = compare_judges(j, raters=["good_a", "good_b", "bad"], n_permutations=300, n_resamples=200,
                          random_state=0)
     table = res.to_frame().set_index("judge")
     assert table.loc["bad", "cluster"] == 2
@@ -407,7 +407,7 @@ def test_compare_judges_clusters_separate_a_clearly_worse_judge() -> None:
     assert (pairs.loc[pairs["worse"] == "bad", "p_value"] < 0.01).all()
     assert (pairs.loc[pairs["worse"] == "bad", "p_value_williams"] < 0.01).all()
     with pytest.raises(ValueError, match="at least two judges"):
-        compare_judges(j, judges=["good_a"])
+        compare_judges(j, raters=["good_a"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -461,11 +461,11 @@ def test_alt_test_matches_the_published_procedure_on_mtbench() -> None:
     for judge in ["gpt-4o", "gemini_pro", "mistral-v03"]:
         labels = dict(zip(llm.loc[llm.llm == judge, "item_id"], llm.loc[llm.llm == judge, "label"], strict=True))
         ref_omega, ref_rho = _alt_test_loops(human, labels, lambda p, o: np.mean([p == x for x in o]), 0.2, 0.05)
-        res = alt_test(j, judge=judge, epsilon=0.2, n_resamples=100, random_state=0)
+        res = alt_test(j, raters=judge, epsilon=0.2, n_resamples=100, random_state=0)
         assert res.winning_rate == pytest.approx(ref_omega)  # reference: the published algorithm
         assert res.advantage_probability == pytest.approx(ref_rho)
     # regression: at the experts' epsilon = 0.2 no LLM passes on MT-Bench; gpt-4o has the best rho
-    res = alt_test(j, judge="gpt-4o", epsilon=0.2, n_resamples=200, random_state=0)
+    res = alt_test(j, raters="gpt-4o", epsilon=0.2, n_resamples=200, random_state=0)
     assert not res.passed and res.advantage_probability == pytest.approx(0.7731, abs=1e-3)
     assert res.ci_low < res.advantage_probability < res.ci_high
 
@@ -478,7 +478,7 @@ def test_alt_test_summeval_neg_rmse_matches_the_published_procedure() -> None:
     labels = dict(zip(sub.item_id, sub.label.astype(float), strict=True))
     human = human.assign(label=human.label.astype(float))
     ref = _alt_test_loops(human, labels, lambda p, o: -math.sqrt(np.mean([(p - x) ** 2 for x in o])), 0.2, 0.05)
-    res = alt_test(j, judge="mistral-v03", epsilon=0.2, metric="neg_rmse", n_resamples=100, random_state=0)
+    res = alt_test(j, raters="mistral-v03", epsilon=0.2, metric="neg_rmse", n_resamples=100, random_state=0)
     assert (res.winning_rate, res.advantage_probability) == pytest.approx(ref)  # reference: published algorithm
     assert res.n_raters == 3 and not res.passed
 
@@ -498,7 +498,7 @@ def test_alt_test_reproduces_the_published_results(name: str) -> None:
     metric, published = PUBLISHED_ALT_TEST[name]
     j = _alttest_judgments(name)
     for judge, rho in published.items():
-        res = alt_test(j, judge=judge, epsilon=0.2, metric=metric, n_resamples=10, random_state=0)
+        res = alt_test(j, raters=judge, epsilon=0.2, metric=metric, n_resamples=10, random_state=0)
         assert round(res.winning_rate, 2) == 0.0 and not res.passed  # published: every LLM fails at 0.2
         assert round(res.advantage_probability, 2) == rho, judge
 
@@ -506,20 +506,20 @@ def test_alt_test_reproduces_the_published_results(name: str) -> None:
 def test_alt_test_input_validation() -> None:
     j = _alttest_judgments("mtbench")
     with pytest.raises(ValueError, match="No human annotator has 100 items"):
-        alt_test(j, judge="gpt-4o", min_items_per_human=100)
+        alt_test(j, raters="gpt-4o", min_items_per_human=100)
     with pytest.raises(ValueError, match="must name one rater"):
-        alt_test(j, judge="llm_judge")
+        alt_test(j, raters="llm_judge")
     with pytest.raises(ValueError, match="at least 2 human raters"):
-        alt_test(j, judge="gpt-4o", humans=["author_0"])
+        alt_test(j, raters="gpt-4o", reference=["author_0"])
     with pytest.raises(ValueError, match="needs ordered scores"):
-        alt_test(j, judge="gpt-4o", metric="neg_rmse")
+        alt_test(j, raters="gpt-4o", metric="neg_rmse")
     with pytest.raises(InvalidParameterError, match="'epsilon' parameter of alt_test"):
-        alt_test(j, judge="gpt-4o", epsilon=1.5)
+        alt_test(j, raters="gpt-4o", epsilon=1.5)
 
 
 def test_human_ceiling_pandalm() -> None:
     j = alignlab.datasets.load("pandalm")
-    res = human_ceiling(j, judge="gpt-3.5-turbo", n_resamples=200)
+    res = human_ceiling(j, raters="gpt-3.5-turbo", n_resamples=200)
     # regression: humans agree far better (the set was filtered for agreement) than gpt-3.5 does
     assert res.ceiling == pytest.approx(0.9383, abs=2e-3)
     assert res.estimate == pytest.approx(0.7716, abs=2e-3)
@@ -567,16 +567,16 @@ def test_ppi_mean_on_judgments_and_errors() -> None:
                           "value": q + rng.normal(0, 0.4, n)}),
             pd.DataFrame({"item": np.arange(120), "rater": "h", "method": "human", "value": q[:120]})]
     j = load_judgments(pd.concat(rows), scale="continuous")
-    res = ppi_mean(j, judge="judge")
+    res = ppi_mean(j, raters="judge")
     assert res.n_labelled == 120 and res.n_unlabelled == 680
     assert res.ci_high - res.ci_low < res.classical_ci_high - res.classical_ci_low
     assert res.effective_n > 120
-    crossfit = ppi_mean(j, judge="judge", cross_fit=5, random_state=0)
+    crossfit = ppi_mean(j, raters="judge", cross_fit=5, random_state=0)
     assert 0 <= crossfit.lam <= 1 and crossfit.ci_low < crossfit.estimate < crossfit.ci_high
     with pytest.raises(ValueError, match="no unlabelled items"):
-        ppi_mean(j.subset(items=list(range(120))), judge="judge")
+        ppi_mean(j.subset(items=list(range(120))), raters="judge")
     with pytest.raises(InvalidParameterError, match="'lam' parameter"):
-        ppi_mean(j, judge="judge", lam=2.0)
+        ppi_mean(j, raters="judge", lam=2.0)
 
 
 def test_rogan_gladen_and_label_budget() -> None:
@@ -588,16 +588,16 @@ def test_rogan_gladen_and_label_budget() -> None:
             pd.DataFrame({"item": np.arange(n_cal), "rater": "h", "method": "human",
                           "value": truth[:n_cal].astype(int)})]
     j = load_judgments(pd.concat(rows), scale="binary")
-    res = rogan_gladen(j, judge="judge")
+    res = rogan_gladen(j, raters="judge")
     assert res.ci_low < 0.3 < res.ci_high  # truth 0.3, apparent rate ~0.41
     assert res.apparent > 0.35
     assert res.sensitivity == pytest.approx(0.9, abs=0.06) and res.specificity == pytest.approx(0.8, abs=0.06)
-    plan = label_budget(j, judge="judge", target_width=0.05)
+    plan = label_budget(j, raters="judge", target_width=0.05)
     rec = plan.recommended
     assert rec["n_labelled"] < rec["n_human_only"]
     assert rec["width"] <= 0.05 + 1e-9
     with pytest.raises(ValueError, match="binary scale"):
-        rogan_gladen(_two_methods(np.arange(20.0), np.arange(20.0)), judge="judge")
+        rogan_gladen(_two_methods(np.arange(20.0), np.arange(20.0)), raters="judge")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -629,15 +629,15 @@ def test_calibration_on_judgments_variants_and_errors() -> None:
     rng = np.random.default_rng(1)
     p = rng.uniform(size=500)
     j = _two_methods(p, (rng.uniform(size=500) < p).astype(float), scale=Scale.continuous(0, 1))
-    pos = calibration(j, judge="judge", n_resamples=100, random_state=0)
-    top = calibration(j, judge="judge", variant="top-label", binning="equal-mass", n_resamples=100,
+    pos = calibration(j, raters="judge", n_resamples=100, random_state=0)
+    top = calibration(j, raters="judge", variant="top-label", binning="equal-mass", n_resamples=100,
                       random_state=0)
     assert pos.method == "ece[positive-class, 15 equal-width bins]"
     assert top.method == "ece[top-label, 15 equal-mass bins]"
     assert pos.to_frame().metric.tolist()[:3] == ["ece", "debiased_l2_ce", "mce"]
     ordinal = _two_methods(np.arange(30.0) % 5 + 1, np.arange(30.0) % 5 + 1, scale=Scale.ordinal([1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match="binary human labels"):
-        calibration(ordinal, judge="judge")
+        calibration(ordinal, raters="judge")
 
 
 @pytest.mark.parametrize("method", ["platt", "isotonic", "temperature", "beta"])
@@ -658,7 +658,7 @@ def test_recalibrator_is_a_sklearn_transformer(method: str) -> None:
     if method == "temperature":
         assert model.temperature_ == pytest.approx(2.5, rel=0.15)
     j = _two_methods(raw, y, scale=Scale.continuous(0, 1))
-    fitted = recalibrate(j, judge="judge", method=method, random_state=0)
+    fitted = recalibrate(j, raters="judge", method=method, random_state=0)
     assert fitted.ece_after_ < fitted.ece_before_
     assert len(fitted.cross_fitted_) == 1500
 
@@ -668,7 +668,7 @@ def test_recalibrator_is_a_sklearn_transformer(method: str) -> None:
 # ------------------------------------------------------------------------------------------------
 def test_judge_biases_pandalm_length_and_position() -> None:
     j = alignlab.datasets.load("pandalm")
-    table = judge_biases(j, judge="gpt-3.5-turbo", length_a="len_a", length_b="len_b").to_frame()
+    table = judge_biases(j, raters="gpt-3.5-turbo", length_a="len_a", length_b="len_b").to_frame()
     assert list(table.columns[:5]) == ["bias", "estimate", "ci_low", "ci_high", "n"]
     rows = table.set_index("bias")
     assert {"first_position_rate", "prefers_longer", "length_slope"} <= set(rows.index)
@@ -691,7 +691,7 @@ def test_judge_biases_recover_simulated_biases() -> None:
             rows.append({"item": item, "rater": "h", "method": "human",
                          "value": ("A" if truth_a else "B"), "pair": k})
     j = load_judgments(pd.DataFrame(rows), scale="pairwise", segments=["pair"])
-    table = judge_biases(j, judge="judge", swap="pair").to_frame().set_index("bias")
+    table = judge_biases(j, raters="judge", swap="pair").to_frame().set_index("bias")
     # truth: first-position rate 0.3 + 0.7 * 0.5 = 0.65; in each pair one order has the true winner first
     # (always "A") and the other is right with probability 0.7, so consistency 0.7 and flip rate 0.3
     assert table.loc["first_position_rate", "ci_low"] < 0.65 < table.loc["first_position_rate", "ci_high"]
@@ -699,10 +699,10 @@ def test_judge_biases_recover_simulated_biases() -> None:
     assert table.loc["position_flip_rate", "ci_low"] < 0.3 < table.loc["position_flip_rate", "ci_high"]
     assert human.size == 300
     lenient = _two_methods(np.arange(200.0) % 5 + 1.5, np.arange(200.0) % 5 + 1)
-    table = judge_biases(lenient, judge="judge").to_frame().set_index("bias")
+    table = judge_biases(lenient, raters="judge").to_frame().set_index("bias")
     assert table.loc["leniency", "estimate"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="not in the table"):
-        judge_biases(j, judge="judge", swap="nope")
+        judge_biases(j, raters="judge", swap="nope")
 
 
 def test_online_alignment_attenuation_correction() -> None:
@@ -732,7 +732,7 @@ def test_scale_mapping_ordinal_judge() -> None:
     human = rng.integers(1, 6, 400).astype(float)
     judge = np.clip(np.round(human * 2 + rng.normal(0, 1.5, 400)), 1, 10)  # a 1-10 judge of 1-5 humans
     j = _two_methods(judge, human, scale=Scale.ordinal(list(range(1, 11))))
-    table = scale_mapping(j, judge="judge").to_frame()
+    table = scale_mapping(j, raters="judge").to_frame()
     means = pd.Series(human).groupby(judge).mean()
     np.testing.assert_allclose(table["human_mean"], means.to_numpy())  # reference: pandas groupby
     iso = IsotonicRegression(out_of_bounds="clip").fit(judge, human)  # reference: scikit-learn

@@ -38,8 +38,8 @@ def scored_csv(tmp_path_factory):
     return path
 
 
-def test_compare_cli_json(scored_csv) -> None:
-    result = runner.invoke(app, ["compare", str(scored_csv), "--a", "gpt", "--b", "human", "--json",
+def test_correlate_cli_json(scored_csv) -> None:
+    result = runner.invoke(app, ["correlate", str(scored_csv), "--raters", "gpt", "--reference", "human", "--json",
                                  "--n-resamples", "100", "--statistics", "pearson,kendall_b"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
@@ -48,11 +48,11 @@ def test_compare_cli_json(scored_csv) -> None:
     assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in payload["results"])
 
 
-def test_compare_cli_table_and_errors(scored_csv) -> None:
-    result = runner.invoke(app, ["compare", str(scored_csv), "--a", "gpt", "--n-resamples", "100"])
+def test_correlate_cli_table_and_errors(scored_csv) -> None:
+    result = runner.invoke(app, ["correlate", str(scored_csv), "--a", "gpt", "--n-resamples", "100"])
     assert result.exit_code == 0, result.output
     assert "gpt vs human" in result.output and "interval: bootstrap" in result.output
-    bad = runner.invoke(app, ["compare", str(scored_csv), "--a", "claude"])
+    bad = runner.invoke(app, ["correlate", str(scored_csv), "--raters", "claude"])
     assert bad.exit_code != 0
     assert "claude" in bad.output and "Traceback" not in bad.output
 
@@ -78,9 +78,9 @@ def test_calibration_section_and_displays(tmp_path) -> None:
     j = load_judgments(frame, scale=Scale.continuous(0, 1))
     html, built = build_report(j, None, sections=["calibration"], strict=True)
     assert built[0].content is not None and "Reliability diagram" in html and "brier_reliability" in html
-    svg = ReliabilityDisplay.from_result(calibration(j, judge="judge", n_resamples=50)).plot().to_svg()
+    svg = ReliabilityDisplay.from_result(calibration(j, raters="judge", n_resamples=50)).plot().to_svg()
     assert svg.startswith("<svg")
-    bias_svg = BiasDisplay.from_result(judge_biases(j, judge="judge")).plot().to_svg()
+    bias_svg = BiasDisplay.from_result(judge_biases(j, raters="judge")).plot().to_svg()
     assert "<svg" in bias_svg
     matrix = method_matrix(alignlab.datasets.load("pandalm"), n_resamples=20)
     display = MethodMatrixDisplay.from_result(matrix)

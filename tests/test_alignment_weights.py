@@ -68,9 +68,9 @@ def test_correlate_item_weights_equal_repeated_items(pair: tuple, statistic: str
     a, b, k = pair
     weighted, repeated, rep = _weighted_and_repeated(a, b, k)
     epsilon = 0.0 if statistic == "acc_eq" else None
-    got = correlate(weighted, a="judge", b="human", statistic=statistic, epsilon=epsilon, n_resamples=200,
+    got = correlate(weighted, raters="judge", reference="human", statistic=statistic, epsilon=epsilon, n_resamples=200,
                     random_state=0)
-    same = correlate(repeated, a="judge", b="human", statistic=statistic, epsilon=epsilon, ci_method="none")
+    same = correlate(repeated, raters="judge", reference="human", statistic=statistic, epsilon=epsilon, ci_method="none")
     assert got.estimate == pytest.approx(same.estimate, abs=1e-12)
     # reference: scipy on the explicitly repeated data
     xe, ye = a[rep], b[rep]
@@ -88,13 +88,13 @@ def test_correlate_item_weights_equal_repeated_items(pair: tuple, statistic: str
 def test_correlate_calibrated_acc_eq_and_system_level_weights(pair: tuple) -> None:
     a, b, k = pair
     weighted, repeated, _ = _weighted_and_repeated(a[:60], b[:60], k[:60])
-    got = correlate(weighted, a="judge", statistic="acc_eq", ci_method="none")
-    same = correlate(repeated, a="judge", statistic="acc_eq", ci_method="none")
+    got = correlate(weighted, raters="judge", statistic="acc_eq", ci_method="none")
+    same = correlate(repeated, raters="judge", statistic="acc_eq", ci_method="none")
     assert (got.estimate, got.epsilon) == pytest.approx((same.estimate, same.epsilon), abs=1e-12)
     system = np.arange(len(a)) % 5
     weighted, repeated, rep = _weighted_and_repeated(a, b, k, system=system)
-    got = correlate(weighted, a="judge", level="system", n_resamples=100, random_state=0)
-    same = correlate(repeated, a="judge", level="system", ci_method="none")
+    got = correlate(weighted, raters="judge", level="system", n_resamples=100, random_state=0)
+    same = correlate(repeated, raters="judge", level="system", ci_method="none")
     # reference: numpy weighted means per system, then scipy's Pearson
     means_a = [np.average(a[system == s], weights=k[system == s]) for s in range(5)]
     means_b = [np.average(b[system == s], weights=k[system == s]) for s in range(5)]
@@ -110,12 +110,12 @@ def test_correlate_item_grouped_warns_that_weights_are_ignored(pair: tuple) -> N
                           "weight": np.r_[k, k].astype(float)})
     j = load_judgments(frame, scale="continuous", segments=["prompt"])
     with pytest.warns(UserWarning, match=r"correlate\(level='item_grouped'\) ignored the 'weight' column"):
-        res = correlate(j, a="judge", level="item_grouped", group="prompt", n_resamples=50, random_state=0)
+        res = correlate(j, raters="judge", level="item_grouped", group="prompt", n_resamples=50, random_state=0)
     assert any("ignored the 'weight'" in w for w in res.warnings)
     # "h" against itself correlates exactly 1 in every resample: no interval, with a DegenerateDataWarning
     with pytest.warns(DegenerateDataWarning, match="zero width"), \
             pytest.warns(UserWarning, match="compare_judges ignored the 'weight' column: PERM-BOTH"):
-        compare_judges(j.subset(), judges=["judge", "h"], humans=["h"], n_permutations=20, n_resamples=50,
+        compare_judges(j.subset(), raters=["judge", "h"], reference=["h"], n_permutations=20, n_resamples=50,
                        random_state=0)
 
 
@@ -130,8 +130,8 @@ def test_calibration_item_weights_equal_repeated_items() -> None:
     k = rng.integers(1, 4, size=n)
     scale = "continuous"
     weighted, repeated, rep = _weighted_and_repeated(p, y, k, scale=scale)
-    got = calibration(weighted, judge="judge", n_resamples=100, random_state=0)
-    same = calibration(repeated, judge="judge", n_resamples=100, random_state=0)
+    got = calibration(weighted, raters="judge", n_resamples=100, random_state=0)
+    same = calibration(repeated, raters="judge", n_resamples=100, random_state=0)
     pd.testing.assert_series_equal(got.metrics["estimate"], same.metrics["estimate"], rtol=1e-12)
     pd.testing.assert_frame_equal(got.bins[["mean_predicted", "observed_rate"]],
                                   same.bins[["mean_predicted", "observed_rate"]], rtol=1e-12)
@@ -144,7 +144,7 @@ def test_judge_biases_weighted_leniency_and_warning(pair: tuple) -> None:
     a, b, k = pair
     weighted, repeated, rep = _weighted_and_repeated(a, b, k)
     with pytest.warns(UserWarning, match="judge_biases ignored the 'weight' column"):
-        got = judge_biases(weighted, judge="judge").to_frame().set_index("bias").loc["leniency"]
+        got = judge_biases(weighted, raters="judge").to_frame().set_index("bias").loc["leniency"]
     # reference: the t interval of the explicitly repeated errors (scipy), and statsmodels' weighted form
     errors = (a - b)[rep]
     low, high = stats.t.interval(0.95, len(errors) - 1, loc=errors.mean(), scale=stats.sem(errors))
@@ -179,15 +179,15 @@ def test_ppi_estimate_uses_item_weights_and_rogan_gladen_warns() -> None:
         pd.DataFrame({"item": np.arange(100), "rater": "h", "method": "human", "value": q[:100],
                       "weight": weight[:100]})])
     j = load_judgments(frame, scale="continuous")
-    got = ppi_mean(j, judge="judge")
+    got = ppi_mean(j, raters="judge")
     expected = ppi_arrays(q[:100], judge[:100], judge[100:], weights=weight[:100], weights_unlabelled=weight[100:])
     assert got.estimate == pytest.approx(expected["estimate"], abs=1e-12)
     assert got.ci_high == pytest.approx(expected["ci_high"], abs=1e-12)
     with pytest.warns(UserWarning, match="label_budget ignored the 'weight' column"):
-        label_budget(j, judge="judge", target_width=0.2)
+        label_budget(j, raters="judge", target_width=0.2)
     binary = load_judgments(frame.assign(value=(frame["value"] > 0).astype(float)), scale="binary")
     with pytest.warns(UserWarning, match="rogan_gladen ignored the 'weight' column"):
-        res = rogan_gladen(binary, judge="judge")
+        res = rogan_gladen(binary, raters="judge")
     assert any("rogan_gladen ignored" in w for w in res.warnings)
 
 
@@ -214,7 +214,7 @@ def _ab_table(rng: np.random.Generator, n_inputs: int, n_labelled: int, effect: 
 def test_paired_contrast_equals_ppi_py_on_the_differences() -> None:
     ppi_py = pytest.importorskip("ppi_py")
     j, frame = _ab_table(np.random.default_rng(3), 800, 120, effect=0.2)
-    res = ppi_estimate(j, judge="judge", contrast=("A", "B"), group="prompt", confidence_level=0.9)
+    res = ppi_estimate(j, raters="judge", contrast=("A", "B"), group="prompt", confidence_level=0.9)
     wide = frame.pivot_table(index="prompt", columns=["rater", "system"], values="value")
     wide = wide.loc[sorted(wide.index)]
     f_diff = (wide[("judge", "A")] - wide[("judge", "B")])
@@ -230,8 +230,8 @@ def test_paired_contrast_equals_ppi_py_on_the_differences() -> None:
 
 def test_independent_contrast_is_the_difference_of_two_ppi_means() -> None:
     j, _ = _ab_table(np.random.default_rng(4), 500, 80, effect=0.3)
-    res = ppi_estimate(j, judge="judge", contrast=("A", "B"))
-    a, b = (ppi_estimate(j, judge="judge", system=s) for s in ("A", "B"))
+    res = ppi_estimate(j, raters="judge", contrast=("A", "B"))
+    a, b = (ppi_estimate(j, raters="judge", system=s) for s in ("A", "B"))
     assert res.estimate == pytest.approx(a.estimate - b.estimate, abs=1e-12)
     assert res.standard_error == pytest.approx(np.hypot(a.standard_error, b.standard_error), abs=1e-12)
     assert (res.lam, res.lam_b) == pytest.approx((a.lam, b.lam))
@@ -241,15 +241,15 @@ def test_independent_contrast_is_the_difference_of_two_ppi_means() -> None:
 def test_contrast_errors() -> None:
     j, _ = _ab_table(np.random.default_rng(5), 60, 20, effect=0.0)
     with pytest.raises(ValueError, match="not both"):
-        ppi_estimate(j, judge="judge", contrast=("A", "B"), system="A")
+        ppi_estimate(j, raters="judge", contrast=("A", "B"), system="A")
     with pytest.raises(ValueError, match="pass contrast as well"):
-        ppi_estimate(j, judge="judge", group="prompt")
+        ppi_estimate(j, raters="judge", group="prompt")
     with pytest.raises(ValueError, match="two different systems"):
-        ppi_estimate(j, judge="judge", contrast=("A", "A"))
+        ppi_estimate(j, raters="judge", contrast=("A", "A"))
     with pytest.raises(ValueError, match="system 'C' has no items"):
-        ppi_estimate(j, judge="judge", contrast=("A", "C"))
+        ppi_estimate(j, raters="judge", contrast=("A", "C"))
     with pytest.raises(ValueError, match="'nope', which is not in the table"):
-        ppi_estimate(j, judge="judge", contrast=("A", "B"), group="nope")
+        ppi_estimate(j, raters="judge", contrast=("A", "B"), group="nope")
 
 
 def _contrast_coverage(reps: int, seed: int) -> float:
@@ -259,7 +259,7 @@ def _contrast_coverage(reps: int, seed: int) -> float:
     hits = 0
     for _ in range(reps):
         j, _ = _ab_table(rng, 2100, 100, effect=effect)
-        res = ppi_estimate(j, judge="judge", contrast=("A", "B"), group="prompt")
+        res = ppi_estimate(j, raters="judge", contrast=("A", "B"), group="prompt")
         hits += res.ci_low <= effect <= res.ci_high
     return hits / reps
 

@@ -573,7 +573,7 @@ def test_cli_compare_on_wmt_names_regressions_and_underpowered_segments(tmp_path
                                    "--candidate", "ONLINE-W"])
     assert bad.exit_code == 2 and "names system 'nope'" in bad.output
     neither = CliRunner().invoke(app, ["compare", "--dataset", "hanna"])
-    assert neither.exit_code == 2 and "--baseline V1 --candidate V2" in neither.output
+    assert neither.exit_code == 2 and "--baseline" in neither.output
 
 
 def test_report_section_renders_for_two_systems_and_escapes() -> None:

@@ -590,7 +590,7 @@ def test_active_sample_from_judgments_and_errors() -> None:
     long = pd.DataFrame({"item_id": frame["item_id"], "rater_id": "judge", "method": "llm_judge",
                          "value": (frame["prediction"] > 0.5).astype(int)})
     j = alignlab.load_judgments(long, scale="binary")
-    p = plan_active_sample(j, judge="llm_judge", budget=50, random_state=0)
+    p = plan_active_sample(j, raters="llm_judge", budget=50, random_state=0)
     assert p.n_items == 500 and any("same uncertainty" in w for w in p.warnings)  # hard labels: uniform
     with pytest.raises(ValueError, match="uncertainty=COLUMN"):
         plan_active_sample(frame.assign(prediction=frame["prediction"] * 5), budget=50)

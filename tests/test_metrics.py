@@ -213,18 +213,18 @@ def test_spec_against_data_reports_every_problem(release4) -> None:
 def test_ppi_rows_equal_ppi_estimate(result4, release4) -> None:
     story = release4["story"]
     row = _row(result4, "quality")
-    ref = ppi_estimate(story, judge="Beluga-13B", humans="human", target="mean", random_state=0)
+    ref = ppi_estimate(story, raters="Beluga-13B", reference="human", target="mean", random_state=0)
     assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((ref.ci_low, ref.ci_high), rel=1e-12)
     assert row["effective_n"] == pytest.approx(ref.effective_n, rel=1e-12)
     assert row["grade"] == "B" and row["n"] == ref.n_items
     coherence = story.subset(items=list(story.item_info.loc[story.item_info["criterion"] == "Coherence", "item_id"]))
     seg = _row(result4, "quality", "criterion=Coherence")
-    ref_seg = ppi_estimate(coherence, judge="Beluga-13B", humans="human", random_state=0)
+    ref_seg = ppi_estimate(coherence, raters="Beluga-13B", reference="human", random_state=0)
     assert (seg["estimate"], seg["ci_low"], seg["ci_high"]) == pytest.approx(
         (ref_seg.estimate, ref_seg.ci_low, ref_seg.ci_high), rel=1e-12)
     passed = _row(result4, "coherence pass rate")
-    ref_pass = ppi_estimate(coherence, judge="Beluga-13B", humans="human", target="pass_rate", threshold=3,
+    ref_pass = ppi_estimate(coherence, raters="Beluga-13B", reference="human", target="pass_rate", threshold=3,
                             random_state=0)
     assert (passed["estimate"], passed["ci_low"], passed["ci_high"]) == pytest.approx(
         (ref_pass.estimate, ref_pass.ci_low, ref_pass.ci_high), rel=1e-12)
@@ -263,7 +263,7 @@ def test_population_and_trust_weighted_rows_equal_their_modules(result4, release
                                                                              rel=1e-12)
     assert row["effective_n"] == pytest.approx(ref.effective_n)
     story = release4["story"]
-    tw = trust_weights(story, target="mean", humans=["human_mean"], segments=[], random_state=0)
+    tw = trust_weights(story, target="mean", reference=["human_mean"], segments=[], random_state=0)
     row = _row(result4, "quality (trust-weighted)")
     assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx(
         (tw.estimate.estimate, tw.estimate.ci_low, tw.estimate.ci_high), rel=1e-9)
@@ -525,10 +525,10 @@ def test_population_weights_enter_ppi_as_sampling_weights(release4) -> None:
     per_item = pd.Series(weights.weights, index=story.items)
     frame = story.frame.assign(weight=story.frame["item_id"].map(per_item)).drop(columns=["source_row"])
     weighted = load_judgments(frame, scale=story.scale, segments=list(story.segments))
-    ref = ppi_estimate(weighted, judge="Beluga-13B", humans="human", random_state=0)
+    ref = ppi_estimate(weighted, raters="Beluga-13B", reference="human", random_state=0)
     assert (row["estimate"], row["ci_low"], row["ci_high"]) == pytest.approx((ref.estimate, ref.ci_low, ref.ci_high),
                                                                              rel=1e-9)
-    unweighted = ppi_estimate(story, judge="Beluga-13B", humans="human", random_state=0)
+    unweighted = ppi_estimate(story, raters="Beluga-13B", reference="human", random_state=0)
     assert abs(ref.estimate - unweighted.estimate) > 0.01  # the production mix moves the number
 
 
@@ -540,7 +540,7 @@ def test_online_signals_enter_trust_weights() -> None:
         name="tw", combine="trust_weighted", humans=("human",), judges=("llm_judge",), online=("thumbs_up",)),
         diagnostics=(Metric(name="thumbs alone", combine="judge", online=("thumbs_up",), humans=("human",)),)),))
     result = compute(spec, j, n_resamples=200)
-    ref = trust_weights(j, humans="human", segments=[], random_state=0)
+    ref = trust_weights(j, reference="human", segments=[], random_state=0)
     row = _row(result, "tw")
     assert row["estimate"] == pytest.approx(ref.estimate.estimate, rel=1e-9)
     assert "thumbs_up=" in row["weights"] and row["grade"] == "B"

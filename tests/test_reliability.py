@@ -369,7 +369,7 @@ def test_audit_vendors_flags_the_adversarial_rater_and_the_spammer():
 def test_trust_weights_give_no_weight_to_a_judge_below_chance():
     from alignlab.workflows import trust_weights
 
-    tw = trust_weights(_labelled_study(1), target="pass_rate", humans=["h1", "h2", "h3", "h4"], random_state=0)
+    tw = trust_weights(_labelled_study(1), target="pass_rate", reference=["h1", "h2", "h3", "h4"], random_state=0)
     table = tw.to_frame().set_index("source")
     assert table.loc["inverted_judge", "reliability"] < 0
     assert table.loc["inverted_judge", "weight"] == 0.0
@@ -382,11 +382,11 @@ def test_validate_judge_calls_an_inverted_judge_harmful():
 
     j = _labelled_study(2)
     humans = ["h1", "h2", "h3", "h4"]
-    bad = validate_judge(j, judge="inverted_judge", humans=humans, find_segments=False, n_resamples=200,
+    bad = validate_judge(j, raters="inverted_judge", reference=humans, find_segments=False, n_resamples=200,
                          random_state=0)
     assert bad.verdict == "do_not_use" and bad.harmful
     assert bad.reasons[0].startswith("harmful")
-    good = validate_judge(j, judge="good_judge", humans=humans, find_segments=False, n_resamples=200, random_state=0)
+    good = validate_judge(j, raters="good_judge", reference=humans, find_segments=False, n_resamples=200, random_state=0)
     assert not good.harmful and good.verdict in ("assist", "replace")
 
 
@@ -425,8 +425,8 @@ def test_workflows_sign_the_continuous_reliability_by_the_scale():
     table = audit.to_frame().set_index("rater_id")
     assert table.loc["inverted_judge", "adversarial"] and table.loc["inverted_judge", "rank"] == 1
     assert audit.worst_vendor == "flipco"
-    tw = trust_weights(j, humans=["h1", "h2", "h3", "h4"], random_state=0)
+    tw = trust_weights(j, reference=["h1", "h2", "h3", "h4"], random_state=0)
     assert tw.weights["inverted_judge"] == 0.0 and tw.weights["good_judge"] > 0
-    v = validate_judge(j, judge="inverted_judge", humans=["h1", "h2", "h3", "h4"], find_segments=False,
+    v = validate_judge(j, raters="inverted_judge", reference=["h1", "h2", "h3", "h4"], find_segments=False,
                        n_resamples=200, random_state=0)
     assert v.harmful and v.verdict == "do_not_use"

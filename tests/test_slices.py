@@ -468,7 +468,7 @@ def test_divergence_disagree_and_gold() -> None:
 
 
 def test_divergence_errors(hanna: alignlab.Judgments) -> None:
-    with pytest.raises(ValueError, match="'a' argument names 'gpt5'"):
+    with pytest.raises(ValueError, match="'raters' argument names 'gpt5'"):
         divergence(hanna, "gpt5", "human")
     with pytest.raises(ValueError, match="no gold column"):
         divergence(hanna, "ChatGPT", "gold")

@@ -70,10 +70,10 @@ def test_cli_text_output_and_errors(planted_csv: tuple[str, pd.DataFrame]) -> No
     assert "1. Where locale == 'ja' & task == 'summarize'" in result.output
     bad = runner.invoke(app, ["slices", path, "--scale", "continuous", "--a", "llm_judge"])
     assert bad.exit_code == 2
-    assert "Give both --a and --b" in bad.output
+    assert "Give both --raters and --reference" in bad.output
     bad = runner.invoke(app, ["slices", path, "--scale", "continuous", "--a", "gpt4", "--b", "human"])
     assert bad.exit_code == 2
-    assert "'a' argument names 'gpt4'" in bad.output
+    assert "'raters' argument names 'gpt4'" in bad.output
     bad = runner.invoke(app, ["slices", path, "--scale", "continuous", "--search", "country"])
     assert bad.exit_code == 2
     assert "column 'country'" in bad.output
@@ -83,7 +83,7 @@ def test_cli_text_output_and_errors(planted_csv: tuple[str, pd.DataFrame]) -> No
 
 def test_suggest_pair_rules() -> None:
     hanna = alignlab.datasets.load("hanna")
-    assert suggest_pair(hanna) == {"a": "llm_judge", "b": "human", "level": "item", "kind": "signed",
+    assert suggest_pair(hanna) == {"raters": "llm_judge", "reference": "human", "level": "item", "kind": "signed",
                                    "higher_is_better": None}
     wmt = alignlab.datasets.load("wmt23_mqm_ende")
     assert suggest_pair(wmt)["level"] == "judgment"

@@ -44,9 +44,9 @@ def judge_study():
 
 @pytest.fixture(scope="module")
 def validations(judge_study):
-    out = {name: validate_judge(judge_study, judge=name, n_resamples=200, random_state=0)
+    out = {name: validate_judge(judge_study, raters=name, n_resamples=200, random_state=0)
            for name in ("lenient", "useless", "seg")}
-    out["as_good"] = validate_judge(judge_study, judge="as_good", second_judge="useless", n_resamples=200,
+    out["as_good"] = validate_judge(judge_study, raters="as_good", second_judge="useless", n_resamples=200,
                                     random_state=0)
     return out
 
@@ -143,7 +143,7 @@ def test_summary_paragraph(validations):
 
 
 def test_validate_judge_pandalm(pandalm):
-    v = validate_judge(pandalm, judge="gpt-3.5-turbo", n_resamples=200, random_state=0)
+    v = validate_judge(pandalm, raters="gpt-3.5-turbo", n_resamples=200, random_state=0)
     # regression: the judge tracks the humans (item-level tau ~0.54) but sits well below the human ceiling
     assert v.verdict == "assist"
     judge, ceiling = v.evidence("judge_agreement").iloc[0], v.evidence("human_ceiling").iloc[0]
@@ -158,7 +158,7 @@ def test_validate_judge_pandalm(pandalm):
 def test_validate_judge_one_human_cannot_replace():
     hanna = alignlab.datasets.load("hanna")
     small = hanna.subset(items=[f"{i}:Coherence" for i in range(400)])
-    v = validate_judge(small, judge="Mistral-7B", n_resamples=200, random_state=0)
+    v = validate_judge(small, raters="Mistral-7B", n_resamples=200, random_state=0)
     assert v.verdict in ("assist", "do_not_use")
     assert v.alt_test is None
     assert any("at least 3 humans" in n for n in v.notes)
@@ -168,29 +168,29 @@ def test_binary_lenient_judge_is_not_a_replacement():
     # known truth: on binary labels a lenient judge can pass the item-wise alternative annotator test
     # (ties count for both sides); its shifted pass rate must still keep it from replacing the humans
     j = simulate_judge_study(n_items=300, scale="binary", random_state=0)
-    lenient = validate_judge(j, judge="lenient", find_segments=False, n_resamples=200, random_state=0)
+    lenient = validate_judge(j, raters="lenient", find_segments=False, n_resamples=200, random_state=0)
     assert lenient.alt_test.passed
     assert lenient.verdict == "assist"
-    good = validate_judge(j, judge="as_good", find_segments=False, n_resamples=200, random_state=0)
+    good = validate_judge(j, raters="as_good", find_segments=False, n_resamples=200, random_state=0)
     assert good.verdict == "replace"
 
 
 def test_validate_judge_errors(judge_study, pandalm):
     with pytest.raises(ValueError, match="names 4 raters"):
-        validate_judge(judge_study, judge="llm_judge")
+        validate_judge(judge_study, raters="llm_judge")
     with pytest.raises(ValueError, match="neither a method"):
-        validate_judge(judge_study, judge="nobody")
+        validate_judge(judge_study, raters="nobody")
     with pytest.raises(ValueError, match="names no rater other than the judge"):
-        validate_judge(judge_study, judge="as_good", humans=["as_good"])
+        validate_judge(judge_study, raters="as_good", reference=["as_good"])
     with pytest.raises(ValueError, match="must differ from the 'judge'"):
-        validate_judge(judge_study, judge="as_good", second_judge="as_good")
+        validate_judge(judge_study, raters="as_good", second_judge="as_good")
     apart = judge_study.frame.drop(columns=["source_row"]).copy()
     is_judge = apart["rater_id"] == "as_good"
     apart.loc[is_judge, "item_id"] = "other-" + apart.loc[is_judge, "item_id"]
     with pytest.raises(ValueError, match="share 0 items"):
-        validate_judge(alignlab.load_judgments(apart, scale=judge_study.scale), judge="as_good")
+        validate_judge(alignlab.load_judgments(apart, scale=judge_study.scale), raters="as_good")
     with pytest.raises(InvalidParameterError, match="'epsilon' parameter of validate_judge"):
-        validate_judge(judge_study, judge="as_good", epsilon=2.0)
+        validate_judge(judge_study, raters="as_good", epsilon=2.0)
 
 
 # -- audit_vendors ------------------------------------------------------------------------------------

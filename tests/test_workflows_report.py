@@ -137,7 +137,7 @@ def hostile_study():
 @pytest.fixture(scope="module")
 def hostile_pages(hostile_study, tmp_path_factory):
     out = tmp_path_factory.mktemp("hostile")
-    v = validate_judge(hostile_study, judge=EVIL, n_resamples=100, random_state=0)
+    v = validate_judge(hostile_study, raters=EVIL, n_resamples=100, random_state=0)
     a = audit_vendors(hostile_study, random_state=0)
     t = trust_weights(hostile_study, random_state=0)
     return {"judge": v.to_html(out / "judge"), "vendors": a.to_html(out / "vendors.html"),
@@ -196,7 +196,7 @@ def test_cli_validate_judge_text_and_errors(study_csv):
     assert "verdict:" in result.stdout
     bad = runner.invoke(app, ["validate-judge", str(study_csv), "--scale", "binary", "--judge", "nobody"])
     assert bad.exit_code == 2
-    assert "'judge' argument names 'nobody'" in bad.output
+    assert "'raters' argument names 'nobody'" in bad.output
     assert "Traceback" not in bad.output
 
 

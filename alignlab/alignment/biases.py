@@ -99,8 +99,8 @@ def _item_column(judgments: Judgments, column: str, argument: str) -> pd.Series:
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": [str],
-    "humans": ["str-or-list"],
+    "raters": [str],
+    "reference": ["str-or-list"],
     "swap": [str, None],
     "length": [str, None],
     "length_a": [str, None],
@@ -114,8 +114,8 @@ def _item_column(judgments: Judgments, column: str, argument: str) -> pd.Series:
 def judge_biases(
     judgments: Judgments,
     *,
-    judge: str,
-    humans: str | Sequence[str] = "human",
+    raters: str,
+    reference: str | Sequence[str] = "human",
     swap: str | None = None,
     length: str | None = None,
     length_a: str | None = None,
@@ -130,9 +130,9 @@ def judge_biases(
 
     Parameters
     ----------
-    judge : str
+    raters : str
         The judge's rater id or method name.
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         The reference humans (their per-item mean; pairwise: P(A preferred) with ties = 0.5).
     swap : str, optional
         Pairwise only: column whose value is shared by the two items that show the same comparison in
@@ -166,15 +166,15 @@ def judge_biases(
     >>> import alignlab
     >>> from alignlab.alignment import judge_biases
     >>> j = alignlab.datasets.load("pandalm")
-    >>> table = judge_biases(j, judge="gpt-3.5-turbo", length_a="len_a", length_b="len_b").to_frame()
+    >>> table = judge_biases(j, raters="gpt-3.5-turbo", length_a="len_a", length_b="len_b").to_frame()
     >>> "prefers_longer" in set(table["bias"])
     True
     """
     level = confidence_level
-    judge_raters = resolve(judgments, judge, "judge")
-    human_raters = [r for r in resolve(judgments, humans, "humans") if r not in judge_raters]
+    judge_raters = resolve(judgments, raters, "raters")
+    human_raters = [r for r in resolve(judgments, reference, "reference") if r not in judge_raters]
     if not human_raters:
-        raise InvalidParameterError("judge_biases needs human raters besides the judge; check the 'humans' argument.")
+        raise InvalidParameterError("judge_biases needs human raters besides the judge; check the 'reference' argument.")
     judge_scores = per_item_scores(judgments, judge_raters, label="judge")
     human_scores = per_item_scores(judgments, human_raters, label="humans")
     common = judge_scores.index.intersection(human_scores.index)
@@ -236,8 +236,8 @@ def judge_biases(
                                           None if unit_weight is None else unit_weight[mask], level,
                                           "mean signed error judge - human in the segment"))
     table = pd.DataFrame(rows, columns=_COLUMNS)
-    return BiasResult(table=table, judge=judge, confidence_level=confidence_level,
-                      method=f"judge_biases[{judge}]", warnings=tuple(notes))
+    return BiasResult(table=table, judge=raters, confidence_level=confidence_level,
+                      method=f"judge_biases[{raters}]", warnings=tuple(notes))
 
 
 def _position_rows(judgments: Judgments, judge_scores: pd.Series, swap: str, level: float) -> list[dict[str, Any]]:

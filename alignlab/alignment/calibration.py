@@ -174,8 +174,8 @@ def _targets(judgments: Judgments, target: Any) -> pd.Series:
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "target": ["str-or-list", pd.DataFrame],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list", pd.DataFrame],
     "variant": [Options(("positive-class", "top-label"))],
     "binning": [Options(("equal-width", "equal-mass"))],
     "n_bins": [Interval("integral", 2, None)],
@@ -187,8 +187,8 @@ def _targets(judgments: Judgments, target: Any) -> pd.Series:
 def calibration(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    target: str | Sequence[str] | pd.DataFrame = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] | pd.DataFrame = "human",
     variant: Literal["positive-class", "top-label"] = "positive-class",
     binning: Literal["equal-width", "equal-mass"] = "equal-width",
     n_bins: int = 15,
@@ -201,9 +201,9 @@ def calibration(
 
     Parameters
     ----------
-    judge : str or list of str
+    raters : str or list of str
         The judge emitting P(pass) per item (values in [0, 1]; other bounded scores are rescaled).
-    target : str, list of str or DataFrame, default "human"
+    reference : str, list of str or DataFrame, default "human"
         Human raters (their share of positive labels per item: majority-vote soft labels), or a consensus
         frame with ``item_id`` and ``positive_rate``/``posterior_positive`` (an annotator model's posterior).
     variant : {"positive-class", "top-label"}
@@ -235,13 +235,13 @@ def calibration(
     ...                      "rater": ["judge"] * 400 + ["h"] * 400,
     ...                      "method": ["llm_judge"] * 400 + ["human"] * 400,
     ...                      "value": np.r_[p, (rng.uniform(size=400) < p).astype(float)]})
-    >>> res = calibration(alignlab.load_judgments(rows, scale=alignlab.Scale.continuous(0, 1)), judge="judge",
+    >>> res = calibration(alignlab.load_judgments(rows, scale=alignlab.Scale.continuous(0, 1)), raters="judge",
     ...                   n_resamples=200, random_state=0)
     >>> res.estimate < 0.1
     True
     """
-    probs, notes = _judge_probabilities(judgments, judge)
-    labels = _targets(judgments, target)
+    probs, notes = _judge_probabilities(judgments, raters)
+    labels = _targets(judgments, reference)
     common = probs.index.intersection(labels.index)
     if len(common) < 20:
         raise DataError(f"Only {len(common)} items have both judge probabilities and human labels; calibration "
@@ -258,8 +258,8 @@ def calibration(
         estimate=float(ece["estimate"]), ci_low=float(ece["ci_low"]), ci_high=float(ece["ci_high"]),
         standard_error=float(ece["standard_error"]), confidence_level=confidence_level,
         method=f"ece[{variant}, {n_bins} {binning} bins]", ci_method=str(ece["ci_method"]) + ", bin edges fixed",
-        n_items=len(common), n_raters=len(resolve(judgments, judge, "judge")), variant=variant, binning=binning,
-        n_bins=n_bins, metrics=metrics, bins=bins, judge=str(judge), warnings=tuple(notes),
+        n_items=len(common), n_raters=len(resolve(judgments, raters, "raters")), variant=variant, binning=binning,
+        n_bins=n_bins, metrics=metrics, bins=bins, judge=str(raters), warnings=tuple(notes),
     )
 
 
@@ -333,8 +333,8 @@ class Recalibrator(TransformerMixin, BaseEstimator):
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "target": ["str-or-list", pd.DataFrame],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list", pd.DataFrame],
     "method": [Options(("platt", "isotonic", "temperature", "beta"))],
     "n_folds": [Interval("integral", 2, None)],
     "n_bins": [Interval("integral", 2, None)],
@@ -343,8 +343,8 @@ class Recalibrator(TransformerMixin, BaseEstimator):
 def recalibrate(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    target: str | Sequence[str] | pd.DataFrame = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] | pd.DataFrame = "human",
     method: Literal["platt", "isotonic", "temperature", "beta"] = "platt",
     n_folds: int = 5,
     n_bins: int = 15,
@@ -369,14 +369,14 @@ def recalibrate(
     ...                      "method": ["llm_judge"] * 600 + ["human"] * 600,
     ...                      "value": np.r_[overconfident, (rng.uniform(size=600) < truth).astype(float)]})
     >>> j = alignlab.load_judgments(rows, scale=alignlab.Scale.continuous(0, 1))
-    >>> model = recalibrate(j, judge="judge", method="temperature", random_state=0)
+    >>> model = recalibrate(j, raters="judge", method="temperature", random_state=0)
     >>> model.ece_after_ < model.ece_before_
     True
     """
     weights_ignored(judgments, "recalibrate", "the recalibration maps are fitted unweighted (scikit-learn's isotonic "
                     "and logistic fits would need sample_weight per fold; not exposed yet)")
-    probs, _ = _judge_probabilities(judgments, judge)
-    labels = _targets(judgments, target)
+    probs, _ = _judge_probabilities(judgments, raters)
+    labels = _targets(judgments, reference)
     common = probs.index.intersection(labels.index)
     if len(common) < 5 * n_folds:
         raise DataError(f"Only {len(common)} labelled items for {n_folds}-fold cross-fitting; need at least "
@@ -401,15 +401,15 @@ def recalibrate(
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def scale_mapping(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     confidence_level: float = 0.95,
 ) -> TableResult:
     """How an ordinal (or discrete-valued) judge's scale maps onto the human scale.
@@ -423,14 +423,14 @@ def scale_mapping(
     >>> import alignlab
     >>> from alignlab.alignment import scale_mapping
     >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(1056)])
-    >>> table = scale_mapping(j, judge="ChatGPT").to_frame()
+    >>> table = scale_mapping(j, raters="ChatGPT").to_frame()
     >>> bool(table["isotonic_human_score"].is_monotonic_increasing)
     True
     """
     from scipy import stats
 
-    judge_scores = per_item_scores(judgments, resolve(judgments, judge, "judge"), label="judge")
-    human_scores = per_item_scores(judgments, resolve(judgments, humans, "humans"), label="humans")
+    judge_scores = per_item_scores(judgments, resolve(judgments, raters, "raters"), label="judge")
+    human_scores = per_item_scores(judgments, resolve(judgments, reference, "reference"), label="humans")
     common = judge_scores.index.intersection(human_scores.index)
     if len(common) < 5:
         raise DataError(f"Only {len(common)} items are scored by both the judge and the humans; need >= 5.")
@@ -459,4 +459,4 @@ def scale_mapping(
     ignored = weights_ignored(judgments, "scale_mapping", "the per-level means and the isotonic fit are unweighted")
     return TableResult(table=pd.DataFrame(rows), confidence_level=confidence_level,
                        warnings=() if ignored is None else (ignored,),
-                       method=f"scale_mapping[{judge} -> humans; t intervals, isotonic fit]")
+                       method=f"scale_mapping[{raters} -> humans; t intervals, isotonic fit]")

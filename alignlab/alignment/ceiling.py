@@ -47,7 +47,7 @@ class _Panel:
 def _panel(judgments: Judgments, judge: Any, humans: Any) -> _Panel:
     judge_raters = resolve(judgments, judge, "judge")
     if len(judge_raters) != 1:
-        raise InvalidParameterError(f"The 'judge' argument must name one rater; {judge!r} resolves to {len(judge_raters)} "
+        raise InvalidParameterError(f"The 'raters' argument must name one rater; {judge!r} resolves to {len(judge_raters)} "
                          f"raters ({judge_raters[:5]}). Pass a rater id.")
     human_raters = [r for r in resolve(judgments, humans, "humans") if r != judge_raters[0]]
     if len(human_raters) < 2:
@@ -113,8 +113,8 @@ def _scores_vs_others(panel: _Panel, metric: str) -> tuple[np.ndarray, np.ndarra
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "epsilon": [Interval("real", 0, 1)],
     "q": [Interval("real", 0, 1, closed="neither")],
     "metric": [Options(("auto", "accuracy", "neg_rmse"))],
@@ -126,8 +126,8 @@ def _scores_vs_others(panel: _Panel, metric: str) -> tuple[np.ndarray, np.ndarra
 def alt_test(
     judgments: Judgments,
     *,
-    judge: str,
-    humans: str | Sequence[str] = "human",
+    raters: str,
+    reference: str | Sequence[str] = "human",
     epsilon: float = 0.2,
     q: float = 0.05,
     metric: Literal["auto", "accuracy", "neg_rmse"] = "auto",
@@ -146,9 +146,9 @@ def alt_test(
 
     Parameters
     ----------
-    judge : str
+    raters : str
         The judge's rater id (one rater).
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         The human annotators (at least 2, ideally 3 or more per item).
     epsilon : float
         Cost-benefit allowance: 0.2 for experts, 0.15 skilled annotators, 0.1 crowd workers.
@@ -175,11 +175,11 @@ def alt_test(
     >>> import alignlab
     >>> from alignlab.alignment import alt_test
     >>> j = alignlab.datasets.load("pandalm")
-    >>> res = alt_test(j, judge="gpt-3.5-turbo", epsilon=0.2, n_resamples=200, random_state=0)
+    >>> res = alt_test(j, raters="gpt-3.5-turbo", epsilon=0.2, n_resamples=200, random_state=0)
     >>> res.passed, 0 <= res.winning_rate <= 1
     (False, True)
     """
-    panel = _panel(judgments, judge, humans)
+    panel = _panel(judgments, raters, reference)
     if metric == "auto":
         metric = "neg_rmse" if judgments.scale.kind in ("ordinal", "continuous") else "accuracy"
     if metric == "neg_rmse" and judgments.scale.kind == "categorical":
@@ -233,7 +233,7 @@ def alt_test(
         confidence_level=confidence_level, method=f"alt_test[{metric}, epsilon={epsilon:g}, BY q={q:g}]",
         ci_method=outcome.ci_method + " for the advantage probability", n_items=int(usable.any(axis=1).sum()),
         n_raters=int(keep.sum()), passed=omega >= 0.5, winning_rate=omega, advantage_probability=rho,
-        epsilon=epsilon, q=q, judge=str(judge), per_annotator=per, warnings=tuple(warnings),
+        epsilon=epsilon, q=q, judge=str(raters), per_annotator=per, warnings=tuple(warnings),
     )
 
 
@@ -269,8 +269,8 @@ def _loo_targets(panel: _Panel, rng: np.random.Generator, *, use_mode: bool) -> 
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
     "n_resamples": N_RESAMPLES,
     "random_state": RANDOM_STATE,
@@ -278,8 +278,8 @@ def _loo_targets(panel: _Panel, rng: np.random.Generator, *, use_mode: bool) -> 
 def human_ceiling(
     judgments: Judgments,
     *,
-    judge: str,
-    humans: str | Sequence[str] = "human",
+    raters: str,
+    reference: str | Sequence[str] = "human",
     confidence_level: float = 0.95,
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = 0,
@@ -303,12 +303,12 @@ def human_ceiling(
     --------
     >>> import alignlab
     >>> from alignlab.alignment import human_ceiling
-    >>> res = human_ceiling(alignlab.datasets.load("pandalm"), judge="gpt-3.5-turbo", n_resamples=200)
+    >>> res = human_ceiling(alignlab.datasets.load("pandalm"), raters="gpt-3.5-turbo", n_resamples=200)
     >>> res.ceiling > res.estimate
     True
     """
     rng = check_random_state(random_state)
-    panel = _panel(judgments, judge, humans)
+    panel = _panel(judgments, raters, reference)
     target, usable = _loo_targets(panel, rng, use_mode=judgments.scale.kind != "ordinal")
     if panel.discrete and judgments.scale.kind != "ordinal":
         if judgments.scale.kind == "pairwise":
@@ -357,7 +357,7 @@ def human_ceiling(
         warnings=() if ignored is None else (ignored,),
         estimate=judge_est, ci_low=judge_ci.low, ci_high=judge_ci.high, standard_error=judge_ci.standard_error,
         ceiling=human_est, ceiling_low=human_ci.low, ceiling_high=human_ci.high, gap=judge_est - human_est,
-        gap_low=gap_ci.low, gap_high=gap_ci.high, judge=str(judge), per_rater=per,
+        gap_low=gap_ci.low, gap_high=gap_ci.high, judge=str(raters), per_rater=per,
         confidence_level=confidence_level, method=f"human_ceiling[{metric}; leave-one-rater-out]",
         ci_method=judge_ci.ci_method, n_items=int(usable.any(axis=1).sum()), n_raters=len(panel.humans),
     )

@@ -168,8 +168,8 @@ def soft_pairwise_accuracy_pvalues(human: np.ndarray, metric: np.ndarray, *, n_p
 # ------------------------------------------------------------------------------------------------
 @validate_params({
     "judgments": [Judgments],
-    "a": ["str-or-list"],
-    "b": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "level": [Options(LEVELS)],
     "statistic": [Options(STATISTICS)],
     "group": [str, None],
@@ -185,8 +185,8 @@ def soft_pairwise_accuracy_pvalues(human: np.ndarray, metric: np.ndarray, *, n_p
 def correlate(
     judgments: Judgments,
     *,
-    a: str | Sequence[str],
-    b: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     level: Literal["item", "item_grouped", "system"] = "item",
     statistic: Literal["pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy",
                        "soft_pairwise_accuracy"] = "pearson",
@@ -205,7 +205,7 @@ def correlate(
     Parameters
     ----------
     judgments : Judgments
-    a, b : str or list of str
+    raters, reference : str or list of str
         A rater id, a method name or a list of rater ids; several raters are averaged per item
         (pairwise preferences as P(A preferred): A = 1, tie = 0.5, B = 0). ``b`` defaults to the humans.
     level : {"item", "item_grouped", "system"}
@@ -253,18 +253,18 @@ def correlate(
     >>> import alignlab
     >>> from alignlab.alignment import correlate
     >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(300)])
-    >>> r = correlate(j, a="ChatGPT", b="human", statistic="kendall_b", n_resamples=200, random_state=0)
+    >>> r = correlate(j, raters="ChatGPT", reference="human", statistic="kendall_b", n_resamples=200, random_state=0)
     >>> round(r.estimate, 3) == round(float(__import__("scipy").stats.kendalltau(
     ...     *[j.matrix("value")[:, list(j.raters).index(x)] for x in ("ChatGPT", "human_mean")],
     ...     nan_policy="omit").statistic), 3)
     True
     """
     rng = check_random_state(random_state)
-    a_scores, a_raters = side_scores(judgments, a, argument="a")
-    b_scores, b_raters = side_scores(judgments, b, argument="b", consensus=consensus, human_default=True)
+    a_scores, a_raters = side_scores(judgments, raters, argument="raters")
+    b_scores, b_raters = side_scores(judgments, reference, argument="reference", consensus=consensus, human_default=True)
     paired = pair_up(judgments, a_scores, b_scores, group=group)
     _check_level(paired, level, statistic, resample)
-    common = {"a": _name(a), "b": _name(b), "level": level, "confidence_level": confidence_level,
+    common = {"a": _name(raters), "b": _name(reference), "level": level, "confidence_level": confidence_level,
               "n_items": paired.n, "n_raters": len(set(a_raters) | set(b_raters)),
               "method": f"{statistic}[{level}]"}
     interval = _IntervalSettings(ci_method, n_resamples, confidence_level, rng)

@@ -127,7 +127,7 @@ def method_matrix(
                          "n_items": len(common), "ci_method": agreement.ci_method})
             if ordered and np.ptp(numeric_values(pair)) > 0:
                 try:
-                    corr = correlate(pair, a=name_a, b=name_b, statistic=statistic, n_resamples=n_resamples,
+                    corr = correlate(pair, raters=name_a, reference=name_b, statistic=statistic, n_resamples=n_resamples,
                                      random_state=rng, ci_method="percentile")
                 except ValueError:
                     continue

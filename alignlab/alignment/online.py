@@ -42,7 +42,7 @@ def _reliability(rate: np.ndarray, trials: np.ndarray, w: np.ndarray) -> np.ndar
 @validate_params({
     "judgments": [Judgments],
     "signal": [str, None],
-    "methods": [list, tuple, None],
+    "raters": [list, tuple, None],
     "level": [Options(("item", "system", "both"))],
     "confidence_level": CONFIDENCE_LEVEL,
     "n_resamples": N_RESAMPLES,
@@ -52,7 +52,7 @@ def online_alignment(
     judgments: Judgments,
     *,
     signal: str | None = None,
-    methods: Sequence[str] | None = None,
+    raters: Sequence[str] | None = None,
     level: Literal["item", "system", "both"] = "both",
     confidence_level: float = 0.95,
     n_resamples: int = 1000,
@@ -66,7 +66,7 @@ def online_alignment(
     signal : str, optional
         The online signal (``rater_id`` of the aggregate rows in ``Judgments.aggregates``); default: the
         only one present.
-    methods : list of str, optional
+    raters : list of str, optional
         Methods or rater ids to compare (default: every method of the judgments).
     level : {"item", "system", "both"}
 
@@ -110,7 +110,7 @@ def online_alignment(
     if signal not in signals:
         raise DataError(f"signal={signal!r} is not among the online signals {signals}.")
     sig = agg[agg["rater_id"] == signal].groupby("item_id")[["successes", "trials"]].sum()
-    names = list(methods) if methods is not None else [m for m in judgments.methods if m != "online"]
+    names = list(raters) if raters is not None else [m for m in judgments.methods if m != "online"]
     rng = check_random_state(random_state)
     rows = []
     for name in names:

@@ -123,8 +123,8 @@ def _threshold(judgments: Judgments, threshold: float | None) -> float:
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "target": [Options(("mean", "pass_rate", "win_rate"))],
     "lam": [Interval("real", 0, 1), None],
     "cross_fit": [Interval("integral", 2, None), None],
@@ -139,8 +139,8 @@ def _threshold(judgments: Judgments, threshold: float | None) -> float:
 def ppi_estimate(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     target: Literal["mean", "pass_rate", "win_rate"] = "mean",
     lam: float | None = None,
     cross_fit: int | None = None,
@@ -157,9 +157,9 @@ def ppi_estimate(
 
     Parameters
     ----------
-    judge : str or list of str
+    raters : str or list of str
         The judge (rater id or method), scoring every item.
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         Whose labels are the truth on the labelled items (their per-item mean), or ``consensus``.
     target : {"mean", "pass_rate", "win_rate"}
         Mean score; share of items scoring at least ``threshold`` (binary scales: the positive label);
@@ -202,7 +202,7 @@ def ppi_estimate(
     >>> # human labels on the first 150 stories only: drop the others' human ratings
     >>> keep = j.frame[(j.frame.rater_id != "human_mean") | j.frame.item_id.isin(coherence[:150])]
     >>> small = alignlab.load_judgments(keep[keep.item_id.isin(coherence)], scale=j.scale)
-    >>> r = ppi_mean(small, judge="Beluga-13B", humans="human")
+    >>> r = ppi_mean(small, raters="Beluga-13B", reference="human")
     >>> 0 <= r.lam <= 1 and r.ci_low < r.estimate < r.ci_high
     True
     """
@@ -214,14 +214,14 @@ def ppi_estimate(
         raise DataError("group=... pairs the two systems of contrast=(A, B); pass contrast as well.")
     if (system is not None or contrast is not None) and not judgments.has("system"):
         raise DataError("system=... and contrast=... need a 'system' column in the table.")
-    judge_raters = resolve(judgments, judge, "judge")
+    judge_raters = resolve(judgments, raters, "raters")
     if system is not None:
         judgments = judgments.subset(items=list(_system_items(judgments, system)))
     f_all = _target_values(judgments, judge_raters, target, threshold, "judge")
     if consensus is None:
-        y = _target_values(judgments, resolve(judgments, humans, "humans"), target, threshold, "humans")
+        y = _target_values(judgments, resolve(judgments, reference, "reference"), target, threshold, "humans")
     else:
-        y = consensus_scores(judgments, humans, consensus)
+        y = consensus_scores(judgments, reference, consensus)
         if target == "pass_rate":
             y = (y >= _threshold(judgments, threshold)).astype(float)
     weights = item_weights(judgments, judgments.items)
@@ -327,8 +327,8 @@ def _ppi_series(f_all: pd.Series, y: pd.Series, weight: pd.Series | None, option
 def ppi_mean(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     lam: float | None = None,
     cross_fit: int | None = None,
     consensus: pd.DataFrame | None = None,
@@ -351,11 +351,11 @@ def ppi_mean(
     ...         for i, q in enumerate(quality)]
     >>> rows += [{"item": i, "rater": "h", "method": "human", "score": q} for i, q in enumerate(quality[:80])]
     >>> j = alignlab.load_judgments(__import__("pandas").DataFrame(rows), scale="continuous")
-    >>> r = ppi_mean(j, judge="judge")
+    >>> r = ppi_mean(j, raters="judge")
     >>> r.ci_high - r.ci_low < r.classical_ci_high - r.classical_ci_low
     True
     """
-    return ppi_estimate(judgments, judge=judge, humans=humans, target="mean", lam=lam, cross_fit=cross_fit,
+    return ppi_estimate(judgments, raters=raters, reference=reference, target="mean", lam=lam, cross_fit=cross_fit,
                         consensus=consensus, contrast=contrast, group=group, confidence_level=confidence_level,
                         random_state=random_state)
 
@@ -373,15 +373,15 @@ def _binary_labels(judgments: Judgments, raters: list, label: str, positive: obj
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "confidence_level": CONFIDENCE_LEVEL,
 })
 def rogan_gladen(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     confidence_level: float = 0.95,
 ) -> RoganGladenResult:
     """Prevalence (pass rate) corrected for a binary judge's errors (Rogan & Gladen 1978).
@@ -397,12 +397,12 @@ def rogan_gladen(
     >>> from alignlab.alignment import rogan_gladen
     >>> j = alignlab.datasets.load("bluebird")
     >>> frame = j.frame.assign(method=j.frame["rater_id"].map(lambda r: "llm_judge" if r == 39 else "human"))
-    >>> r = rogan_gladen(alignlab.load_judgments(frame, scale=j.scale), judge="llm_judge")
+    >>> r = rogan_gladen(alignlab.load_judgments(frame, scale=j.scale), raters="llm_judge")
     >>> 0 <= r.estimate <= 1
     True
     """
-    pred = _binary_labels(judgments, resolve(judgments, judge, "judge"), "judge", None)
-    truth = _binary_labels(judgments, resolve(judgments, humans, "humans"), "humans", None)
+    pred = _binary_labels(judgments, resolve(judgments, raters, "raters"), "judge", None)
+    truth = _binary_labels(judgments, resolve(judgments, reference, "reference"), "humans", None)
     calib = truth.index.intersection(pred.index)
     t, p_cal = truth.loc[calib].to_numpy(), pred.loc[calib].to_numpy()
     n_pos, n_neg = int((t == 1).sum()), int((t == 0).sum())
@@ -433,15 +433,15 @@ def rogan_gladen(
     return RoganGladenResult(
         estimate=theta, ci_low=max(0.0, theta - z * se), ci_high=min(1.0, theta + z * se), standard_error=se,
         confidence_level=confidence_level, method="rogan_gladen", ci_method="normal(delta method, clipped to [0, 1])",
-        n_items=big_n, n_raters=len(resolve(judgments, judge, "judge")), apparent=apparent, sensitivity=q1,
+        n_items=big_n, n_raters=len(resolve(judgments, raters, "raters")), apparent=apparent, sensitivity=q1,
         specificity=q0, n_calibration=len(calib), warnings=tuple(warnings),
     )
 
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": ["str-or-list"],
-    "humans": ["str-or-list"],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list"],
     "target_width": [Interval("real", 0, None, closed="neither")],
     "cost_human": [Interval("real", 0, None, closed="neither")],
     "cost_judge": [Interval("real", 0, None)],
@@ -451,8 +451,8 @@ def rogan_gladen(
 def label_budget(
     judgments: Judgments,
     *,
-    judge: str | Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: str | Sequence[str],
+    reference: str | Sequence[str] = "human",
     target_width: float,
     cost_human: float = 1.0,
     cost_judge: float = 0.01,
@@ -472,13 +472,13 @@ def label_budget(
     >>> import alignlab
     >>> from alignlab.alignment import label_budget
     >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(1056)])
-    >>> plan = label_budget(j, judge="Beluga-13B", target_width=0.1)
+    >>> plan = label_budget(j, raters="Beluga-13B", target_width=0.1)
     >>> plan.recommended["n_labelled"] < plan.recommended["n_human_only"]
     True
     """
     weights_ignored(judgments, "label_budget", "the plan assumes simple random sampling of items")
-    f = per_item_scores(judgments, resolve(judgments, judge, "judge"), label="judge")
-    y = per_item_scores(judgments, resolve(judgments, humans, "humans"), label="humans")
+    f = per_item_scores(judgments, resolve(judgments, raters, "raters"), label="judge")
+    y = per_item_scores(judgments, resolve(judgments, reference, "reference"), label="humans")
     common = y.index.intersection(f.index)
     if len(common) < 10:
         raise DataError(f"label_budget needs a pilot of at least 10 items with human labels and judge outputs; "

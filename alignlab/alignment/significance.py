@@ -300,8 +300,8 @@ def _grouped_generic(statistic: str, system: np.ndarray, group: np.ndarray, n_sy
 
 @validate_params({
     "judgments": [Judgments],
-    "judges": [list, tuple],
-    "humans": ["str-or-list"],
+    "raters": [list, tuple],
+    "reference": ["str-or-list"],
     "level": [Options(("item", "item_grouped", "system"))],
     "statistic": [Options(("pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"))],
     "group": [str, None],
@@ -315,8 +315,8 @@ def _grouped_generic(statistic: str, system: np.ndarray, group: np.ndarray, n_sy
 def compare_judges(
     judgments: Judgments,
     *,
-    judges: Sequence[str],
-    humans: str | Sequence[str] = "human",
+    raters: Sequence[str],
+    reference: str | Sequence[str] = "human",
     level: Literal["item", "item_grouped", "system"] = "item",
     statistic: Literal["pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"] = "pearson",
     group: str | None = None,
@@ -331,9 +331,9 @@ def compare_judges(
 
     Parameters
     ----------
-    judges : list of str
+    raters : list of str
         Rater ids or method names, one entry per judge (a method name averages its raters).
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         The reference (a method name or rater ids), averaged per item; or ``consensus``.
     level, statistic, group
         As :func:`correlate`. ``acc_eq`` uses epsilon = 0 here: each metric would keep its own calibrated
@@ -355,18 +355,18 @@ def compare_judges(
     >>> import alignlab
     >>> from alignlab.alignment import compare_judges
     >>> j = alignlab.datasets.load("hanna").subset(items=[f"{i}:Coherence" for i in range(400)])
-    >>> res = compare_judges(j, judges=["ChatGPT", "Llama-13B"], n_permutations=200, n_resamples=200,
+    >>> res = compare_judges(j, raters=["ChatGPT", "Llama-13B"], n_permutations=200, n_resamples=200,
     ...                      random_state=0)
     >>> list(res.table.columns)[:4]
     ['judge', 'estimate', 'ci_low', 'ci_high']
     """
     rng = check_random_state(random_state)
-    if len(judges) < 2:
+    if len(raters) < 2:
         raise DataError("compare_judges needs at least two judges; use correlate for one.")
-    names = [str(x) for x in judges]
-    scores = {name: per_item_scores(judgments, resolve(judgments, spec, "judges"), label=name) for name, spec in zip(names, judges,
+    names = [str(x) for x in raters]
+    scores = {name: per_item_scores(judgments, resolve(judgments, spec, "raters"), label=name) for name, spec in zip(names, raters,
                                                                                                     strict=True)}
-    human = consensus_scores(judgments, humans, consensus)
+    human = consensus_scores(judgments, reference, consensus)
     common = human.index
     for s in scores.values():
         common = common.intersection(s.index)
@@ -392,8 +392,8 @@ def compare_judges(
     cell_stat = _cell_statistic(level, statistic, system, group_codes, n_sys, n_groups, len(common))
 
     rows = []
-    for name, spec in zip(names, judges, strict=True):
-        r = correlate(sub, a=spec, b=humans, level=level, statistic=statistic, group=group, consensus=consensus,
+    for name, spec in zip(names, raters, strict=True):
+        r = correlate(sub, raters=spec, reference=reference, level=level, statistic=statistic, group=group, consensus=consensus,
                       epsilon=0.0 if statistic == "acc_eq" else None, confidence_level=confidence_level,
                       n_resamples=n_resamples, random_state=rng,
                       ci_method="percentile" if level != "item" else "bca")

@@ -1,4 +1,4 @@
-"""``alignlab compare``: correlation between two methods or raters, item and system level."""
+"""``alignlab correlate``: correlation between two methods or raters, item and system level."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from alignlab.data import Judgments
 _STATISTICS = "pearson,spearman,kendall_b"
 
 
-@app.command("compare")
+@app.command("correlate")
 @with_judgments
-def compare_command(
+def correlate_command(
     judgments: Judgments,
-    a: str = typer.Option(..., "--a", help="Method name or rater id assessed (e.g. llm_judge, gpt-4o)."),
-    b: str = typer.Option("human", "--b", help="Method name or rater id used as the reference."),
+    raters: str = typer.Option(..., "--raters", "--a", help="Method name or rater id assessed (e.g. llm_judge, "
+                                                            "gpt-4o)."),
+    reference: str = typer.Option("human", "--reference", "--b", help="Method name or rater id used as the "
+                                                                      "reference."),
     statistics: str = typer.Option(_STATISTICS, "--statistics",
                                    help="Comma-separated: pearson, spearman, kendall_b, kendall_c, acc_eq, "
                                         "pairwise_accuracy, soft_pairwise_accuracy."),
@@ -44,16 +46,16 @@ def compare_command(
         for statistic in [s.strip() for s in statistics.split(",") if s.strip()]:
             if level != "system" and statistic in ("pairwise_accuracy", "soft_pairwise_accuracy"):
                 continue
-            result = correlate(judgments, a=a, b=b, level=level, statistic=statistic, group=group,
+            result = correlate(judgments, raters=raters, reference=reference, level=level, statistic=statistic, group=group,
                                n_resamples=n_resamples, confidence_level=confidence_level, random_state=seed)
             rows.append(result.to_dict())
     if json_output:
-        emit_json(clean_for_json({"a": a, "b": b, "results": rows}))
+        emit_json(clean_for_json({"raters": raters, "reference": reference, "results": rows}))
         return
     import pandas as pd
 
     frame = pd.DataFrame(rows)
     table = frame[["method", "estimate", "ci_low", "ci_high", "n_items", "n_systems"]]
-    console.print(frame_table(table, title=f"{a} vs {b} ({confidence_level:.0%} intervals)"))
+    console.print(frame_table(table, title=f"{raters} vs {reference} ({confidence_level:.0%} intervals)"))
     for method in sorted(set(frame["ci_method"])):
         console.print(f"interval: {method}")

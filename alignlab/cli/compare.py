@@ -1,9 +1,6 @@
 """``alignlab compare``: did the candidate version regress against the baseline, on what and for whom?
 
-The command name is shared with the method-alignment comparison of :mod:`alignlab.cli.alignment`
-(``alignlab compare --a JUDGE --b human``, correlation with intervals): one ``compare`` command with two
-modes. ``--baseline``/``--candidate`` compare two systems (this module); ``--a``/``--b`` compare two
-methods and are handed, unchanged, to the alignment command's function, so its output stays the same.
+(Two *methods* are correlated by ``alignlab correlate --raters JUDGE --reference human``.)
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from pathlib import Path
 
 import typer
 
-from alignlab.cli import alignment as alignment_cli  # registered first: this module's "compare" replaces it
 from alignlab.cli._app import (
     app,
     clean_for_json,
@@ -35,16 +31,8 @@ def _split(text: str | None) -> list[str] | None:
 @with_judgments
 def compare_command(
     judgments: Judgments,
-    baseline: str = typer.Option(None, "--baseline", help="Version mode: system (value of the system column) in "
-                                                          "production."),
-    candidate: str = typer.Option(None, "--candidate", help="Version mode: system proposed to replace it."),
-    a: str = typer.Option(None, "--a", help="Method mode: method name or rater id assessed (e.g. llm_judge); "
-                                            "correlation with --b, as before."),
-    b: str = typer.Option("human", "--b", help="Method mode: method name or rater id used as the reference."),
-    statistics: str = typer.Option(alignment_cli._STATISTICS, "--statistics",
-                                   help="Method mode: comma-separated correlation statistics."),
-    levels: str = typer.Option("auto", "--levels", help="Method mode: item, item_grouped, system or auto."),
-    group: str = typer.Option(None, "--group", help="Method mode: column of the input shared across systems."),
+    baseline: str = typer.Option(..., "--baseline", help="System (value of the system column) in production."),
+    candidate: str = typer.Option(..., "--candidate", help="System proposed to replace it."),
     by: str = typer.Option(None, "--by", help="Comma-separated segment columns to compare (default: the table's "
                                               "segments; --segments chooses them at load)."),
     cluster: str = typer.Option(None, "--cluster", help="Column of the cluster (conversation, prompt, user): "
@@ -73,21 +61,8 @@ def compare_command(
     dataset_name: str | None = None,
 ) -> None:
     """Compare two versions (--baseline/--candidate) on every metric, rater group and segment: regressions with
-    intervals, q-values, what is underpowered, mix shift, where methods disagree. Or two methods (--a/--b):
-    correlation with bootstrap intervals at item and system level."""
+    intervals, q-values, what is underpowered, mix shift, where methods disagree."""
     from alignlab.compare import Metric, compare_versions, metrics_from_column
-
-    if a is not None:
-        if baseline is not None or candidate is not None:
-            raise ValueError("Give --a/--b (compare two methods) or --baseline/--candidate (compare two versions), "
-                             "not both.")
-        alignment_cli.compare_command.__wrapped__(
-            judgments, a=a, b=b, statistics=statistics, levels=levels, group=group, n_resamples=n_resamples,
-            confidence_level=confidence_level, seed=seed, json_output=json_output)
-        return
-    if baseline is None or candidate is None:
-        raise ValueError("Give --baseline V1 --candidate V2 (compare two versions) or --a METHOD [--b human] "
-                         "(compare two methods).")
 
     kind = "pass_rate" if pass_threshold is not None else "mean"
     if judgments.scale.kind == "pairwise":

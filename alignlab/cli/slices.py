@@ -16,9 +16,9 @@ def _split(text: str | None) -> list[str] | None:
 @with_judgments
 def slices_command(
     judgments: Judgments,
-    a: str = typer.Option(None, "--a", help="Method or rater id to explain (default: llm_judge, else the "
+    a: str = typer.Option(None, "--raters", "--a", help="Method or rater id to explain (default: llm_judge, else the "
                                             "second most common method, else each rater)."),
-    b: str = typer.Option(None, "--b", help="Reference method, rater id or 'gold' (default: human / the most "
+    b: str = typer.Option(None, "--reference", "--b", help="Reference method, rater id or 'gold' (default: human / the most "
                                             "common method / the other raters)."),
     kind: str = typer.Option(None, "--kind", help="signed (a − b), absolute or disagree."),
     level: str = typer.Option(None, "--level", help="item (default) or judgment (one row per judgment of a)."),
@@ -43,10 +43,10 @@ def slices_command(
     pair = suggest_pair(judgments) or {}
     if a is not None or b is not None:
         if a is None or b is None:
-            raise ValueError("Give both --a and --b (or neither, to use the default pair).")
-        pair = {"a": a, "b": b, "level": "item", "kind": pair.get("kind", "signed")}
+            raise ValueError("Give both --raters and --reference (or neither, to use the default pair).")
+        pair = {"raters": a, "reference": b, "level": "item", "kind": pair.get("kind", "signed")}
     if not pair:
-        raise ValueError("Cannot choose a pair of methods to compare; pass --a METHOD --b METHOD.")
+        raise ValueError("Cannot choose a pair of methods to compare; pass --raters METHOD --reference METHOD.")
     if kind is not None:
         pair["kind"] = kind
     if level is not None:

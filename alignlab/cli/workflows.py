@@ -38,8 +38,9 @@ def _write(result: Any, out: Path | None) -> str | None:
 @with_judgments
 def validate_judge_command(
     judgments: Judgments,
-    judge: str = typer.Option(..., "--judge", help="Rater id of the LLM judge to validate."),
-    humans: str = typer.Option("human", "--humans", help="Human method name or comma-separated rater ids."),
+    judge: str = typer.Option(..., "--raters", "--judge", help="Rater id of the LLM judge to validate."),
+    humans: str = typer.Option("human", "--reference", "--humans", help="Human method name or comma-separated "
+                                                                        "rater ids."),
     epsilon: float = typer.Option(0.15, "--epsilon", help="Alt-test margin (0.2 experts, 0.15 skilled, 0.1 crowd)."),
     second_judge: str | None = typer.Option(None, "--second-judge", help="Compare with this judge."),
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
@@ -53,7 +54,7 @@ def validate_judge_command(
     human_spec: str | list[str] = humans if "," not in humans else [h.strip() for h in humans.split(",") if h.strip()]
     with progress("validating judge (alt-test, bootstraps, slice search, annotator model)") as update:
         update(judge)
-        result = validate_judge(judgments, judge=judge, humans=human_spec, epsilon=epsilon, second_judge=second_judge,
+        result = validate_judge(judgments, raters=judge, reference=human_spec, epsilon=epsilon, second_judge=second_judge,
                                 n_resamples=n_resamples, random_state=seed)
     path = _write(result, out)
     if json_output:
@@ -114,7 +115,8 @@ def audit_vendors_command(
 def trust_weights_command(
     judgments: Judgments,
     target: str = typer.Option("mean", "--target", help="mean, pass_rate (binary) or win_rate (pairwise)."),
-    humans: str = typer.Option("human", "--humans", help="Human method name or comma-separated rater ids."),
+    humans: str = typer.Option("human", "--reference", "--humans", help="Human method name or comma-separated "
+                                                                        "rater ids."),
     events: str | None = typer.Option(None, "--events", help="Event log (path or quoted glob, e.g. 'logs/*.parquet') "
                                                              "aggregated in the engine into online signals."),
     signal: str | None = typer.Option(None, "--signal", help="With --events: comma-separated binary signal columns."),
@@ -141,7 +143,7 @@ def trust_weights_command(
         judgments = with_online(judgments, online)
     human_spec: str | list[str] = humans if "," not in humans else [h.strip() for h in humans.split(",") if h.strip()]
     with progress("estimating trust weights (annotator model)"):
-        result = trust_weights(judgments, target=target, humans=human_spec, random_state=seed)
+        result = trust_weights(judgments, target=target, reference=human_spec, random_state=seed)
     path = _write(result, out) if online is None else write_with_online(result, online, out)
     est = result.estimate
     if json_output:

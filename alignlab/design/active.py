@@ -206,7 +206,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
                  stratum: str | None, label: str | None = None) -> pd.DataFrame:
     if isinstance(judgments, Judgments):
         if judge is None:
-            raise ValueError("plan_active_sample on a judgments table needs judge= (the LLM judge's rater id or "
+            raise ValueError("plan_active_sample on a judgments table needs raters= (the LLM judge's rater id or "
                              "method).")
         raters = judgments.resolve_raters(judge, argument="judge")
         sub = judgments.subset(raters=raters)
@@ -249,7 +249,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
 
 
 @validate_params({
-    "judge": ["str-or-list", None],
+    "raters": ["str-or-list", None],
     "budget": [Interval("real", 0, None, closed="neither")],
     "strategy": [Options(("active", "stratified", "uniform"))],
     "prediction": [str],
@@ -265,7 +265,7 @@ def plan_active_sample(
     judgments: Judgments | pd.DataFrame,
     *,
     budget: float,
-    judge: str | list[str] | None = None,
+    raters: str | list[str] | None = None,
     strategy: Literal["active", "stratified", "uniform"] = "active",
     prediction: str = "prediction",
     uncertainty: str | None = None,
@@ -281,7 +281,7 @@ def plan_active_sample(
     Parameters
     ----------
     judgments : Judgments or DataFrame
-        A judgments table with the judge's ratings of every item (``judge=``: its per-item mean is the
+        A judgments table with the judge's ratings of every item (``raters=``: its per-item mean is the
         prediction), or one row per item with ``item_id`` and ``prediction`` (a probability of passing, or a
         score) and optionally an ``uncertainty`` and a ``stratum`` column.
     budget : float
@@ -327,7 +327,7 @@ def plan_active_sample(
     >>> bool(plan.variance_reduction > 0.2)
     True
     """
-    frame = _predictions(judgments, judge, prediction, uncertainty, stratum, label)
+    frame = _predictions(judgments, raters, prediction, uncertainty, stratum, label)
     bad = ~np.isfinite(frame["prediction"].to_numpy())
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

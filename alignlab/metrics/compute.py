@@ -339,7 +339,7 @@ def _validation(ctx: _Context, j: Judgments, judge: Any, humans: list[Any]) -> t
         from alignlab.workflows import validate_judge
 
         try:
-            result = validate_judge(j, judge=judge, humans=humans, find_segments=False,
+            result = validate_judge(j, raters=judge, reference=humans, find_segments=False,
                                     confidence_level=ctx.level, n_resamples=ctx.n_resamples, random_state=ctx.seed)
             ctx.validations[key] = (result.verdict, "; ".join(result.reasons[:2]))
         except ValueError as exc:
@@ -498,7 +498,7 @@ def _estimate(combine: str, m: Metric, j: Judgments, mask: np.ndarray, y: np.nda
     items = j.items[mask]
     sub = j.subset(raters=[*human_ids, *judge_ids], items=None if mask.all() else list(items))
     target = {"mean": "mean", "pass_rate": "pass_rate", "win_rate": "win_rate"}[m.statistic]
-    tw = trust_weights(sub, target=target, humans=human_ids, segments=[], confidence_level=level,
+    tw = trust_weights(sub, target=target, reference=human_ids, segments=[], confidence_level=level,
                        random_state=ctx.seed)
     est = tw.estimate
     weights_text = "; ".join(f"{s}={w:.3f}" for s, w in zip(tw.table["source"], tw.table["weight"], strict=True))

@@ -83,8 +83,8 @@ def _loo_consensus(judgments: Judgments, b_ids: list[Any], rows: np.ndarray, num
 
 _PARAMS = {
     "judgments": [Judgments],
-    "a": ["str-or-list"],
-    "b": ["str-or-list", None],
+    "raters": ["str-or-list"],
+    "reference": ["str-or-list", None],
     "kind": [Options(("signed", "absolute", "disagree"))],
     "level": [Options(("item", "judgment"))],
     "consensus": [pd.DataFrame, None],
@@ -97,8 +97,8 @@ _PARAMS = {
 @validate_params(_PARAMS)
 def divergence(
     judgments: Judgments,
-    a: str | Sequence[str] = "llm_judge",
-    b: str | Sequence[str] | None = "human",
+    raters: str | Sequence[str] = "llm_judge",
+    reference: str | Sequence[str] | None = "human",
     *,
     kind: Literal["signed", "absolute", "disagree"] = "signed",
     level: Literal["item", "judgment"] = "item",
@@ -112,10 +112,10 @@ def divergence(
     Parameters
     ----------
     judgments : Judgments
-    a : str or list, default "llm_judge"
+    raters : str or list, default "llm_judge"
         A method name, rater id or list (:meth:`Judgments.resolve_raters`), or an online signal in
         ``judgments.aggregates`` (its per-item rate successes / trials is used).
-    b : str or list or None, default "human"
+    reference : str or list or None, default "human"
         The reference: a method/rater(s) whose per-item consensus
         (:func:`alignlab.data.item_consensus`: mean on ordered scales, majority on categorical ones),
         ``"gold"`` for the gold column, or an online signal. ``None`` with ``consensus=``.
@@ -164,22 +164,22 @@ def divergence(
         raise DataError(f"kind={kind!r} needs an ordered scale (ordinal, binary or continuous); this table is "
                          f"{scale.kind}. Use kind='disagree'.")
     numeric = kind != "disagree" or not scale.is_discrete
-    if b is None and consensus is None:
+    if reference is None and consensus is None:
         raise DataError("Give b= (a method, rater id or 'gold') or consensus= (a per-item frame).")
-    b_label = "consensus" if consensus is not None and b is None else _label(b)
+    b_label = "consensus" if consensus is not None and reference is None else _label(reference)
     if consensus is not None:
         missing = [c for c in ("item_id", "consensus") if c not in consensus.columns]
         if missing:
             raise DataError(f"consensus= needs columns 'item_id' and 'consensus'; missing {missing}.")
-    if b == "gold" and not judgments.has("gold"):
+    if reference == "gold" and not judgments.has("gold"):
         raise InvalidParameterError("b='gold' but the table has no gold column; load it with gold=... or use b='human'.")
 
-    a_online = _aggregate_rates(judgments, a)
-    a_ids = [] if a_online is not None else judgments.resolve_raters(a, argument="a")
-    b_online = _aggregate_rates(judgments, b) if consensus is None and b != "gold" else None
+    a_online = _aggregate_rates(judgments, raters)
+    a_ids = [] if a_online is not None else judgments.resolve_raters(raters, argument="raters")
+    b_online = _aggregate_rates(judgments, reference) if consensus is None and reference != "gold" else None
     b_ids: list[Any] = []
-    if consensus is None and b != "gold" and b_online is None:
-        b_ids = judgments.resolve_raters(b, argument="b")
+    if consensus is None and reference != "gold" and b_online is None:
+        b_ids = judgments.resolve_raters(reference, argument="reference")
 
     info = judgments.item_info
     item_cols = [c for c in ("system", "system_a", "system_b", *judgments.segments) if c in info.columns]
@@ -189,7 +189,7 @@ def divergence(
         left = a_online if a_online is not None else _item_values(judgments, a_ids, numeric)
         if consensus is not None:
             right = consensus[["item_id", "consensus"]].rename(columns={"consensus": "value"})
-        elif b == "gold":
+        elif reference == "gold":
             g = judgments.frame.groupby("item_id", sort=True)["gold"].first()
             right = pd.DataFrame({"item_id": g.index, "value": g.to_numpy()})
         elif b_online is not None:
@@ -201,7 +201,7 @@ def divergence(
         out = out.merge(info[["item_id", *item_cols]], on="item_id", how="left")
         segments = list(item_cols)
         unit = "item"
-        if numeric and scale.is_discrete and b == "gold":
+        if numeric and scale.is_discrete and reference == "gold":
             out["b_value"] = scale.numeric_levels()[scale.encode(out["b_value"])]
     else:
         rows = np.flatnonzero(judgments.frame["rater_id"].isin(a_ids).to_numpy())
@@ -211,7 +211,7 @@ def divergence(
             ref = consensus.set_index("item_id")["consensus"]
             b_val = frame["item_id"].map(ref).to_numpy(dtype=float, na_value=np.nan) if numeric else \
                 pd.Series(scale.encode(frame["item_id"].map(ref).to_numpy()), dtype=float).to_numpy()
-        elif b == "gold":
+        elif reference == "gold":
             gold = frame["gold"]
             if scale.is_discrete:
                 codes = scale.encode(gold).astype(float)
@@ -254,16 +254,16 @@ def divergence(
     out["divergence"] = target
     out = out[~np.isnan(target)].reset_index(drop=True)
     if out.empty:
-        raise DataError(f"No {'items' if level == 'item' else 'judgments'} have both {_label(a)!r} and "
+        raise DataError(f"No {'items' if level == 'item' else 'judgments'} have both {_label(raters)!r} and "
                          f"{b_label!r}; check a= and b= (methods: {list(judgments.methods)}).")
     ordered = ["item_id", *(["rater_id"] if "rater_id" in out.columns else []), "a_value", "b_value", "divergence",
                "weight"]
     out = out[ordered + [c for c in out.columns if c not in ordered]]
     weighted = bool((out["weight"] != 1.0).any())
-    a_label = _label(a)
+    a_label = _label(raters)
     if level == "judgment" and consensus is None and set(a_ids) & set(b_ids):
         a_label, b_label = "the rater", "the other raters"  # leave-one-out: rater error against the others
-    elif level == "judgment" and b == "gold":
+    elif level == "judgment" and reference == "gold":
         a_label = "the rater"
     out.attrs[META_KEY] = {
         "target": "divergence",
@@ -289,7 +289,7 @@ def suggest_pair(judgments: Judgments) -> dict[str, Any] | None:
     Examples
     --------
     >>> import alignlab
-    >>> suggest_pair(alignlab.datasets.load("hanna"))["a"]
+    >>> suggest_pair(alignlab.datasets.load("hanna"))["raters"]
     'llm_judge'
     """
     kind = "disagree" if judgments.scale.kind in ("categorical", "pairwise") else "signed"
@@ -297,9 +297,9 @@ def suggest_pair(judgments: Judgments) -> dict[str, Any] | None:
     methods = [str(m) for m in counts.index]
     base = {"kind": kind, "higher_is_better": None}
     if "llm_judge" in methods and "human" in methods:
-        return {"a": "llm_judge", "b": "human", "level": "item", **base}
+        return {"raters": "llm_judge", "reference": "human", "level": "item", **base}
     if len(methods) >= 2:
-        return {"a": methods[1], "b": methods[0], "level": "item", **base}
+        return {"raters": methods[1], "reference": methods[0], "level": "item", **base}
     if methods and (judgments.item_info["n_raters"] >= 2).any():
-        return {"a": methods[0], "b": methods[0], "level": "judgment", **base}
+        return {"raters": methods[0], "reference": methods[0], "level": "judgment", **base}
     return None

@@ -10,7 +10,6 @@ whole workflow.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,24 +18,11 @@ import pandas as pd
 
 from alignlab.data import Judgments, load_judgments
 
-__all__ = ["attempt", "public", "fit_joint_model", "numeric_view", "numeric_values"]
+__all__ = ["attempt", "fit_joint_model", "numeric_view", "numeric_values"]
 
 
-def public(module: str, name: str) -> Callable[..., Any] | None:
-    """The public callable ``alignlab.<module>.<name>``, or None when that module does not have it."""
-    try:
-        mod = importlib.import_module(f"alignlab.{module}")
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
-def attempt(notes: list[str], what: str, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``alignlab.<module>.<name>(*args, **kwargs)``; on a data limitation record why and return None."""
-    func = public(module, name)
-    if func is None:
-        notes.append(f"{what}: not computed (alignlab.{module}.{name} is not available in this installation).")
-        return None
+def attempt(notes: list[str], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``func(*args, **kwargs)``; on a data limitation record why in ``notes`` and return None."""
     try:
         return func(*args, **kwargs)
     except (ValueError, np.linalg.LinAlgError) as exc:

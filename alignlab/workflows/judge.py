@@ -18,8 +18,10 @@ from alignlab._params import (
     check_random_state,
     validate_params,
 )
+from alignlab.alignment import alt_test, calibration, compare_judges, correlate, human_ceiling, judge_biases
 from alignlab.annotators._reliability import ADVERSARIAL_PROB
 from alignlab.data import Judgments
+from alignlab.slices import divergence, find_slices
 from alignlab.workflows._compose import attempt, fit_joint_model, numeric_values, rater_table
 from alignlab.workflows._results import EVIDENCE_COLUMNS, JudgeValidation
 
@@ -93,8 +95,8 @@ def _comparison_conclusion(comparison: Any, judge: str, second: str, alpha: floa
 
 @validate_params({
     "judgments": [Judgments],
-    "judge": [str],
-    "humans": ["str-or-list"],
+    "raters": [str],
+    "reference": ["str-or-list"],
     "epsilon": [Interval("real", 0, 1)],
     "second_judge": [str, None],
     "min_system_tau": [Interval("real", -1, 1)],
@@ -107,8 +109,8 @@ def _comparison_conclusion(comparison: Any, judge: str, second: str, alpha: floa
 def validate_judge(
     judgments: Judgments,
     *,
-    judge: str,
-    humans: str | Sequence[str] = "human",
+    raters: str,
+    reference: str | Sequence[str] = "human",
     epsilon: float = 0.15,
     second_judge: str | None = None,
     min_system_tau: float = 0.6,
@@ -125,9 +127,9 @@ def validate_judge(
     judgments : Judgments
         Judgments of the judge and the humans on shared items (any scale; pairwise preferences count
         as P(A preferred) for correlations).
-    judge : str
+    raters : str
         The judge's rater id (or a method with a single rater).
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         The human reference: a method name or rater ids.
     epsilon : float, default 0.15
         Margin of the alternative annotator test (Calderon et al. 2025 suggest 0.2 for experts,
@@ -172,14 +174,14 @@ def validate_judge(
     >>> from alignlab.workflows import validate_judge
     >>> from alignlab.workflows.simulate import simulate_judge_study
     >>> j = simulate_judge_study(n_items=120, n_systems=0, random_state=0)
-    >>> validate_judge(j, judge="useless", find_segments=False, n_resamples=200, random_state=0).verdict
+    >>> validate_judge(j, raters="useless", find_segments=False, n_resamples=200, random_state=0).verdict
     'do_not_use'
     """
     rng = check_random_state(random_state)
-    judge_id = _one_rater(judgments, judge, "judge")
-    human_ids = [h for h in judgments.resolve_raters(humans, argument="humans") if h != judge_id]
+    judge_id = _one_rater(judgments, raters, "raters")
+    human_ids = [h for h in judgments.resolve_raters(reference, argument="reference") if h != judge_id]
     if not human_ids:
-        raise ValueError(f"The 'humans' argument {humans!r} names no rater other than the judge {judge_id!r}.")
+        raise ValueError(f"The 'reference' argument {reference!r} names no rater other than the judge {judge_id!r}.")
     second_id = _one_rater(judgments, second_judge, "second_judge") if second_judge is not None else None
     if second_id == judge_id:
         raise ValueError("The 'second_judge' must differ from the 'judge'.")
@@ -196,8 +198,8 @@ def validate_judge(
     seed = int(rng.integers(0, 2**31 - 1))
     common = {"confidence_level": confidence_level, "random_state": seed}
 
-    ceiling = attempt(notes, "human ceiling", "alignment", "human_ceiling", judgments, judge=judge_id,
-                      humans=human_ids, n_resamples=n_resamples, **common)
+    ceiling = attempt(notes, "human ceiling", human_ceiling, judgments, raters=judge_id,
+                      reference=human_ids, n_resamples=n_resamples, **common)
     if ceiling is not None:
         rows.append(_row("judge_agreement", judge_id, ceiling.estimate, ceiling.ci_low, ceiling.ci_high,
                          ceiling.ci_method, ceiling.n_items, ceiling.method))
@@ -207,8 +209,8 @@ def validate_judge(
                          ceiling.ci_method, ceiling.n_items, "judge minus ceiling"))
     alt = None
     if len(human_ids) >= 3:
-        alt = attempt(notes, "alternative annotator test", "alignment", "alt_test", judgments, judge=judge_id,
-                      humans=human_ids, epsilon=epsilon, n_resamples=n_resamples, **common)
+        alt = attempt(notes, "alternative annotator test", alt_test, judgments, raters=judge_id,
+                      reference=human_ids, epsilon=epsilon, n_resamples=n_resamples, **common)
     else:
         notes.append(f"alternative annotator test: needs at least 3 humans per item; {len(human_ids)} given, "
                      "so the judge cannot be shown to replace them.")
@@ -221,14 +223,14 @@ def validate_judge(
     ordered = judgments.scale.kind != "categorical"
     item_corr = system_corr = None
     if ordered:
-        item_corr = attempt(notes, "item-level correlation", "alignment", "correlate", judgments, a=judge_id,
-                            b=human_ids, level="item", statistic="kendall_b", n_resamples=n_resamples, **common)
+        item_corr = attempt(notes, "item-level correlation", correlate, judgments, raters=judge_id,
+                            reference=human_ids, level="item", statistic="kendall_b", n_resamples=n_resamples, **common)
         if item_corr is not None:
             rows.append(_row("item_correlation", judge_id, item_corr.estimate, item_corr.ci_low, item_corr.ci_high,
                              item_corr.ci_method, item_corr.n_items, "Kendall tau-b with the human consensus"))
         if judgments.has("system"):
-            system_corr = attempt(notes, "system-level correlation", "alignment", "correlate", judgments,
-                                  a=judge_id, b=human_ids, level="system", statistic="kendall_b",
+            system_corr = attempt(notes, "system-level correlation", correlate, judgments,
+                                  raters=judge_id, reference=human_ids, level="system", statistic="kendall_b",
                                   n_resamples=n_resamples, **common)
             if system_corr is not None:
                 rows.append(_row("system_correlation", judge_id, system_corr.estimate, system_corr.ci_low,
@@ -244,7 +246,7 @@ def validate_judge(
         bias_options = {"length_a": "len_a", "length_b": "len_b"}
     elif "length" in columns:
         bias_options = {"length": "length"}
-    biases = attempt(notes, "judge biases", "alignment", "judge_biases", judgments, judge=judge_id, humans=human_ids,
+    biases = attempt(notes, "judge biases", judge_biases, judgments, raters=judge_id, reference=human_ids,
                      confidence_level=confidence_level, **bias_options)
     leniency = pd.DataFrame()
     if biases is not None:
@@ -260,20 +262,21 @@ def validate_judge(
         rows.append(_row("mean_difference", judge_id, difference["estimate"], difference["ci_low"],
                          difference["ci_high"], difference["ci_method"], difference["n"],
                          "judge minus human consensus per item (positive = more lenient)"))
-    calibration = None
+    calibration_result = None
     if judgments.scale.kind == "binary":
-        calibration = attempt(notes, "calibration", "alignment", "calibration", judgments, judge=judge_id,
-                              target=human_ids, n_resamples=n_resamples, **common)
-        if calibration is not None:
-            rows.append(_row("calibration_ece", judge_id, calibration.estimate, calibration.ci_low,
-                             calibration.ci_high, calibration.ci_method, calibration.n_items, calibration.variant))
+        calibration_result = attempt(notes, "calibration", calibration, judgments, raters=judge_id,
+                              reference=human_ids, n_resamples=n_resamples, **common)
+        if calibration_result is not None:
+            rows.append(_row("calibration_ece", judge_id, calibration_result.estimate, calibration_result.ci_low,
+                             calibration_result.ci_high, calibration_result.ci_method, calibration_result.n_items,
+                             calibration_result.variant))
 
     slices_result = None
     if find_segments and judgments.segments:
         kind = "disagree" if judgments.scale.kind in ("binary", "categorical", "pairwise") else "absolute"
-        div = attempt(notes, "failing segments", "slices", "divergence", judgments, a=judge_id, b=human_ids, kind=kind)
+        div = attempt(notes, "failing segments", divergence, judgments, raters=judge_id, reference=human_ids, kind=kind)
         if div is not None:
-            slices_result = attempt(notes, "failing segments", "slices", "find_slices", div, depth=2, top_k=5,
+            slices_result = attempt(notes, "failing segments", find_slices, div, depth=2, top_k=5,
                                     n_permutations=min(n_resamples, 1000), confidence_level=confidence_level,
                                     random_state=seed)
     elif find_segments:
@@ -301,8 +304,8 @@ def validate_judge(
     conclusion = ""
     if second_id is not None:
         if ordered:
-            comparison = attempt(notes, "second judge", "alignment", "compare_judges", judgments,
-                                 judges=[judge_id, second_id], humans=human_ids, statistic="kendall_b",
+            comparison = attempt(notes, "second judge", compare_judges, judgments,
+                                 raters=[judge_id, second_id], reference=human_ids, statistic="kendall_b",
                                  n_permutations=max(10, min(n_resamples, 1000)), n_resamples=n_resamples, **common)
         else:
             notes.append("second judge: compare_judges needs an ordered scale.")
@@ -324,7 +327,7 @@ def validate_judge(
         reasons=tuple(reasons), judge=str(judge_id), humans=tuple(human_ids), epsilon=epsilon,
         n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
         ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
-        calibration=calibration, comparison=comparison, comparison_conclusion=conclusion, leniency=leniency,
+        calibration=calibration_result, comparison=comparison, comparison_conclusion=conclusion, leniency=leniency,
         segments=segments, reliability=reliability, model=model_name, notes=tuple(notes), judgments=judgments,
         random_state=random_state, warnings=tuple(notes),
     )
@@ -341,7 +344,7 @@ def _mean_difference(judgments: Judgments, judge: str, human_ids: list[Any], *, 
     """
     if judgments.scale.kind in ("categorical", "pairwise"):
         return None
-    div = attempt(notes, "mean difference", "slices", "divergence", judgments, a=judge, b=human_ids, kind="signed")
+    div = attempt(notes, "mean difference", divergence, judgments, raters=judge, reference=human_ids, kind="signed")
     if div is None:
         return None
     values = div["divergence"].to_numpy(dtype=float)

@@ -13,6 +13,7 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Interval, check_random_state, validate_params
 from alignlab.data import Judgments
+from alignlab.slices import divergence
 from alignlab.workflows._compose import attempt, fit_joint_model, rater_table
 from alignlab.workflows._results import VendorAudit
 
@@ -46,8 +47,8 @@ def _proportion_ci(successes: np.ndarray, n: np.ndarray, level: float) -> tuple[
 def _agreement_with_rest(judgments: Judgments, notes: list[str], level: float) -> pd.DataFrame | None:
     """Per judgment: agreement of each rater with the consensus of the other raters on the item."""
     discrete = judgments.scale.is_discrete
-    div = attempt(notes, "agreement with the rest", "slices", "divergence", judgments, a=list(judgments.raters),
-                  b=list(judgments.raters), kind="disagree" if discrete else "absolute", level="judgment")
+    div = attempt(notes, "agreement with the rest", divergence, judgments, raters=list(judgments.raters),
+                  reference=list(judgments.raters), kind="disagree" if discrete else "absolute", level="judgment")
     if div is None:
         return None
     div = div[np.isfinite(div["divergence"].to_numpy(dtype=float))].copy()
@@ -108,7 +109,7 @@ def _model_agreement(judgments: Judgments, model: Any, notes: list[str]) -> pd.D
         return None
     consensus = pd.DataFrame({"item_id": items["item_id"], "consensus": items[column]})
     discrete = judgments.scale.is_discrete
-    div = attempt(notes, "drift", "slices", "divergence", judgments, a=list(judgments.raters), b=None,
+    div = attempt(notes, "drift", divergence, judgments, raters=list(judgments.raters), reference=None,
                   consensus=consensus, kind="disagree" if discrete else "absolute", level="judgment")
     if div is None:
         return None

@@ -10,9 +10,10 @@ import pandas as pd
 from scipy import stats
 
 from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Options, check_random_state, validate_params
+from alignlab.alignment import ppi_arrays
 from alignlab.data import Judgments
 from alignlab.results import EstimateResult
-from alignlab.workflows._compose import fit_joint_model, numeric_values, public, rater_table
+from alignlab.workflows._compose import fit_joint_model, numeric_values, rater_table
 from alignlab.workflows._results import TrustWeights
 
 __all__ = ["trust_weights"]
@@ -114,13 +115,6 @@ def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: lis
     bias and scale (and online rates through their logit intercept and slope), so the combination is
     the precision-weighted estimate of the item's quality; PPI++ then maps it to the human scale.
     """
-    ppi_arrays = public("alignment", "ppi_arrays")
-    if ppi_arrays is None:
-        try:
-            from alignlab.alignment.ppi import ppi_arrays
-        except ImportError:
-            notes.append("corrected estimate: alignlab.alignment.ppi is not available in this installation.")
-            return None
     raters = table[table["kind"] != "panel"]
     if raters.empty:
         notes.append("corrected estimate: no judge or online signal besides the humans.")
@@ -225,7 +219,7 @@ def _segment_weights(judgments: Judgments, overall: pd.DataFrame, human_ids: lis
 @validate_params({
     "judgments": [Judgments],
     "target": [Options(("mean", "pass_rate", "win_rate"))],
-    "humans": ["str-or-list"],
+    "reference": ["str-or-list"],
     "segments": ["str-or-list", None],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
@@ -234,7 +228,7 @@ def trust_weights(
     judgments: Judgments,
     *,
     target: str = "mean",
-    humans: str | Sequence[str] = "human",
+    reference: str | Sequence[str] = "human",
     segments: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
@@ -248,7 +242,7 @@ def trust_weights(
     target : {"mean", "pass_rate", "win_rate"}
         The metric to estimate on the human scale: the mean score, the pass rate (binary scales) or the
         win rate of ``system_a`` (pairwise preferences, A = 1, tie = 0.5, B = 0).
-    humans : str or list of str, default "human"
+    reference : str or list of str, default "human"
         The human raters, combined into one panel per method.
     segments : str or list of str, optional
         Segment columns to refit the weights in (default: the table's segments with 2 to 8 levels).
@@ -290,7 +284,7 @@ def trust_weights(
         raise ValueError("target='win_rate' needs pairwise preferences; use target='mean'.")
     if target == "pass_rate" and kind != "binary":
         raise ValueError("target='pass_rate' needs a binary scale; use target='mean'.")
-    human_ids = judgments.resolve_raters(humans, argument="humans")
+    human_ids = judgments.resolve_raters(reference, argument="reference")
     notes: list[str] = []
     model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
     if judgments.aggregates is not None and len(judgments.aggregates) and getattr(model, "signals_", None) is None:

@@ -62,7 +62,7 @@ def _levels_table(ctx: ReportContext) -> pd.DataFrame:
             for level in levels:
                 for statistic in ("pearson", "spearman"):
                     try:
-                        r = correlate(j, a=judge, b="human", level=level, statistic=statistic,
+                        r = correlate(j, raters=judge, reference="human", level=level, statistic=statistic,
                                       n_resamples=_RESAMPLES, random_state=ctx.random_state,
                                       ci_method="percentile")
                     except ValueError:
@@ -100,7 +100,7 @@ def calibration_section(ctx: ReportContext) -> SectionContent | None:
     parts, bullets = [], []
     for judge in judges:
         result = ctx.cached(f"alignment.calibration.{judge}", lambda judge=judge: calibration(
-            ctx.judgments, judge=judge, n_resamples=_RESAMPLES, random_state=ctx.random_state))
+            ctx.judgments, raters=judge, n_resamples=_RESAMPLES, random_state=ctx.random_state))
         parts.append(h.figure(ReliabilityDisplay.from_result(result).plot().to_svg(),
                               caption=f"Reliability diagram of {judge} (bars: items per bin)"))
         parts.append(h.table(result.to_frame(), caption=f"{judge}: ECE, debiased l2, MCE, Brier decomposition"))
@@ -131,7 +131,7 @@ def judge_biases_section(ctx: ReportContext) -> SectionContent | None:
     status = "info"
     for judge in judges:
         result = ctx.cached(f"alignment.biases.{judge}",
-                            lambda judge=judge: judge_biases(ctx.judgments, judge=judge, **_length_columns(ctx)))
+                            lambda judge=judge: judge_biases(ctx.judgments, raters=judge, **_length_columns(ctx)))
         table = result.to_frame()
         if table.empty:
             continue

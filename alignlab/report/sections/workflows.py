@@ -61,7 +61,7 @@ def judge_validations(ctx: ReportContext) -> tuple[list[JudgeValidation], list[s
     for judge in judges:
         def compute(judge: Any = judge) -> JudgeValidation | str:
             try:
-                return validate_judge(j, judge=str(judge), humans=humans, n_resamples=_n_resamples(ctx),
+                return validate_judge(j, raters=str(judge), reference=humans, n_resamples=_n_resamples(ctx),
                                       random_state=ctx.random_state)
             except ValueError as exc:
                 return f"{judge}: not validated ({exc})"
