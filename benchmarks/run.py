@@ -8,7 +8,7 @@ import sys
 from benchmarks._common import RESULTS_DIR, ROOT, machine
 
 BENCHMARKS = ["agreement", "annotators", "annotators_continuous", "alignment", "slices", "sampling", "workflows",
-              "metrics"]
+              "metrics", "online"]
 
 
 def assemble() -> None:
