@@ -490,3 +490,33 @@ def test_spark_timestamp_types_map_to_time_zone_rule() -> None:
     assert _family(_spark_type_name(types.TimestampNTZType())) == "timestamp"
     assert _family(_spark_type_name(types.IntegerType())) == "integer"
     assert _family(_spark_type_name(types.StringType())) == "text"
+
+
+def test_ipw_and_feedback_errors() -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    online = _from_cells(simulate_cells(np.random.default_rng(5), n_items=20), cell_columns=["locale", "device"])
+    with pytest.raises(ValueError, match=r"'features' argument names \['country'\]"):
+        ipw_rate(online, features="country")
+    with pytest.raises(ValueError, match="sandwich variance.*logistic propensity model only"):
+        ipw_rate(online, propensity_model=RandomForestClassifier(n_estimators=5))
+    forest = ipw_rate(online, propensity_model=RandomForestClassifier(n_estimators=5, random_state=0),
+                      ci_method="percentile", n_resamples=30, random_state=0)
+    assert forest.ci_low < forest.estimate < forest.ci_high and forest.propensity_model == "RandomForestClassifier"
+    with pytest.raises(ValueError, match="ci_method' parameter of ipw_rate must be one of"):
+        ipw_rate(online, ci_method="wilson")
+    with pytest.raises(ValueError, match=r"signal='x' is not among the binary signals"):
+        feedback_rates(online, signal="x")
+    with pytest.raises(ValueError, match="not cell columns"):
+        feedback_rates(online, by="country")
+
+
+def test_positivity_and_numeric_only(log: pd.DataFrame) -> None:
+    cells = simulate_cells(np.random.default_rng(6), n_items=30)
+    cells.loc[cells["locale"] == "de", ["trials", "successes"]] = 0  # German users never rate
+    res = ipw_rate(_from_cells(cells, cell_columns=["locale", "device"]))
+    excluded = int(cells.loc[cells["locale"] == "de", "exposures"].sum())
+    assert res.excluded_exposures == excluded and any("never rated" in w for w in res.warnings)
+    assert res.n_exposures == int(cells["exposures"].sum()) - excluded
+    with pytest.raises(EventsError, match="only numeric signals"):
+        events(log, numeric="dwell")

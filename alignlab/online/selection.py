@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings as warnings_module
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -366,7 +367,19 @@ def ipw_rate(
                              "only; pass ci_method='percentile' to bootstrap this model.")
     cells = judgments.cells[judgments.cells["signal"] == name].reset_index(drop=True)
     warnings: list[str] = []
-    # feature cells: the propensity is a function of the features only -------------------------------------
+    # positivity: a feature level never rated cannot be reweighted; its exposures leave the target
+    excluded = np.zeros(len(cells), dtype=bool)
+    for column in chosen:
+        level = cells[column].astype(object).where(cells[column].notna(), "(missing)")
+        excluded |= cells.groupby(level, sort=False)["trials"].transform("sum").to_numpy() == 0
+    n_excluded = int(cells.loc[excluded, "exposures"].sum())
+    if n_excluded:
+        warnings.append(f"{n_excluded:,} exposures are in feature levels that were never rated (no propensity "
+                        "to invert); the corrected rate is over the other exposures")
+    cells = cells.loc[~excluded].reset_index(drop=True)
+    if cells["trials"].sum() == 0:
+        raise ValueError(f"No exposure carries the signal {name!r}; nothing to estimate.")
+    # feature cells: the propensity is a function of the features only
     if chosen:
         keyed = cells[chosen].astype(object).where(cells[chosen].notna(), "(missing)")
         feature_code, feature_frame = _factorize_rows(keyed)
@@ -375,20 +388,8 @@ def ipw_rate(
     n_all = cells["exposures"].to_numpy(float)
     t_all = cells["trials"].to_numpy(float)
     s_all = cells["successes"].to_numpy(float)
-    # positivity: a feature level never rated cannot be reweighted
-    excluded = np.zeros(len(cells), dtype=bool)
-    for column in chosen:
-        rated_by_level = cells.groupby(keyed[column], sort=False)["trials"].transform("sum").to_numpy()
-        excluded |= rated_by_level == 0
-    n_excluded = int(n_all[excluded].sum())
-    if n_excluded:
-        warnings.append(f"{n_excluded:,} exposures are in feature levels that were never rated (no propensity "
-                        "to invert); the corrected rate is over the other exposures")
-    keep = ~excluded
-    if t_all[keep].sum() == 0:
-        raise ValueError(f"No exposure carries the signal {name!r}; nothing to estimate.")
     items = pd.factorize(cells["item_id"])[0]
-    fc, n, t, s, items = feature_code[keep], n_all[keep], t_all[keep], s_all[keep], items[keep]
+    fc, n, t, s = feature_code, n_all, t_all, s_all
     n_feature = int(feature_code.max()) + 1
     x_full, _names = _design(feature_frame, chosen)
 
@@ -423,6 +424,9 @@ def ipw_rate(
         units = items if cluster == "item" else np.arange(len(n))
         n_units = int(units.max()) + 1
 
+        from scipy.linalg import LinAlgWarning
+        from sklearn.exceptions import ConvergenceWarning
+
         done: dict[bytes, np.ndarray] = {}
 
         def stat(w: np.ndarray) -> np.ndarray:
@@ -430,9 +434,14 @@ def ipw_rate(
             key = hashlib.sha1(w.tobytes()).digest() + str(w.shape).encode()
             if key not in done:
                 out = np.empty((w.shape[0], 2))
-                for r in range(w.shape[0]):  # one propensity refit per resample (a few cells each)
-                    m, v, _ = estimate_from(w[r][units])
-                    out[r] = (m, m - v)
+                with warnings_module.catch_warnings():
+                    # a resample can leave a feature level without ratings (separation): the solver's
+                    # convergence / conditioning warnings are expected there, the replicate stays valid
+                    warnings_module.simplefilter("ignore", category=ConvergenceWarning)
+                    warnings_module.simplefilter("ignore", category=LinAlgWarning)
+                    for r in range(w.shape[0]):  # one propensity refit per resample (a few cells each)
+                        m, v, _ = estimate_from(w[r][units])
+                        out[r] = (m, m - v)
                 done[key] = out
             return done[key]
 
