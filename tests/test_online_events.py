@@ -520,3 +520,24 @@ def test_positivity_and_numeric_only(log: pd.DataFrame) -> None:
     assert res.n_exposures == int(cells["exposures"].sum()) - excluded
     with pytest.raises(EventsError, match="only numeric signals"):
         events(log, numeric="dwell")
+
+
+def test_online_aggregates_feed_online_alignment() -> None:
+    """*reference*: the trial-weighted Pearson correlation of judge scores with the aggregated online rate."""
+    import alignlab
+    from alignlab.alignment import online_alignment
+
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=300)
+    judged = alignlab.load_judgments(pd.DataFrame({"item_id": np.arange(300), "rater_id": "judge",
+                                                   "method": "llm_judge", "value": q}), scale="continuous")
+    items = np.repeat(np.arange(300), 40)
+    rated = rng.uniform(size=len(items)) < 0.5
+    log = pd.DataFrame({"item_id": items, "thumbs_up": np.where(
+        rated, (rng.uniform(size=len(items)) < 1 / (1 + np.exp(-q[items]))).astype(float), np.nan)})
+    res = online_alignment(with_online(judged, events(log, signal="thumbs_up", check_selection=False)),
+                           level="item", n_resamples=100, random_state=0)
+    by_item = log.groupby("item_id")["thumbs_up"]
+    rate, trials = (by_item.sum() / by_item.count()).to_numpy(), by_item.count().to_numpy()
+    cov = np.cov(q, rate, aweights=trials)
+    assert res.table.iloc[0]["estimate"] == pytest.approx(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-9)
