@@ -476,7 +476,8 @@ def test_cli_online_aggregate_and_trust_weights_events(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     weights = {w["source"]: w for w in json.loads(res.output)["weights"]}
     assert weights["thumbs_up"]["kind"] == "signal" and 0 < weights["thumbs_up"]["weight"] < 1
-    assert "Online signals: naive and selection-corrected" in (tmp_path / "tw" / "index.html").read_text()
+    assert (tmp_path / "tw" / "index.html").exists()
+    assert "Online signals: naive and selection-corrected" in (tmp_path / "tw" / "online.html").read_text()
     res = runner.invoke(app, ["online", "aggregate", str(tmp_path / "none*.parquet"), "--signal", "thumbs_up"])
     assert res.exit_code == 2 and "matches no file" in res.output and "Traceback" not in res.output
 

@@ -157,7 +157,8 @@ def aggregate_command(
 
 
 def write_with_online(result: Any, online: Any, out: Path | None) -> str | None:
-    """The trust-weights report with the online section (naive and corrected rates) added."""
+    """The trust-weights report (``index.html``) and, beside it, the online section (``online.html``: the
+    naive and selection-corrected rates side by side, feedback rates, exclusions)."""
     if out is None:
         return None
     import dataclasses
@@ -165,8 +166,8 @@ def write_with_online(result: Any, online: Any, out: Path | None) -> str | None:
     from alignlab.report import build_report
 
     result = dataclasses.replace(result, call=invocation())
-    build_report(result.judgments, out, sections=["data", "decision", "trust_weights", "online"],
-                 options={"workflows.trust_weights": result, "online": online},
-                 random_state=result.random_state if isinstance(result.random_state, int) else None,
-                 title="Metric trust weights", call=result.call, strict=True)
-    return str(Path(out) / "index.html")
+    path = Path(result.to_html(out))
+    page, _ = build_report(online, None, sections=["online"], random_state=0, call=invocation(),
+                           title="alignlab online signals", strict=True)
+    (path.parent / "online.html").write_text(page, encoding="utf-8")
+    return str(path)
