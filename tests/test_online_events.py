@@ -542,3 +542,21 @@ def test_online_aggregates_feed_online_alignment() -> None:
     rate, trials = (by_item.sum() / by_item.count()).to_numpy(), by_item.count().to_numpy()
     cov = np.cov(q, rate, aweights=trials)
     assert res.table.iloc[0]["estimate"] == pytest.approx(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]), rel=1e-9)
+
+
+def test_sandwich_cell_formulas_equal_exposure_level_scores() -> None:
+    """The exposure-level meat written with cell counts equals the sum of per-exposure score outer products
+    (cluster-robust with one exposure per cluster), and aggregating exposures into cells changes nothing."""
+    cells = simulate_cells(np.random.default_rng(7), n_items=25, mean_exposures=6)
+    rows = cells.loc[cells.index.repeat(cells["exposures"])].reset_index(drop=True)
+    k = rows.groupby(["item_id", "locale", "device"]).cumcount()
+    rows = rows.assign(exposures=1, trials=(k < rows["trials"]).astype(int),
+                       successes=(k < rows["successes"]).astype(int), item_id=np.arange(len(rows)))
+    per_row = _from_cells(rows, cell_columns=["locale", "device"])
+    clustered = ipw_rate(per_row, cluster="item")
+    independent = ipw_rate(per_row, cluster="none")
+    aggregated = ipw_rate(_from_cells(cells, cell_columns=["locale", "device"]), cluster="none")
+    for res in (independent, aggregated):
+        assert res.estimate == pytest.approx(clustered.estimate, rel=1e-9)
+        assert res.standard_error == pytest.approx(clustered.standard_error, rel=1e-6)
+        assert res.difference_se == pytest.approx(clustered.difference_se, rel=1e-6)
