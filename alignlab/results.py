@@ -128,6 +128,45 @@ def _drop_zero_width_interval(result: Any) -> None:
         "an interval (too few items or degenerate resamples), so it is not computable (NaN)")))
 
 
+def _table_interval_pairs(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(low, high)`` columns of the intervals in a result table: ``ci_low``/``ci_high`` beside an
+    ``estimate``, and ``x_low``/``x_high`` beside ``x`` (so label-named columns are never bounds)."""
+    pairs = []
+    columns = set(table.columns)
+    if {"estimate", "ci_low", "ci_high"} <= columns:
+        pairs.append(("ci_low", "ci_high"))
+    for column in table.columns:
+        if isinstance(column, str) and column.endswith("_low") and column != "ci_low":
+            stem = column[: -len("_low")]
+            if stem in columns and f"{stem}_high" in columns:
+                pairs.append((column, f"{stem}_high"))
+    return pairs
+
+
+def _drop_zero_width_rows(result: Any) -> None:
+    """Rows of a result table whose interval has zero width get NaN bounds and one warning: the same
+    rule as :class:`EstimateResult` (a degenerate resample supports no interval)."""
+    table = getattr(result, "table", None)
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return
+    changed, n_rows = None, 0
+    for low, high in _table_interval_pairs(table):
+        if not (pd.api.types.is_float_dtype(table[low]) and pd.api.types.is_float_dtype(table[high])):
+            continue
+        lo, hi = table[low].to_numpy(dtype=float), table[high].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(lo) & np.isfinite(hi) & ~(hi - lo > 1e-12 * np.maximum(1.0, np.maximum(abs(lo), abs(hi))))
+        if bad.any():
+            changed = table.copy() if changed is None else changed
+            changed.loc[bad, [low, high]] = np.nan
+            n_rows += int(bad.sum())
+    if changed is not None:
+        object.__setattr__(result, "table", changed)
+        object.__setattr__(result, "warnings", (*result.warnings, (
+            f"{n_rows} interval(s) in the table had zero width (a degenerate resample or a zero standard error): "
+            "the data cannot support them, so those rows have no interval (NaN)")))
+
+
 @dataclass(frozen=True, kw_only=True)
 class EstimateResult:
     """One estimate with its uncertainty and provenance.
@@ -205,6 +244,14 @@ class EstimateResult:
         """One-row tidy frame: the base columns first (same for every result), then extras."""
         return pd.DataFrame([self.to_dict()])
 
+    def paragraph(self) -> str:
+        """The estimate in one sentence: what, on how many items, the number with its interval, how."""
+        number = format_estimate(self.estimate, self.ci_low, self.ci_high, self.confidence_level)
+        text = f"{self.method or self.statistic} on {self.n_items:,} items: {number}"
+        if self.ci_method and self.ci_method != "none":
+            text += f", interval by {self.ci_method}"
+        return text + "."
+
     def summary(self) -> Summary:
         """The estimate in one sentence, with how its interval was computed."""
         sentence = f"{self.method or self.statistic}: " + format_estimate(
@@ -244,6 +291,7 @@ class TableResult:
     def __post_init__(self) -> None:
         if not isinstance(self.warnings, tuple):
             object.__setattr__(self, "warnings", tuple(self.warnings))
+        _drop_zero_width_rows(self)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

@@ -475,3 +475,17 @@ def test_data_hash_fast_path_equals_pandas_row_hashes(case: str) -> None:
         digest = hashlib.sha256(hashed.tobytes())
         digest.update(table.scale.describe().encode())
         assert table.data_hash == digest.hexdigest()[:16]
+
+
+def test_result_tables_refuse_zero_width_rows() -> None:
+    from alignlab.results import TableResult
+
+    table = pd.DataFrame({"rater_id": ["a", "b"], "agreement": [1.0, 0.5], "agreement_low": [1.0, 0.3],
+                          "agreement_high": [1.0, 0.7], "p_x_low": [0.2, 0.2], "p_x_high": [0.2, 0.2]})
+    result = TableResult(table=table)
+    out = result.to_frame()
+    assert np.isnan(out.loc[0, "agreement_low"]) and np.isnan(out.loc[0, "agreement_high"])
+    assert out.loc[1, "agreement_low"] == 0.3 and out.loc[1, "agreement_high"] == 0.7
+    assert out["p_x_low"].tolist() == [0.2, 0.2]  # no "p_x" estimate column: not an interval
+    assert any("1 interval(s) in the table had zero width" in w for w in result.warnings)
+    assert table.loc[0, "agreement_low"] == 1.0  # the caller's frame is not modified
