@@ -439,12 +439,8 @@ def test_online_signal_enters_trust_weights() -> None:
 
 
 # -- CLI and report ------------------------------------------------------------------------------------------
-def test_cli_online_aggregate_and_trust_weights_events(tmp_path) -> None:
-    import json
-
-    from typer.testing import CliRunner
-
-    from alignlab.cli import app
+@pytest.fixture
+def cli_files(tmp_path) -> dict[str, object]:
     from alignlab.workflows.simulate import simulate_signal_study
 
     study = simulate_signal_study(n_items=200, sources={"judge_strong": ("llm_judge", 0.5)}, random_state=1)
@@ -458,28 +454,49 @@ def test_cli_online_aggregate_and_trust_weights_events(tmp_path) -> None:
     (tmp_path / "logs").mkdir()
     log.iloc[:3000].to_parquet(tmp_path / "logs" / "a.parquet")
     log.iloc[3000:].to_parquet(tmp_path / "logs" / "b.parquet")
-    glob_ = str(tmp_path / "logs" / "*.parquet")
+    return {"root": tmp_path, "glob": str(tmp_path / "logs" / "*.parquet"), "log": log, "rated": rated, "good": good}
+
+
+def test_cli_online_aggregate(cli_files) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    root, log, rated, good = cli_files["root"], cli_files["log"], cli_files["rated"], cli_files["good"]
     runner = CliRunner()
-    res = runner.invoke(app, ["online", "aggregate", glob_, "--signal", "thumbs_up", "--segments", "locale",
-                              "--json", "--out", str(tmp_path / "out")])
+    res = runner.invoke(app, ["online", "aggregate", cli_files["glob"], "--signal", "thumbs_up", "--segments",
+                              "locale", "--json", "--out", str(root / "out")])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)
     row = payload["rates"][0]
     assert payload["n_events"] == len(log) and row["rated"] == int(rated.sum())
     assert row["naive_rate"] == pytest.approx(good[rated].mean())
     assert row["corrected_low"] <= 0.55 <= row["corrected_high"] < row["naive_rate"]  # truth: (0.7 + 0.4) / 2
-    page = (tmp_path / "out" / "index.html").read_text()
+    page = (root / "out" / "index.html").read_text()
     assert "Online signals: naive and selection-corrected" in page and "Feedback is selective" in page
-    res = runner.invoke(app, ["trust-weights", str(tmp_path / "judgments.csv"), "--scale", "continuous",
-                              "--events", glob_, "--signal", "thumbs_up", "--events-segments", "locale", "--json",
-                              "--out", str(tmp_path / "tw")])
+    assert (root / "out" / "cells.csv").exists() and (root / "out" / "rates.csv").exists()
+    res = runner.invoke(app, ["online", "aggregate", str(root / "none*.parquet"), "--signal", "thumbs_up"])
+    assert res.exit_code == 2 and "matches no file" in res.output and "Traceback" not in res.output
+
+
+def test_cli_trust_weights_events(cli_files) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    root = cli_files["root"]
+    res = CliRunner().invoke(app, ["trust-weights", str(root / "judgments.csv"), "--scale", "continuous",
+                                   "--events", cli_files["glob"], "--signal", "thumbs_up", "--events-segments",
+                                   "locale", "--json", "--out", str(root / "tw")])
     assert res.exit_code == 0, res.output
     weights = {w["source"]: w for w in json.loads(res.output)["weights"]}
     assert weights["thumbs_up"]["kind"] == "signal" and 0 < weights["thumbs_up"]["weight"] < 1
-    assert (tmp_path / "tw" / "index.html").exists()
-    assert "Online signals: naive and selection-corrected" in (tmp_path / "tw" / "online.html").read_text()
-    res = runner.invoke(app, ["online", "aggregate", str(tmp_path / "none*.parquet"), "--signal", "thumbs_up"])
-    assert res.exit_code == 2 and "matches no file" in res.output and "Traceback" not in res.output
+    assert (root / "tw" / "index.html").exists()
+    assert "Online signals: naive and selection-corrected" in (root / "tw" / "online.html").read_text()
 
 
 def test_spark_timestamp_types_map_to_time_zone_rule() -> None:
