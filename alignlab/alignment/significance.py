@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from alignlab.alignment._data import consensus_scores, per_item_scores, resolve,
 from alignlab.alignment._results import CompareJudgesResult
 from alignlab.alignment.correlation import correlate
 from alignlab.data.judgments import Judgments
+
+if TYPE_CHECKING:
+    from alignlab.alignment.judges import JudgeConfigComparison
 
 __all__ = ["compare_judges", "perm_both", "williams_test", "significance_clusters"]
 
@@ -302,6 +305,7 @@ def _grouped_generic(statistic: str, system: np.ndarray, group: np.ndarray, n_sy
     "judgments": [Judgments],
     "raters": [list, tuple],
     "reference": ["str-or-list"],
+    "by": [Options(("strategy", "judge_model", "all")), None],
     "level": [Options(("item", "item_grouped", "system"))],
     "statistic": [Options(("pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"))],
     "group": [str, None],
@@ -317,6 +321,7 @@ def compare_judges(
     *,
     raters: Sequence[str],
     reference: str | Sequence[str] = "human",
+    by: Literal["strategy", "judge_model", "all"] | None = None,
     level: Literal["item", "item_grouped", "system"] = "item",
     statistic: Literal["pearson", "spearman", "kendall_b", "kendall_c", "acc_eq", "pairwise_accuracy"] = "pearson",
     group: str | None = None,
@@ -326,7 +331,7 @@ def compare_judges(
     confidence_level: float = 0.95,
     n_resamples: int = 1000,
     random_state: int | np.random.Generator | None = None,
-) -> CompareJudgesResult:
+) -> CompareJudgesResult | JudgeConfigComparison:
     """Rank judges by their correlation with the humans, with PERM-BOTH tests and significance clusters.
 
     Parameters
@@ -334,7 +339,13 @@ def compare_judges(
     raters : list of str
         Rater ids or method names, one entry per judge (a method name averages its raters).
     reference : str or list of str, default "human"
-        The reference (a method name or rater ids), averaged per item; or ``consensus``.
+        The reference (a method name or rater ids), averaged per item; or ``consensus``; or ``"gold"``.
+    by : {"strategy", "judge_model", "all"}, optional
+        Compare judge *configurations* by accuracy against gold (or the human majority) with paired
+        McNemar tests on the same items, Benjamini-Hochberg across the pairs:
+        :func:`alignlab.alignment.judges.compare_judge_configs` (``"strategy"``: strategies within a
+        model and models within a strategy). ``reference="gold"`` without ``by`` compares every pair. With
+        ``by``, the default reference is gold when the table has a gold column, else the human majority.
     level, statistic, group
         As :func:`correlate`. ``acc_eq`` uses epsilon = 0 here: each metric would keep its own calibrated
         epsilon, which the swap test does not preserve.
@@ -360,6 +371,14 @@ def compare_judges(
     >>> list(res.table.columns)[:4]
     ['judge', 'estimate', 'ci_low', 'ci_high']
     """
+    if by is not None or (isinstance(reference, str) and reference == "gold"):
+        from alignlab.alignment.judges import compare_judge_configs
+
+        # the default reference "human" means: gold when the table has it, else the human majority
+        chosen = None if isinstance(reference, str) and reference == "human" else reference
+        return compare_judge_configs(judgments, raters=list(raters), reference=chosen, by=by or "all", alpha=alpha,
+                                     confidence_level=confidence_level, n_resamples=n_resamples,
+                                     random_state=random_state)
     rng = check_random_state(random_state)
     if len(raters) < 2:
         raise DataError("compare_judges needs at least two judges; use correlate for one.")

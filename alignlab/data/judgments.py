@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data.errors import FailureCollector, MatrixTooLargeError
 from alignlab.data.scales import Scale, infer_scale
 
@@ -35,7 +37,13 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "trials": "trials",
     "system_a": "system_a",
     "system_b": "system_b",
+    "order": "order",
+    "pair_id": "pair_id",
+    "strategy": "strategy",
+    "judge_model": "judge_model",
 }
+#: presentation orders of the ``order`` column (pairwise judge studies, see :func:`load_judgments`)
+ORDER_VALUES: tuple[str, str] = ("original", "swapped")
 # Spellings recognised without a mapping (first match wins); exact canonical names come first.
 _ALIASES: dict[str, tuple[str, ...]] = {
     "item_id": ("item_id", "item", "task", "task_id", "unit", "unit_id"),
@@ -51,6 +59,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "trials": ("trials",),
     "system_a": ("system_a",),
     "system_b": ("system_b",),
+    "order": ("order", "presentation_order"),
+    "pair_id": ("pair_id",),
+    "strategy": ("strategy", "prompt_strategy"),
+    "judge_model": ("judge_model",),
 }
 _ID_COLUMNS = ("item_id", "rater_id")
 #: memory budget of one dense items x raters view (:meth:`Judgments.matrix`), in bytes: 2 GiB
@@ -63,7 +75,8 @@ _MAX_SEGMENT_TEXT_LENGTH = 60
 # reading
 # --------------------------------------------------------------------------------------------------
 #: canonical columns that hold identifiers: read as text from CSV/TSV/JSON files, never as numbers
-TEXT_CANONICALS: tuple[str, ...] = ("item_id", "rater_id", "method", "system", "system_a", "system_b", "vendor")
+TEXT_CANONICALS: tuple[str, ...] = ("item_id", "rater_id", "method", "system", "system_a", "system_b", "vendor",
+                                    "order", "pair_id", "strategy", "judge_model")
 # column names that hold identifiers whatever their canonical role (cluster/pair/conversation ids)
 _ID_NAMES = frozenset({"id", "pair", "cluster", "conversation", "thread", "session", "document"})
 
@@ -347,6 +360,11 @@ class Judgments:
         Rows excluded (``on_invalid="drop"`` or ``duplicates="keep_last"``), with the reason.
     notes : tuple of str
         What was inferred (scale, column mapping, segments).
+    abstentions : pandas.DataFrame
+        Judgments whose value is an abstention (``load_judgments(..., abstain=[...])``: unparseable
+        verdicts, refusals): kept with their ids and columns (``value`` as written) but apart from
+        :attr:`frame`, so that the statistics and models that need a value on the scale never see
+        them; the judge validation counts them (abstention rate, accuracy with abstentions as wrong).
     """
 
     def __init__(
@@ -358,8 +376,11 @@ class Judgments:
         aggregates: pd.DataFrame | None = None,
         exclusions: pd.DataFrame | None = None,
         notes: Sequence[str] = (),
+        abstentions: pd.DataFrame | None = None,
     ) -> None:
         self.frame = frame.reset_index(drop=True)
+        self.abstentions = (abstentions.reset_index(drop=True) if abstentions is not None
+                            else pd.DataFrame(columns=["item_id", "rater_id", "method", "value"]))
         self.scale = scale
         self.segments = tuple(segments)
         self.aggregates = aggregates
@@ -435,7 +456,7 @@ class Judgments:
     def label_codes(self) -> np.ndarray:
         """Integer label codes 0..K-1 per row (discrete scales only)."""
         if not self.scale.is_discrete:
-            raise ValueError("label_codes needs a discrete scale; this table is continuous: use .values.")
+            raise DataError("label_codes needs a discrete scale; this table is continuous: use .values.")
         return self.scale.encode(self.frame["value"])
 
     @cached_property
@@ -462,6 +483,9 @@ class Judgments:
         out["method"] = self.frame["method"].take(first).to_numpy()  # gather, then convert (not 1M objects)
         if self.has("vendor"):
             out["vendor"] = self.frame["vendor"].take(first).to_numpy()
+        for column in ("strategy", "judge_model"):
+            if self.has(column):
+                out[column] = self.frame[column].take(first).to_numpy()
         out["n_judgments"] = np.bincount(codes, minlength=self.n_raters)
         out["n_items"] = np.bincount(self._distinct_pairs % self.n_raters, minlength=self.n_raters)
         return out
@@ -622,7 +646,7 @@ class Judgments:
             else:
                 close = difflib.get_close_matches(str(s), [str(x) for x in rater_set | set(info["method"])], n=3)
                 hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ValueError(
+                raise InvalidParameterError(
                     f"The {argument!r} argument names {s!r}, which is neither a method "
                     f"({', '.join(map(repr, self.methods[:10]))}) nor a rater id.{hint}"
                 )
@@ -649,7 +673,7 @@ class Judgments:
             wanted = [methods] if isinstance(methods, str) else list(methods)
             unknown = [m for m in wanted if m not in set(self.methods)]
             if unknown:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"The 'methods' argument names {unknown!r}, not in this table; methods are {list(self.methods)}."
                 )
             mask &= self.frame["method"].isin(wanted).to_numpy()
@@ -663,11 +687,21 @@ class Judgments:
                     self.frame["item_id"]):
                 hint = (" The item ids are text (ids read from a file stay exactly as written): pass them as "
                         f"strings, e.g. items={[str(i) for i in list(items)[:3]]!r}.")
-            raise ValueError("The selection leaves no judgments; check the raters, methods and items asked for."
+            raise DataError("The selection leaves no judgments; check the raters, methods and items asked for."
                              + hint)
         aggregates = self.aggregates
         if aggregates is not None and items is not None:
             aggregates = aggregates[aggregates["item_id"].isin(list(items))]
+        abstentions = self.abstentions
+        if len(abstentions):
+            keep = np.ones(len(abstentions), dtype=bool)
+            if methods is not None:
+                keep &= abstentions["method"].isin(wanted).to_numpy()
+            if raters is not None:
+                keep &= abstentions["rater_id"].isin(self.resolve_raters(raters)).to_numpy()
+            if items is not None:
+                keep &= abstentions["item_id"].isin(list(items)).to_numpy()
+            abstentions = abstentions[keep]
         out = Judgments(
             self.frame[mask],
             self.scale,
@@ -675,6 +709,7 @@ class Judgments:
             aggregates=aggregates,
             exclusions=self.exclusions,
             notes=self.notes,
+            abstentions=abstentions,
         )
         if self.__dict__.get("_has_repeated_pairs") is False:  # a subset of a table without repeats
             out.__dict__["_has_repeated_pairs"] = False
@@ -796,6 +831,11 @@ def load_judgments(
     trials: str | None = None,
     system_a: str | None = None,
     system_b: str | None = None,
+    order: str | None = None,
+    pair_id: str | None = None,
+    strategy: str | None = None,
+    judge_model: str | None = None,
+    abstain: Sequence[Any] = (),
     segments: Sequence[str] | None = None,
     default_method: str = "human",
     duplicates: Literal["error", "keep_last", "keep_all"] = "error",
@@ -815,6 +855,19 @@ def load_judgments(
     item, rater, method, value, system, vendor, timestamp, gold, weight, successes, trials, system_a, system_b : str, optional
         Source column for each canonical column. Without a mapping, the canonical name and common
         spellings (``task``/``worker``/``label`` ...) are recognised.
+    order, pair_id : str, optional
+        Presentation order of a pairwise comparison: ``order`` is ``"original"`` or ``"swapped"`` and
+        ``pair_id`` names the comparison, shared by its two presentations (two items, one per order; the
+        item's ``value`` and ``gold`` are in the item's own order: ``"A"`` is the output shown first in
+        that presentation). Per rater, a ``pair_id`` has at most one original and one swapped item.
+    strategy, judge_model : str, optional
+        Attributes of a judge configuration (one rater id per configuration): its prompt strategy
+        (template) and its model, constant per rater. Used by ``compare_judges(..., by="strategy")``.
+    abstain : list, optional
+        Values that are abstentions rather than labels (``["invalid", "None"]``: unparseable verdicts,
+        refusals; compared as stripped, case-insensitive text; ``None`` in the list makes a missing
+        value an abstention). Abstaining judgments are kept in :attr:`Judgments.abstentions` (not
+        dropped, not in :attr:`Judgments.frame`); the judge validation counts them.
     segments : list of str, optional
         Segment columns (for slices and breakdowns). ``None`` takes every other column that looks
         like a segment (numeric, or at most 50 short text levels); ``[]`` takes none.
@@ -872,7 +925,8 @@ def load_judgments(
     mapping = {
         "item_id": item, "rater_id": rater, "method": method, "value": value, "system": system,
         "vendor": vendor, "timestamp": timestamp, "gold": gold, "weight": weight, "successes": successes,
-        "trials": trials, "system_a": system_a, "system_b": system_b,
+        "trials": trials, "system_a": system_a, "system_b": system_b, "order": order, "pair_id": pair_id,
+        "strategy": strategy, "judge_model": judge_model,
     }
     read_as_text: set[str] = set()
 
@@ -1022,19 +1076,26 @@ def load_judgments(
 
     # scale and values --------------------------------------------------------------------------
     judgment_rows = ~aggregate_rows
+    # abstentions (abstain=): kept apart from the verdicts, their value as written
+    abstain_rows = np.zeros(len(frame), dtype=bool)
+    abstain_values: np.ndarray | None = None
+    if len(abstain) and "value" in frame.columns:
+        abstain_rows = judgment_rows & _abstain_mask(frame["value"], abstain)
+        abstain_values = frame["value"].astype(object).to_numpy(copy=True)
+    verdict_rows = judgment_rows & ~abstain_rows
     label_codes_all: np.ndarray | None = None  # label code per row of `frame` (discrete scales)
     resolved_scale: Scale | None = scale if isinstance(scale, Scale) else None
-    if "value" in frame.columns and judgment_rows.any():
+    if "value" in frame.columns and verdict_rows.any():
         values = frame["value"]
-        jv = values[judgment_rows]
+        jv = values[verdict_rows]
         if isinstance(scale, str) or scale is None:
             resolved_scale = _scale_from_data(scale, jv, collector, notes)
-        flag_mixed("value", judgment_rows)
-        missing = judgment_rows & values.isna().to_numpy()
+        flag_mixed("value", verdict_rows)
+        missing = verdict_rows & values.isna().to_numpy()
         flag("value", missing, "missing value (NaN/None)",
              "give every judgment a value, or pass on_invalid='drop' to exclude these rows")
         if resolved_scale is not None:
-            present = judgment_rows & ~missing
+            present = verdict_rows & ~missing
             if resolved_scale.kind == "continuous":
                 numbers = _numeric(values).to_numpy()
                 flag("value", present & np.isnan(numbers), "value is not a number",
@@ -1077,6 +1138,10 @@ def load_judgments(
                     frame["value"] = pd.Series(stored, dtype=object, index=frame.index, copy=False)
                 else:
                     frame["value"] = stored  # text labels: pandas infers its string dtype
+    elif not verdict_rows.any() and abstain_rows.any():
+        collector.add_table("value", "every judgment is an abstention (abstain=)",
+                            "check the abstain= values: at least one judgment must carry a label")
+        raise collector.error()
     elif not judgment_rows.any():
         resolved_scale = resolved_scale or Scale.binary((0, 1))
         notes.append("only per-item aggregates: scale taken as binary (success / failure)")
@@ -1115,6 +1180,9 @@ def load_judgments(
                  "gold scores must be numbers on the same scale as the values")
             frame["gold"] = gold_num
 
+    if "order" in frame.columns:
+        _check_orders(frame, flag, collector)
+
     # consistency across rows (only on rows without row-level failures) --------------------------------
     clean = ~bad
     # sorted integer codes of the ids (missing -> -1), shared by the checks below and kept
@@ -1125,7 +1193,11 @@ def load_judgments(
         checks.append(("rater_id", "method", "rater ids must be unique across methods: rename one of them"))
     if "vendor" in frame.columns:
         checks.append(("rater_id", "vendor", "a rater belongs to one vendor: fix the vendor or split the rater id"))
-    for column in ("system", "system_a", "system_b", "gold"):
+    for column in ("strategy", "judge_model"):
+        if column in frame.columns:
+            checks.append(("rater_id", column, f"a rater id is one judge configuration with one {column}: "
+                                               f"use one rater id per (model, strategy), e.g. 'gpt-4/cot'"))
+    for column in ("system", "system_a", "system_b", "gold", "order", "pair_id"):
         if column in frame.columns:
             checks.append(("item_id", column, f"an item has one {column}: make item ids unique per {column}"))
     for key, column, fix in checks:
@@ -1136,6 +1208,8 @@ def load_judgments(
                    frame[key][offending].astype(str).to_numpy(dtype=object) + " -> "
                    + frame[column][offending].astype(str).to_numpy(dtype=object),
                    f"one {key} has several values of {column!r}", fix)
+    if "order" in frame.columns:
+        _check_pair_orders(frame, clean, rows, record, collector)
 
     exclusions: list[pd.DataFrame] = []
     # duplicates among judgment rows
@@ -1160,6 +1234,8 @@ def load_judgments(
             keep = np.ones(len(frame), dtype=bool)
             keep[dropped] = False
             frame, rows, bad, aggregate_rows = frame[keep], rows[keep], bad[keep], aggregate_rows[keep]
+            abstain_rows = abstain_rows[keep]
+            abstain_values = None if abstain_values is None else abstain_values[keep]
             frame.index = pd.RangeIndex(len(frame))
             notes.append(f"{len(dropped):,} duplicate judgments replaced by later ones")
 
@@ -1171,6 +1247,8 @@ def load_judgments(
                           .drop_duplicates(subset=["row", "column", "problem"]))
         keep = ~bad
         frame, aggregate_rows = frame[keep], aggregate_rows[keep]
+        abstain_rows = abstain_rows[keep]
+        abstain_values = None if abstain_values is None else abstain_values[keep]
         if not keep.any():
             empty = FailureCollector()
             empty.add_table(None, "every row was invalid: nothing is left after on_invalid='drop'",
@@ -1179,6 +1257,13 @@ def load_judgments(
     exclusion_table = (pd.concat(exclusions, ignore_index=True) if exclusions
                        else pd.DataFrame(columns=["row", "column", "value", "problem", "fix"]))
 
+    abstentions = None
+    if abstain_rows.any() and abstain_values is not None:
+        abstentions = frame.loc[abstain_rows].drop(columns=["successes", "trials"], errors="ignore")
+        abstentions["value"] = abstain_values[abstain_rows]
+        frame, aggregate_rows = frame.loc[~abstain_rows], aggregate_rows[~abstain_rows]
+        notes.append(f"{len(abstentions):,} abstentions (abstain=) kept apart in Judgments.abstentions: statistics "
+                     "on the labels exclude them; the judge validation counts them")
     aggregates = None
     if aggregate_rows.any():
         keep_cols = [c for c in frame.columns if c not in ("value",)]
@@ -1214,6 +1299,7 @@ def load_judgments(
         aggregates=aggregates,
         exclusions=exclusion_table,
         notes=notes,
+        abstentions=abstentions,
     )
     _prime_cached_views(judgments, frame["source_row"].to_numpy(), len(raw), id_factors,
                         label_codes_all, no_repeats=duplicates != "keep_all")
@@ -1426,3 +1512,47 @@ def _check_constant_within(
         fix,
     )
     return out
+
+
+def _abstain_mask(values: pd.Series, abstain: Sequence[Any]) -> np.ndarray:
+    """Rows whose value is one of ``abstain`` (stripped, case-insensitive text; ``None`` = missing)."""
+    wanted = {str(v).strip().lower() for v in abstain if v is not None and not (isinstance(v, float) and math.isnan(v))}
+    missing_too = any(v is None or (isinstance(v, float) and math.isnan(v)) for v in abstain)
+    codes, uniques = pd.factorize(values)  # one lookup per distinct value
+    hit = np.array([str(u).strip().lower() in wanted for u in uniques] + [missing_too], dtype=bool)
+    return hit[codes]  # code -1 (missing) takes the last entry
+
+
+def _check_orders(frame: pd.DataFrame, flag: Callable[..., None], collector: FailureCollector) -> None:
+    """``order`` values: "original"/"swapped" (case-insensitive), and a ``pair_id`` column beside them."""
+    if "pair_id" not in frame.columns:
+        collector.add_table("order", "an 'order' column needs a 'pair_id' column naming the comparison of the "
+                            "two presentations", "add a 'pair_id' column (or pass pair_id='<your column>')")
+        raise collector.error()
+    text = frame["order"].astype(object).where(frame["order"].notna(), None)
+    normalised = text.map(lambda v: None if v is None else str(v).strip().lower())
+    flag("order", ~normalised.isin(ORDER_VALUES).to_numpy(),
+         "order must be 'original' or 'swapped'",
+         "write 'original' for the presentation as listed and 'swapped' for the one with A and B exchanged")
+    frame["order"] = normalised.where(normalised.isin(ORDER_VALUES), frame["order"]).to_numpy()
+    flag("pair_id", frame["pair_id"].isna().to_numpy(), "missing pair_id for a row with an order",
+         "give both presentations of a comparison the same pair_id")
+
+
+def _check_pair_orders(frame: pd.DataFrame, clean: np.ndarray, rows: np.ndarray, record: Callable[..., None],
+                       collector: FailureCollector) -> None:
+    """Per rater, a ``pair_id`` holds at most one original and one swapped item."""
+    sub = frame.loc[clean, ["pair_id", "rater_id", "order", "item_id"]].dropna()
+    if sub.empty:
+        return
+    n_items = sub.groupby(["pair_id", "rater_id", "order"], sort=False)["item_id"].transform("nunique")
+    offending = n_items.to_numpy() > 1
+    if not offending.any():
+        return
+    positions = sub.index[offending]
+    shown = (frame.loc[positions, "pair_id"].astype(str) + " / " + frame.loc[positions, "rater_id"].astype(str)
+             + " / " + frame.loc[positions, "order"].astype(str) + ": item " + frame.loc[positions, "item_id"].astype(str))
+    problem = "a pair_id has several items in the same order for one rater"
+    fix = "a comparison has two presentations (one 'original' item, one 'swapped' item): give each its own pair_id"
+    collector.add_rows("pair_id", rows[positions], shown, problem, fix)
+    record("pair_id", np.asarray(positions), shown.to_numpy(dtype=object), problem, fix)
