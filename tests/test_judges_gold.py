@@ -276,3 +276,15 @@ def test_clustered_paired_test_is_not_conservative_and_interval_covers():
         truth = expected_accuracy(DEFAULT_JUDGES["strong/cot"]) - expected_accuracy(DEFAULT_JUDGES["strong/plain"])
         hits += rec["ci_low"] <= truth <= rec["ci_high"]
     assert hits / n_sims >= 0.89
+
+
+def test_judge_biases_swap_on_pair_id_equals_judge_accuracy():
+    from alignlab.alignment import judge_biases
+
+    j = simulate_pairwise_judge_study(150, judges={"biased/cot": DEFAULT_JUDGES["biased/cot"]}, n_humans=2,
+                                      random_state=4)
+    biases = judge_biases(j, raters="biased/cot", swap="pair_id").to_frame().set_index("bias")
+    acc = judge_accuracy(j, raters="biased/cot", reference="gold", n_resamples=100, random_state=0)
+    row = acc.value("biased/cot", "position_consistency")
+    assert biases.loc["position_consistency", "estimate"] == pytest.approx(row["estimate"])
+    assert biases.loc["position_consistency", "n"] == row["n"]

@@ -136,7 +136,10 @@ def judge_biases(
         The reference humans (their per-item mean; pairwise: P(A preferred) with ties = 0.5).
     swap : str, optional
         Pairwise only: column whose value is shared by the two items that show the same comparison in
-        both orders. Enables position consistency and flip rate.
+        both orders (``"pair_id"`` for tables with the ``order``/``pair_id`` columns). Enables position
+        consistency and flip rate. Position consistency is the share of pairs whose swapped verdict,
+        mapped back (A <-> B, tie stays tie), equals the original verdict: the definition of
+        :func:`alignlab.alignment.judges.judge_accuracy`, which also counts abstentions.
     length, length_a, length_b : str, optional
         Output length column (single outputs) or the lengths of the A and B outputs (pairwise), e.g.
         characters. Enables the verbosity probes.
