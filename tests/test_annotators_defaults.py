@@ -390,3 +390,103 @@ def test_compare_models_label_holdout_scores_every_judgment():
     ordinal = lenient_ordinal_crowd(n_items=100, n_raters=10)[0]
     with pytest.raises(ValueError, match="categorical models only"):
         compare_models(ordinal, [OrdinalRaters()], holdout="labels")
+
+
+# -- the default workflow model: compare_models' recommendation (issue #12, "the workflows and the report use the
+# recommended model and say which and why") ------------------------------------------------------------------------
+
+def ambiguous_positions_crowd(seed: int, n_items: int = 900, ambiguous: float = 0.5,
+                              prevalence: tuple[float, ...] = (0.03, 0.76, 0.15, 0.06)):
+    """The failure mode of the medical-safety queries set: the "raters" are exchangeable rating positions (3 per
+    item, a quarter of the items 3 more), and the noise is per item: half of the class-1 items look like class 3 to
+    every rater (label 1 or 3, 65/35); every other item gets its true label w.p. 0.85, else a uniform label.
+    Dawid–Skene explains the items' correlated labels with a latent class "split between 1 and 3", which scores
+    well held out but is not class 3 (raters give its items label 1 most often)."""
+    rng = np.random.default_rng(seed)
+    K = len(prevalence)
+    truth = rng.choice(K, n_items, p=prevalence)
+    amb = (truth == 1) & (rng.random(n_items) < ambiguous)
+    extra = np.flatnonzero(rng.random(n_items) < 0.25)
+    item = np.concatenate([np.tile(np.arange(n_items), 3), np.tile(extra, 3)])
+    rater = np.concatenate([np.repeat(np.arange(3), n_items), np.repeat(np.arange(3, 6), len(extra))])
+    u = rng.random(len(item))
+    label = np.where(amb[item], np.where(u < 0.65, 1, 3), np.where(u < 0.85, truth[item], rng.integers(0, K, len(item))))
+    frame = pd.DataFrame({"item_id": item, "rater_id": [f"position_{r}" for r in rater], "value": label,
+                          "vendor": np.where(rater < 3, "first", "second")})
+    return alignlab.load_judgments(frame, scale="categorical", segments=[]), truth
+
+
+def _paired_upper(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    """Upper end of the 95% percentile item-bootstrap interval of mean(a - b) (reference: plain numpy)."""
+    d = a.astype(float) - b.astype(float)
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), (2000, len(d)))].mean(axis=1)
+    return float(np.quantile(means, 0.975))
+
+
+@pytest.fixture(scope="module")
+def ambiguous_crowd():
+    return ambiguous_positions_crowd(1)
+
+
+def test_recommendation_beats_majority_vote_where_dawid_skene_loses_class_meaning(ambiguous_crowd):
+    """Seeded medical-queries failure: every prior of DawidSkene loses a class's meaning and its consensus falls
+    far below majority vote (it warns); compare_models, without gold, leaves those fits out and recommends one that
+    is at or above majority vote and within the paired interval of the most accurate model."""
+    j, truth = ambiguous_crowd
+    t = truth[j.items.to_numpy().astype(int)]
+    mv = mv_accuracy(j, truth)  # 0.896
+    default = DawidSkene(ci_method="none").fit(j)
+    assert accuracy_vs_truth(default, j, truth) < mv - 0.1  # 0.648
+    assert not default.prior_selection_["classes_keep_labels"].any()
+    assert any("lost their meaning" in w for w in default.warnings_)
+    comparison = compare_models(j, random_state=0)
+    table = comparison.to_frame().set_index("model")
+    assert not table.loc["DawidSkene", "classes_keep_labels"] and not table.loc["DawidSkene (flat)", "classes_keep_labels"]
+    assert comparison.recommended not in ("DawidSkene", "DawidSkene (flat)")
+    assert any("lost the labels' meaning" in w for w in comparison.warnings)
+    correct = {name: (m.predict().to_numpy().astype(int) == t) for name, m in comparison.fitted.items()}
+    chosen = correct[comparison.recommended]
+    assert chosen.mean() >= mv  # MACE 0.973
+    best = max(correct, key=lambda n: correct[n].mean())
+    assert chosen.mean() == correct[best].mean() or _paired_upper(chosen, correct[best]) >= 0
+
+
+def test_classes_keep_labels_rule():
+    from alignlab.annotators.compare import classes_keep_labels
+
+    counts = np.array([[3, 0], [2, 1], [0, 3], [1, 2]], dtype=float)
+    assert classes_keep_labels(counts, np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=float))
+    # class 1 holds the items labelled 0 most often: it lost its meaning
+    assert not classes_keep_labels(counts, np.array([[0, 1], [0, 1], [1, 0], [1, 0]], dtype=float))
+
+
+def test_workflows_fit_the_recommended_model_and_say_which_and_why(ambiguous_crowd):
+    """On a table where compare_models recommends MACE (Dawid–Skene lost the labels' meaning), audit_vendors fits
+    MACE, records it (model, model_choice, summary line) and its reliabilities equal MACE's own fit."""
+    from alignlab._params import check_random_state
+    from alignlab.workflows import audit_vendors
+
+    j, _ = ambiguous_crowd
+    audit = audit_vendors(j, random_state=0)
+    assert audit.model == "MACE (EM)"
+    assert audit.model_choice.startswith("MACE: recommended by compare_models (3 item folds)")
+    assert "lost the labels' meaning" in audit.model_choice
+    assert "Annotator model: MACE: recommended by compare_models" in str(audit)  # the summary's line
+    seed = int(check_random_state(0).integers(0, 2**31 - 1))  # audit_vendors' model seed
+    reference = MACE(ci_method="conditional", random_state=seed).fit(j).raters_.set_index("rater_id")
+    got = audit.to_frame().set_index("rater_id")["reliability"]
+    np.testing.assert_allclose(got.to_numpy(), reference["reliability"].reindex(got.index).to_numpy(), rtol=1e-9)
+
+
+def test_workflow_model_choice_above_the_comparison_limit(monkeypatch):
+    """Above COMPARE_MAX_JUDGMENTS the workflows fit the default DawidSkene without a comparison, and say so."""
+    from alignlab.workflows import _compose
+
+    j = alignlab.datasets.load("bluebird")
+    monkeypatch.setattr(_compose, "COMPARE_MAX_JUDGMENTS", 1000)
+    model, name = _compose.fit_joint_model(j, confidence_level=0.95, random_state=0)
+    assert isinstance(model, DawidSkene) and name == "hierarchical Dawid-Skene (EM)"
+    assert "above the 1,000 up to which the workflows run compare_models" in model.model_choice_
+    reference = DawidSkene(ci_method="conditional", random_state=0).fit(j)
+    np.testing.assert_allclose(model.raters_["reliability"], reference.raters_["reliability"])

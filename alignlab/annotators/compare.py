@@ -14,7 +14,8 @@
   (statsmodels); majority vote is listed beside them.
 
 The recommended model has the largest held-out log-likelihood among the fits that did not
-collapse (see :mod:`alignlab.annotators._checks`), unless gold shows another model more accurate
+collapse (see :mod:`alignlab.annotators._checks`) and whose latent classes keep the labels'
+meaning (:func:`classes_keep_labels`), unless gold shows another model more accurate
 with a paired item-bootstrap interval that excludes 0: then that one, and ``reason`` says so.
 """
 
@@ -28,12 +29,20 @@ import numpy as np
 import pandas as pd
 
 from alignlab._array import annotators_em as em
-from alignlab._params import RANDOM_STATE, Interval, Options, check_random_state, validate_params
+from alignlab._params import (
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from alignlab.annotators._base import coerce_judgments
 from alignlab.annotators._checks import majority_shares
 from alignlab.results import Summary, TableResult
 
-__all__ = ["ModelComparison", "compare_models", "candidate_models"]
+__all__ = ["ModelComparison", "candidate_models", "classes_keep_labels", "compare_models"]
 
 _MIN_GOLD_FOR_CHOICE = 30
 
@@ -48,7 +57,7 @@ def candidate_models(scale_kind: str, random_state: Any = 0) -> dict[str, Any]:
     from alignlab.annotators import GLAD, MACE, DawidSkene, OneCoin, OrdinalRaters
 
     if scale_kind not in ("binary", "categorical", "ordinal", "pairwise"):
-        raise ValueError(f"compare_models compares the categorical annotator models (DawidSkene, OneCoin, MACE, "
+        raise DataError(f"compare_models compares the categorical annotator models (DawidSkene, OneCoin, MACE, "
                          f"GLAD); a {scale_kind} scale has one model here (ContinuousRaters): fit it directly.")
     common = {"ci_method": "none", "use_gold": False, "random_state": random_state}
     models: dict[str, Any] = {
@@ -111,7 +120,7 @@ class ModelComparison(TableResult):
     """Result of :func:`compare_models`: one row per model (``to_frame()``) and the recommendation.
 
     Columns: ``model, heldout_loglik, heldout_loglik_per_judgment, delta_vs_best, delta_se,
-    accuracy, accuracy_low, accuracy_high, n_gold, mv_disagreement, collapsed, warnings,
+    accuracy, accuracy_low, accuracy_high, n_gold, mv_disagreement, collapsed, classes_keep_labels, warnings,
     recommended``. ``fitted`` holds the models fitted on all the judgments (without gold).
     """
 
@@ -129,6 +138,20 @@ class ModelComparison(TableResult):
                  f"Held-out label log-likelihood from {self.cv} item folds (higher is better); accuracy against "
                  f"gold with {self.confidence_level:.0%} Wilson intervals, models fitted without gold.")
         return Summary(self.method, lines=lines, tables=(("models", self.table),), warnings=self.warnings)
+
+
+def classes_keep_labels(counts: np.ndarray, proba: np.ndarray) -> bool:
+    """Whether every latent class k of a fit (holding > 1% of the expected judgments) is the label
+    raters most often give to its items, pooled over raters: ``argmax_l sum_i P(k | i) n_il = k``.
+
+    The likelihood cannot tell what a latent class means: a full confusion matrix can turn class k
+    into "items raters disagree on" (DICES-350, medical-safety queries) and score well held out while
+    its consensus falls below majority vote. :func:`compare_models` treats such a fit like a
+    collapsed one (not recommended); ``DawidSkene(prior="auto")`` applies the same rule to its priors.
+    """
+    pooled = proba.T @ counts  # (latent class, label)
+    rows = pooled.sum(axis=1) > 0.01 * pooled.sum()
+    return bool((np.argmax(pooled, axis=1) == np.arange(len(pooled)))[rows].all())
 
 
 def _item_folds(n_items: int, cv: int, rng: np.random.Generator) -> np.ndarray:
@@ -207,6 +230,8 @@ def _paired_gold_gap(a: np.ndarray, b: np.ndarray, level: float, rng: np.random.
     from alignlab._array.bootstrap import bootstrap
 
     diff = a.astype(float) - b.astype(float)
+    if not diff.any():  # the same items right: no difference to resample (the bootstrap would be degenerate)
+        return 0.0, 0.0, 0.0
     outcome = bootstrap(lambda w: (w @ diff) / w.sum(axis=1), len(diff), n_resamples=2000, method="percentile",
                         confidence_level=level, random_state=rng)
     return float(diff.mean()), float(outcome.low), float(outcome.high)
@@ -264,13 +289,13 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
     elif not isinstance(models, dict):
         models = {type(m).__name__: m for m in models}
     if not models:
-        raise ValueError("compare_models needs at least one model; pass models=None to try every one that fits.")
+        raise InvalidParameterError("compare_models needs at least one model; pass models=None to try every one that fits.")
     folds = _item_folds(data.n_items, cv, rng)
     label_folds = rng.permutation(len(data)) % cv if holdout == "labels" else None
     if holdout == "labels":
         models = {n: m for n, m in models.items() if hasattr(m, "_run")}
         if not models:
-            raise ValueError("holdout='labels' compares the categorical models only (DawidSkene, OneCoin, MACE, GLAD).")
+            raise DataError("holdout='labels' compares the categorical models only (DawidSkene, OneCoin, MACE, GLAD).")
     has_gold = data.has("gold")
     gold_codes = None
     if has_gold:
@@ -303,6 +328,8 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
         row = {"model": name, "heldout_loglik": float(per_item[name].sum()),
                "heldout_loglik_per_judgment": float(per_item[name].sum() / len(data)),
                "mv_disagreement": float(conv.get("mv_disagreement", np.nan)), "collapsed": str(conv.get("collapsed", "")),
+               "classes_keep_labels": (classes_keep_labels(data.counts(), model.proba_.to_numpy())
+                                       if hasattr(model, "_run") else True),
                "warnings": " | ".join(model.warnings_)}
         if has_gold:
             pred = np.argmax(model.proba_.to_numpy(), axis=1)
@@ -330,7 +357,8 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
         table = pd.concat([table, pd.DataFrame([{"model": "majority vote", "accuracy": mv_expected / n_gold,
                                                  "accuracy_low": mv_low, "accuracy_high": mv_high,
                                                  "n_gold": n_gold}])], ignore_index=True)
-    sound = table[(table["model"].isin(list(models))) & (table["collapsed"].fillna("") == "")]
+    sound = table[(table["model"].isin(list(models))) & (table["collapsed"].fillna("") == "")
+                  & (table["classes_keep_labels"].fillna(True).astype(bool))]
     pool = sound if len(sound) else table[table["model"].isin(list(models))]
     choice = pool.loc[pool["heldout_loglik"].idxmax(), "model"]
     unit = "item" if holdout == "items" else "judgment"
@@ -346,7 +374,7 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
     if has_gold and int((gold_codes >= 0).sum()) >= _MIN_GOLD_FOR_CHOICE:
         acc = pool.set_index("model")["accuracy"]
         gold_best = acc.idxmax()
-        if gold_best != choice:
+        if gold_best != choice and float(acc[gold_best]) > float(acc[choice]):
             gap, lo, hi = _paired_gold_gap(correct[gold_best], correct[choice], confidence_level, rng)
             if lo > 0:
                 reason = (f"{gold_best} is more accurate against gold than {choice} (the held-out likelihood's choice) "
@@ -358,9 +386,17 @@ def compare_models(judgments: Any, models: dict[str, Any] | Sequence[Any] | None
             warnings.append(f"the recommended model {choice} is less accurate against gold than majority vote "
                             f"({float(acc[choice]):.4f} vs {mv_acc:.4f}).")
     table["recommended"] = table["model"] == choice
-    if len(sound) < len(models):
+    collapsed = sorted(table.loc[table["model"].isin(list(models)) & (table["collapsed"].fillna("") != ""), "model"])
+    lost = sorted(set(models) - set(sound["model"]) - set(collapsed))
+    if collapsed:
         warnings.append("collapsed fits (one label for almost every item) were not considered: "
-                        + ", ".join(sorted(set(models) - set(sound["model"]))) + ".")
+                        + ", ".join(collapsed) + ".")
+    if lost:
+        warnings.append("fits whose latent classes lost the labels' meaning (some class is not the label raters "
+                        "most often give its items) were not considered: " + ", ".join(lost) + ".")
+    if not len(sound):
+        warnings.append("every model collapsed or lost the labels' meaning; the recommendation is the best-scoring "
+                        "fit and is unlikely to beat majority vote.")
     return ModelComparison(table=table, method="annotator model comparison (held-out label log-likelihood, item "
                            f"{cv}-fold by {holdout}; accuracy against gold, Wilson)", confidence_level=confidence_level,
                            warnings=tuple(warnings), recommended=str(choice), reason=reason + ".", cv=cv,

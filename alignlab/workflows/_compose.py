@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._params import DataError
 from alignlab.data import Judgments, load_judgments
 
-__all__ = ["attempt", "fit_joint_model", "numeric_view", "numeric_values"]
+__all__ = ["COMPARE_MAX_JUDGMENTS", "attempt", "choose_joint_model", "fit_joint_model", "numeric_view", "numeric_values"]
 
 
 def attempt(notes: list[str], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -40,7 +41,7 @@ def numeric_values(judgments: Judgments) -> np.ndarray:
         lookup = {"A": 1.0, "B": 0.0, "tie": 0.5}
         return np.array([lookup.get(str(label), np.nan) for label in scale.labels])[judgments.label_codes]
     if scale.kind == "categorical":
-        raise ValueError(
+        raise DataError(
             "unordered categorical labels have no numeric meaning; this needs an ordered scale "
             "(binary, ordinal, continuous or pairwise)"
         )
@@ -61,6 +62,48 @@ def numeric_view(judgments: Judgments) -> Judgments:
     return load_judgments(frame, scale=Scale.ordinal([0.0, 0.5, 1.0]), segments=list(judgments.segments))
 
 
+#: up to this many judgments the workflows fit the model :func:`alignlab.annotators.compare_models`
+#: recommends (3 item folds); above it, the default ``DawidSkene()`` (data-chosen prior), whose prior
+#: selection alone scores a 30,000-judgment subset. Measured cost of the comparison on the bundled
+#: datasets in docs/annotators.md ("Which model do the workflows fit?").
+COMPARE_MAX_JUDGMENTS = 20_000
+#: item folds of the workflows' model comparison (compare_models' own default is 5)
+COMPARE_FOLDS = 3
+
+
+def choose_joint_model(judgments: Judgments, *, random_state: Any = 0) -> tuple[Any | None, str, str]:
+    """Which categorical annotator model the workflows fit: ``(unfitted template or None, name, why)``.
+
+    Binary, categorical and pairwise labels, up to :data:`COMPARE_MAX_JUDGMENTS` judgments:
+    :func:`alignlab.annotators.compare_models` with :data:`COMPARE_FOLDS` item folds, and its
+    recommended model (largest held-out label log-likelihood among the fits that neither collapsed nor
+    lost the labels' meaning; gold, when the table has it, overrides with a paired interval that
+    excludes 0). Larger tables: the default ``DawidSkene()`` (no comparison, to keep the workflows
+    fast). Ordinal and continuous scores: ``None`` (the continuous rater model, which compare_models
+    does not cover).
+    """
+    from alignlab.annotators import DawidSkene, compare_models
+
+    kind = judgments.scale.kind
+    if kind not in ("binary", "categorical", "pairwise"):
+        return None, "", ("ordinal and continuous scores use the continuous rater model (compare_models compares "
+                          "the categorical models only)")
+    if len(judgments) > COMPARE_MAX_JUDGMENTS:
+        return DawidSkene(), "DawidSkene", (
+            f"the default DawidSkene (prior chosen by held-out label log-likelihood): {len(judgments):,} judgments "
+            f"is above the {COMPARE_MAX_JUDGMENTS:,} up to which the workflows run compare_models")
+    comparison = compare_models(judgments, cv=COMPARE_FOLDS, random_state=random_state)
+    template = comparison.best_model()
+    reason = f"recommended by compare_models ({COMPARE_FOLDS} item folds): {comparison.reason}"
+    if comparison.warnings:
+        reason += " " + " ".join(comparison.warnings)
+    return template, comparison.recommended, reason
+
+
+_DISPLAY = {"DawidSkene": "hierarchical Dawid-Skene (EM)", "DawidSkene (flat)": "Dawid-Skene, flat prior (EM)",
+            "OneCoin": "one-coin Dawid-Skene (EM)", "MACE": "MACE (EM)", "GLAD": "GLAD (EM)"}
+
+
 def fit_joint_model(
     judgments: Judgments,
     *,
@@ -68,22 +111,26 @@ def fit_joint_model(
     random_state: Any,
     n_resamples: int = 200,
 ) -> tuple[Any, str]:
-    """Fit the annotator model that suits the scale; returns ``(fitted model, model name)``.
+    """Fit the annotator model that suits the data; returns ``(fitted model, model name)``.
 
-    Discrete labels (binary, categorical, pairwise) use hierarchical Dawid-Skene (raters pooled by
-    method and vendor); ordinal and continuous scores use the continuous rater model (bias, scale, noise,
-    hierarchical by method and vendor). Both are the fast EM engines with the same ``raters_`` frame.
+    Discrete labels (binary, categorical, pairwise): the model :func:`choose_joint_model` picks (the
+    :func:`alignlab.annotators.compare_models` recommendation up to :data:`COMPARE_MAX_JUDGMENTS`
+    judgments, the default ``DawidSkene()`` above), refitted on all the judgments with gold clamped
+    where present and conditional intervals. Ordinal and continuous scores use the continuous rater
+    model (bias, scale, noise, hierarchical by method and vendor). Both are the fast EM engines with
+    the same ``raters_`` frame. Which model and why is in the fitted model's ``model_choice_``.
     """
     from alignlab import annotators
 
     kind = judgments.scale.kind
     if kind in ("binary", "categorical", "pairwise"):
-        model_cls = getattr(annotators, "DawidSkene", None)
-        if model_cls is None:
-            from alignlab.annotators.categorical import DawidSkene as model_cls  # noqa: N813
-        model = model_cls(ci_method="conditional", confidence_level=confidence_level, n_resamples=n_resamples,
-                          random_state=random_state)
-        return model.fit(judgments), "hierarchical Dawid-Skene (EM)"
+        template, name, reason = choose_joint_model(judgments, random_state=random_state)
+        settings = template.get_params()
+        settings.update(ci_method="conditional", use_gold=True, confidence_level=confidence_level,
+                        n_resamples=n_resamples, random_state=random_state)
+        model = type(template)(**settings).fit(judgments)
+        model.model_choice_ = f"{name}: {reason}"
+        return model, _DISPLAY.get(name, f"{name} (EM)")
     model_cls = getattr(annotators, "ContinuousRaters", None)
     if model_cls is None:  # pragma: no cover - the continuous model ships with annotators
         from alignlab.annotators.continuous import ContinuousRaters as model_cls  # noqa: N813
@@ -91,7 +138,10 @@ def fit_joint_model(
     # the items (a spammer) gets reliability near 0; with the slope fixed at 1 pure noise would still
     # read as reliability tau^2 / (2 tau^2 + noise) ~ 0.3
     model = model_cls(scale="rater", confidence_level=confidence_level, random_state=random_state)
-    return model.fit(judgments), "continuous rater model (EM, rater bias and scale, hierarchical by method and vendor)"
+    model = model.fit(judgments)
+    model.model_choice_ = ("ContinuousRaters: ordinal and continuous scores use the continuous rater model "
+                           "(compare_models compares the categorical models only)")
+    return model, "continuous rater model (EM, rater bias and scale, hierarchical by method and vendor)"
 
 
 def rater_table(model: Any) -> pd.DataFrame:

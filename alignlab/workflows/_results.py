@@ -46,6 +46,12 @@ def _write_html(result: Any, path: str | Path, sections: list[str], option: str,
     return target
 
 
+def _model_lines(result: Any) -> tuple[str, ...]:
+    """The sentence saying which joint annotator model the workflow fitted and why (``model_choice``)."""
+    choice = getattr(result, "model_choice", "")
+    return (f"Annotator model: {choice}",) if choice else ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class JudgeValidation(TableResult):
     """Can this LLM judge replace the humans, assist them, or not be used? With the evidence.
@@ -108,6 +114,7 @@ class JudgeValidation(TableResult):
     segments: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     reliability: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     model: str = ""
+    model_choice: str = ""
     notes: tuple[str, ...] = ()
     judgments: Any = field(default=None, repr=False, compare=False)
     random_state: Any = field(default=None, repr=False, compare=False)
@@ -131,7 +138,7 @@ class JudgeValidation(TableResult):
         for row in self.table.itertuples(index=False):
             number = format_estimate(row.estimate, row.ci_low, row.ci_high, self.confidence_level)
             lines.append(f"  {row.evidence} [{row.subject}]: {number}" + (f"  ({row.detail})" if row.detail else ""))
-        lines += [f"note: {n}" for n in self.notes]
+        lines += [*_model_lines(self), *(f"note: {n}" for n in self.notes)]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -176,6 +183,7 @@ class VendorAudit(TableResult):
     drift: pd.DataFrame | None = field(default=None, repr=False)
     drift_tests: pd.DataFrame | None = field(default=None, repr=False)
     model: str = ""
+    model_choice: str = ""
     n_items: int = 0
     notes: tuple[str, ...] = ()
     judgments: Any = field(default=None, repr=False, compare=False)
@@ -198,7 +206,7 @@ class VendorAudit(TableResult):
             vendors = self.vendors[cols].to_string(index=False)
             actions = self.actions.to_string(index=False) if len(self.actions) else "none"
         lines = [metric_summary(self), "", "Vendors (rank 1 = worst):", vendors, "", "Raters to act on:", actions]
-        lines += [f"note: {n}" for n in self.notes]
+        lines += [*_model_lines(self), *(f"note: {n}" for n in self.notes)]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -237,6 +245,7 @@ class TrustWeights(TableResult):
     estimate: Any = field(default=None, repr=False)
     by_segment: pd.DataFrame | None = field(default=None, repr=False)
     model: str = ""
+    model_choice: str = ""
     n_items: int = 0
     notes: tuple[str, ...] = ()
     judgments: Any = field(default=None, repr=False, compare=False)
@@ -260,7 +269,7 @@ class TrustWeights(TableResult):
             lines.append(f"\nCorrected {self.target}: " + format_estimate(
                 self.estimate.estimate, self.estimate.ci_low, self.estimate.ci_high, self.confidence_level)
                 + f" ({self.estimate.method}; {self.estimate.ci_method})")
-        lines += [f"note: {n}" for n in self.notes]
+        lines += [*_model_lines(self), *(f"note: {n}" for n in self.notes)]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -288,9 +288,10 @@ def validate_judge(
                          f"q = {rec.get('q_value', math.nan):.3g}"))
 
     reliability = pd.DataFrame()
-    model_name = ""
+    model_name = model_choice = ""
     try:
         model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
+        model_choice = getattr(model, "model_choice_", "")
         raters = rater_table(model)
         wanted = [judge_id, *human_ids] + ([second_id] if second_id is not None else [])
         reliability = raters[raters["rater_id"].isin(wanted)].reset_index(drop=True)
@@ -328,7 +329,7 @@ def validate_judge(
         n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
         ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
         calibration=calibration_result, comparison=comparison, comparison_conclusion=conclusion, leniency=leniency,
-        segments=segments, reliability=reliability, model=model_name, notes=tuple(notes), judgments=judgments,
+        segments=segments, reliability=reliability, model=model_name, model_choice=model_choice, notes=tuple(notes), judgments=judgments,
         random_state=random_state, warnings=tuple(notes),
     )
 

@@ -337,7 +337,7 @@ def audit_vendors(
         table=table, method=f"audit_vendors({vendor!r}, {model_name})", confidence_level=confidence_level,
         vendor_column=vendor, vendors=vendors, actions=action_frame,
         worst_vendor=str(vendors.iloc[0]["vendor"]) if len(vendors) else "", drift=drift, drift_tests=drift_tests,
-        model=model_name, n_items=judgments.n_items, notes=tuple(notes), judgments=judgments,
+        model=model_name, model_choice=getattr(model, "model_choice_", ""), n_items=judgments.n_items, notes=tuple(notes), judgments=judgments,
         random_state=random_state, warnings=tuple(notes),
     )
 

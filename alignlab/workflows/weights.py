@@ -317,7 +317,8 @@ def trust_weights(
     table["ci_method"] = "posterior reliability interval, other sources at their estimates"
     return TrustWeights(
         table=table.drop(columns=["members"]), method=f"trust_weights({model_name})", confidence_level=confidence_level,
-        target=target, estimate=estimate, by_segment=by_segment, model=model_name, n_items=judgments.n_items,
+        target=target, estimate=estimate, by_segment=by_segment, model=model_name,
+        model_choice=getattr(model, "model_choice_", ""), n_items=judgments.n_items,
         notes=tuple(notes), judgments=judgments, random_state=random_state, warnings=tuple(notes),
     )
 

@@ -159,10 +159,17 @@ def _summary_table(validations: list[JudgeValidation]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _model_choice(result: Any) -> list[str]:
+    """One line: which joint annotator model the workflow fitted and why (``model_choice``; escaped)."""
+    choice = getattr(result, "model_choice", "")
+    return [h.callout("Annotator model: " + choice, kind="info")] if choice else []
+
+
 def judge_body(v: JudgeValidation) -> str:
     """The evidence of one validation: summary, rule, cards, tables and the reliability plot."""
     level = v.confidence_level
-    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_verdict_words(v))}</h3>', h.paragraph(metric_summary(v))]
+    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_verdict_words(v))}</h3>', h.paragraph(metric_summary(v)),
+             *_model_choice(v)]
     cards = [("verdict", v.verdict.replace("_", " ") + (" (harmful)" if getattr(v, "harmful", False) else ""),
               "see the rule below")]
     rel = v.reliability[v.reliability["rater_id"].astype(str) == v.judge] if len(v.reliability) else v.reliability
@@ -275,7 +282,7 @@ def vendors_section(ctx: ReportContext) -> SectionContent | None:
     audit = vendor_audit(ctx)
     if audit is None:
         return None
-    parts = [h.paragraph(metric_summary(audit))]
+    parts = [h.paragraph(metric_summary(audit)), *_model_choice(audit)]
     parts.append(h.table(audit.vendors, caption="Vendors (rank 1 = worst)"))
     parts.append(h.figure(ForestDisplay.from_vendor_audit(audit).plot().to_svg(),
                           caption="Posterior reliability of each rater with its interval (for labels: kappa with "
@@ -297,7 +304,7 @@ def trust_weights_section(ctx: ReportContext) -> SectionContent | None:
     weights = weights_result(ctx)
     if weights is None:
         return None
-    parts = [h.paragraph(metric_summary(weights))]
+    parts = [h.paragraph(metric_summary(weights)), *_model_choice(weights)]
     est = weights.estimate
     if est is not None and not math.isnan(est.estimate):
         parts.append(h.metric_cards([(f"corrected {weights.target}", f"{est.estimate:.3f}",
