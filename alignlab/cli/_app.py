@@ -123,6 +123,8 @@ _LOAD_PARAMETERS: list[tuple[str, Any, Any]] = [
     ("scale", None, typer.Option(None, "--scale", help=f"One of {', '.join(_SCALES)} (inferred if omitted).")),
     ("duplicates", "error", typer.Option("error", "--duplicates", help="error, keep_last or keep_all.")),
     ("on_invalid", "error", typer.Option("error", "--on-invalid", help="error or drop (drop records exclusions).")),
+    ("abstain", None, typer.Option(None, "--abstain", help="Comma-separated values that are abstentions "
+                                                          "(e.g. invalid,None): kept apart and counted.")),
 ]
 
 
@@ -160,6 +162,7 @@ def load_from_options(options: dict[str, Any]) -> tuple[Judgments, str | None]:
             segments=None if segments is None else [s.strip() for s in segments.split(",") if s.strip()],
             duplicates=options.get("duplicates", "error"),
             on_invalid=options.get("on_invalid", "error"),
+            abstain=[] if not options.get("abstain") else [a.strip() for a in options["abstain"].split(",")],
         ),
         None,
     )

@@ -39,8 +39,9 @@ def _write(result: Any, out: Path | None) -> str | None:
 def validate_judge_command(
     judgments: Judgments,
     judge: str = typer.Option(..., "--raters", "--judge", help="Rater id of the LLM judge to validate."),
-    humans: str = typer.Option("human", "--reference", "--humans", help="Human method name or comma-separated "
-                                                                        "rater ids."),
+    humans: str | None = typer.Option(None, "--reference", "--humans",
+                                      help="Human method name, comma-separated rater ids, or 'gold' (default: "
+                                           "the method 'human' if present, else gold)."),
     epsilon: float = typer.Option(0.15, "--epsilon", help="Alt-test margin (0.2 experts, 0.15 skilled, 0.1 crowd)."),
     second_judge: str | None = typer.Option(None, "--second-judge", help="Compare with this judge."),
     n_resamples: int = typer.Option(1000, "--n-resamples", help="Bootstrap resamples."),
@@ -51,7 +52,8 @@ def validate_judge_command(
     """Can an LLM judge replace the humans, assist them, or not be used? Prints the verdict and evidence."""
     from alignlab.workflows import validate_judge
 
-    human_spec: str | list[str] = humans if "," not in humans else [h.strip() for h in humans.split(",") if h.strip()]
+    human_spec: str | list[str] | None = (humans if humans is None or "," not in humans
+                                          else [h.strip() for h in humans.split(",") if h.strip()])
     with progress("validating judge (alt-test, bootstraps, slice search, annotator model)") as update:
         update(judge)
         result = validate_judge(judgments, raters=judge, reference=human_spec, epsilon=epsilon, second_judge=second_judge,

@@ -113,6 +113,9 @@ class JudgeValidation(TableResult):
     leniency: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     segments: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     reliability: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: accuracy against gold (or, without gold, the human majority), abstentions and presentation-order
+    #: statistics of the judge (and of the humans against gold): a JudgeAccuracyResult, or None
+    accuracy: Any = field(default=None, repr=False)
     model: str = ""
     model_choice: str = ""
     notes: tuple[str, ...] = ()

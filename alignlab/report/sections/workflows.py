@@ -178,7 +178,9 @@ def judge_body(v: JudgeValidation) -> str:
         cards.append(("reliability", f"{r['reliability']:.3f}", f"{level:.0%} CI {r['reliability_low']:.3f} to "
                       f"{r['reliability_high']:.3f}; 0 = chance"))
     for name, label in (("judge_agreement", "agreement with humans"), ("human_ceiling", "human ceiling"),
-                        ("item_correlation", "item-level Kendall tau"), ("system_correlation", "system-level Kendall tau")):
+                        ("item_correlation", "item-level Kendall tau"), ("system_correlation", "system-level Kendall tau"),
+                        ("gold_accuracy", "accuracy vs gold (abstentions wrong)"), ("gold_kappa", "kappa with gold"),
+                        ("abstention_rate", "abstention rate"), ("order_inconsistency", "order inconsistency")):
         r = _first(v, name)
         if r is not None:
             cards.append((label, f"{r['estimate']:.3f}", f"{level:.0%} CI {r['ci_low']:.3f} to {r['ci_high']:.3f}"))
