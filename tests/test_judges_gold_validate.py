@@ -71,3 +71,18 @@ def test_report_shows_the_harmful_judge_and_its_gold_accuracy(tmp_path, study):
     page = v.to_html(tmp_path / "judge")
     text = (page if page.suffix == ".html" else page / "index.html").read_text()
     assert "harmful" in text and "accuracy vs gold (abstentions wrong)" in text
+
+
+def test_flip_inverted_is_an_explicit_choice(study):
+    from alignlab.alignment.judges import flip_labels
+    from alignlab.workflows import trust_weights
+
+    sub = study.subset(raters=["strong/cot", "strong/plain", "abstainer/cot", "inverted/cot"])
+    flipped = trust_weights(sub, target="win_rate", reference="strong/cot", flip_inverted=True, random_state=0)
+    table = flipped.to_frame().set_index("source")
+    assert table.loc["inverted/cot", "weight"] > 0
+    assert any("flip_inverted" in n for n in flipped.notes)
+    mirrored = flip_labels(sub, ["inverted/cot"])
+    before = sub.frame.loc[sub.frame["rater_id"] == "inverted/cot", "value"].to_numpy()
+    after = mirrored.frame.loc[mirrored.frame["rater_id"] == "inverted/cot", "value"].to_numpy()
+    assert ((before == "A") == (after == "B")).all() and len(mirrored.abstentions) == len(sub.abstentions)

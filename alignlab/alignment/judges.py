@@ -68,7 +68,7 @@ from alignlab.data.judgments import Judgments
 from alignlab.results import Summary, TableResult
 
 __all__ = ["JudgeAccuracyResult", "JudgeConfigComparison", "judge_accuracy", "compare_judge_configs",
-           "newcombe_paired_interval", "clustered_mcnemar", "unswap_pairwise"]
+           "newcombe_paired_interval", "clustered_mcnemar", "unswap_pairwise", "flip_labels"]
 
 ABSTAIN = -2  # code of an abstention in the unit x rater code matrix (-1: not judged)
 _COLUMNS = ["rater_id", "statistic", "estimate", "ci_low", "ci_high", "ci_method", "n", "detail"]
@@ -678,3 +678,32 @@ def compare_judge_configs(
         method=f"compare_judges(by={by!r}, against {acc.reference})", confidence_level=confidence_level,
         warnings=acc.warnings,
     )
+
+
+def flip_labels(judgments: Judgments, raters: Sequence[Any]) -> Judgments:
+    """The table with the labels of ``raters`` mirrored - the explicit decision to use an inverted judge.
+
+    Pairwise: A <-> B (tie stays); binary and ordinal: the level order reversed (``k -> K - 1 - k``).
+    Unordered categorical labels with more than two classes have no mirror and raise a DataError.
+    Abstentions stay abstentions.
+    """
+    scale = judgments.scale
+    k = scale.n_categories
+    if scale.kind == "pairwise":
+        def mirror(codes: np.ndarray) -> np.ndarray:
+            return unswap_pairwise(codes, scale.labels)
+    elif scale.kind in ("binary", "ordinal") or (scale.kind == "categorical" and k == 2):
+        def mirror(codes: np.ndarray) -> np.ndarray:
+            return k - 1 - codes
+    else:
+        raise DataError(f"Labels on a {scale.describe()} scale have no mirror image; an inverted rater cannot be "
+                        "flipped. Leave it at weight 0.")
+    frame = judgments.frame.copy()
+    mask = frame["rater_id"].isin(list(raters)).to_numpy()
+    codes = judgments.label_codes.copy()
+    codes[mask] = mirror(codes[mask])
+    labels = np.array(scale.labels, dtype=object)
+    frame["value"] = pd.Series(labels[codes], index=frame.index, dtype=object)
+    notes = (*judgments.notes, f"labels of {', '.join(map(str, raters))} mirrored (flip_labels)")
+    return Judgments(frame, scale, segments=judgments.segments, aggregates=judgments.aggregates,
+                     exclusions=judgments.exclusions, notes=notes, abstentions=judgments.abstentions)

@@ -221,6 +221,7 @@ def _segment_weights(judgments: Judgments, overall: pd.DataFrame, human_ids: lis
     "target": [Options(("mean", "pass_rate", "win_rate"))],
     "reference": ["str-or-list"],
     "segments": ["str-or-list", None],
+    "flip_inverted": ["boolean"],
     "confidence_level": CONFIDENCE_LEVEL,
     "random_state": RANDOM_STATE,
 })
@@ -230,6 +231,7 @@ def trust_weights(
     target: str = "mean",
     reference: str | Sequence[str] = "human",
     segments: str | Sequence[str] | None = None,
+    flip_inverted: bool = False,
     confidence_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> TrustWeights:
@@ -246,6 +248,11 @@ def trust_weights(
         The human raters, combined into one panel per method.
     segments : str or list of str, optional
         Segment columns to refit the weights in (default: the table's segments with 2 to 8 levels).
+    flip_inverted : bool, default False
+        An *inverted* source (reliability below 0 with probability >= 0.95: it systematically prefers the
+        wrong answer) gets weight 0. ``True`` is the explicit decision to use it mirrored: its labels are
+        flipped (:func:`alignlab.alignment.judges.flip_labels`: pairwise A <-> B, binary/ordinal levels
+        reversed), the model is refitted, and a note names the flipped sources. Never done silently.
     confidence_level : float, default 0.95
     random_state : int or numpy.random.Generator, optional
 
@@ -293,6 +300,18 @@ def trust_weights(
                      "binomial online signals enter the continuous and ordinal models (load the scores as ordinal "
                      "or continuous to weight them)")
     raters = rater_table(model)
+    if flip_inverted:
+        from alignlab.alignment.judges import flip_labels
+        from alignlab.annotators._reliability import ADVERSARIAL_PROB
+
+        below = raters["adversarial_prob"].to_numpy(dtype=float) >= ADVERSARIAL_PROB
+        inverted = [r for r in raters.loc[below, "rater_id"].tolist() if r not in set(human_ids)]
+        if inverted:
+            judgments = flip_labels(judgments, inverted)
+            model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
+            raters = rater_table(model)
+            notes.append(f"flip_inverted: the labels of {', '.join(map(str, inverted))} (reliability below 0) were "
+                         "mirrored and the model refitted; their weights are those of the mirrored labels.")
     table = _weights(_source_table(judgments, raters, human_ids, model, confidence_level))
     at_chance = table.loc[~(table["reliability"] > 0), "source"].tolist()
     if at_chance:
