@@ -249,6 +249,7 @@ def validate_params(constraints: Mapping[str, list[Any]]) -> Callable[[F], F]:
             return func(*args, **kwargs)
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
+        wrapper.__alignlab_constraints__ = dict(constraints)  # type: ignore[attr-defined]  # read by the API tests
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -287,6 +288,8 @@ CI_METHODS: dict[str, str] = {
     "conditional": "draws from the complete-data posterior at the fitted parameters (annotator models)",
     "analytic": "a closed-form or asymptotic standard error (named in the result)",
     "wilson": "Wilson score interval for a binomial proportion",
+    "wald": "Wald (normal-approximation) interval for a binomial proportion",
+    "jeffreys": "Jeffreys (Beta(1/2, 1/2) posterior) interval for a binomial proportion",
     "clopper-pearson": "exact Clopper-Pearson interval for a binomial proportion",
     "newcombe": "Newcombe's hybrid score interval for a difference of proportions",
     "none": "no interval (ci_low and ci_high are NaN)",

@@ -7,7 +7,10 @@ medical safety queries/responses, DICES-350). All models are fitted without the 
 
 - alignlab **default** = ``DawidSkene()`` (prior chosen by held-out log-likelihood), **old default** =
   ``DawidSkene(prior="fixed")`` (pooling_strength 2, prior_correct 2, prior_error 0.5), **recommended** =
-  ``compare_models(judgments).recommended`` (what the report fits), every model compare_models tries;
+  ``compare_models(judgments).recommended`` (gold in the table, so gold can override the held-out
+  likelihood; the report fits it), **recommended, no gold** = the same on the table without its gold column,
+  **workflow model** = what the workflows fit on that table (``choose_joint_model``), every model compare_models
+  tries;
 - crowd-kit 1.4.2 with its defaults: DawidSkene, OneCoinDawidSkene, GLAD, MACE, MMSR, Wawa, ZeroBasedSkill;
 - majority vote (expected accuracy over random tie-breaks).
 
@@ -65,11 +68,18 @@ def crowdkit_correct(judgments) -> dict[str, np.ndarray]:
 
 def set_row(name: str) -> dict:
     from alignlab.annotators import DawidSkene, compare_models
+    from alignlab.annotators.compare import _without_gold
+    from alignlab.workflows._compose import choose_joint_model
 
     j = load_set(name)
     t0 = time.perf_counter()
     comparison = compare_models(j, random_state=0)
     compare_seconds = time.perf_counter() - t0
+    plain = _without_gold(j)  # what a user without gold gets: the choice sees no gold at all
+    nogold = compare_models(plain, random_state=0)
+    t0 = time.process_time()
+    _, workflow_model, workflow_reason = choose_joint_model(plain, random_state=0)
+    workflow_seconds = time.process_time() - t0
     correct = {f"alignlab {m}": correct_of(model, j) for m, model in comparison.fitted.items()}
     correct["alignlab DawidSkene (old default)"] = correct_of(
         DawidSkene(prior="fixed", use_gold=False, ci_method="none").fit(j), j)
@@ -77,19 +87,27 @@ def set_row(name: str) -> dict:
     mv = mv_correct(j)
     default = correct["alignlab DawidSkene"]
     recommended = correct[f"alignlab {comparison.recommended}"]
+    recommended_nogold = correct[f"alignlab {nogold.recommended}"]
+    workflow = correct[f"alignlab {workflow_model}"]
     accuracy = {k: float(v.mean()) for k, v in correct.items()}
     ours = max((k for k in accuracy if k.startswith("alignlab")), key=accuracy.get)
     theirs = max((k for k in accuracy if k.startswith("crowd-kit")), key=accuracy.get)
     best = max(accuracy, key=accuracy.get)
     row = {"dataset": name, "judgments": len(j), "items": j.n_items, "raters": j.n_raters, "gold": len(mv),
            "MV": float(mv.mean()), **accuracy, "recommended": comparison.recommended,
-           "recommended_reason": comparison.reason, "alignlab_best": ours, "crowdkit_best": theirs, "best": best,
+           "recommended_reason": comparison.reason, "recommended_nogold": nogold.recommended,
+           "recommended_nogold_reason": nogold.reason, "nogold_warnings": list(nogold.warnings),
+           "workflow_model": workflow_model, "workflow_reason": workflow_reason, "workflow_seconds": workflow_seconds,
+           "alignlab_best": ours, "crowdkit_best": theirs, "best": best,
            "compare_seconds": compare_seconds}
     for label, ours_c, ref in (("default_vs_best", default, correct[best]),
                                ("recommended_vs_best", recommended, correct[best]),
                                ("default_vs_crowdkit", default, correct[theirs]),
                                ("recommended_vs_crowdkit", recommended, correct[theirs]),
-                               ("default_vs_mv", default, mv), ("recommended_vs_mv", recommended, mv)):
+                               ("default_vs_mv", default, mv), ("recommended_vs_mv", recommended, mv),
+                               ("nogold_vs_best", recommended_nogold, correct[best]),
+                               ("nogold_vs_mv", recommended_nogold, mv),
+                               ("workflow_vs_best", workflow, correct[best]), ("workflow_vs_mv", workflow, mv)):
         gap = paired_gap(ours_c, ref)
         row.update({f"{label}_{k}": v for k, v in gap.items()})
     CACHE.mkdir(exist_ok=True)
@@ -139,12 +157,38 @@ def markdown(rows: list[dict]) -> str:
               f"{above_d} of {len(rows)}, recommended on {above_r} of {len(rows)}.", "",
               "crowd-kit's Wawa and ZeroBasedSkill raise an error with the installed scikit-learn "
               "(`'Wawa' object has no attribute '__sklearn_tags__'`) on every set and are left out; MMSR fails on "
-              "Zheng Product (NaN).", "", "Full accuracy table (every column):", ""]
+              "Zheng Product (NaN)."]
+    lines += ["", "Without gold in the table (the choice sees no gold; accuracy on the same gold items): "
+              "*recommended, no gold* = `compare_models(judgments_without_gold).recommended` (5 item folds); "
+              "*workflow model* = what `validate_judge`, `audit_vendors` and `trust_weights` fit on that table "
+              "(`alignlab.workflows._compose.choose_joint_model`: compare_models with 3 item folds up to 20,000 "
+              "judgments, the default DawidSkene above).", ""]
+    head2 = ["set", "judgments", "MV", "default", "recommended, no gold", "− best (95% CI)", "− MV",
+             "workflow model", "− best", "− MV", "choice CPU s"]
+    lines += ["| " + " | ".join(head2) + " |", "|" + "---|" * len(head2)]
+    for r in rows:
+        cells = [r["dataset"], f"{r['judgments']:,}", f"{r['MV']:.4f}", f"{r['alignlab DawidSkene']:.4f}",
+                 f"{r['alignlab ' + r['recommended_nogold']]:.4f} ({r['recommended_nogold']})",
+                 _gap(r, "nogold_vs_best"), _gap(r, "nogold_vs_mv"),
+                 f"{r['alignlab ' + r['workflow_model']]:.4f} ({r['workflow_model']})",
+                 _gap(r, "workflow_vs_best"), _gap(r, "workflow_vs_mv"), f"{r['workflow_seconds']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    within_n = sum(_within(r, "nogold_vs_best") for r in rows)
+    within_w = sum(_within(r, "workflow_vs_best") for r in rows)
+    above_n = sum(r["nogold_vs_mv_gap"] >= 0 for r in rows)
+    above_w = sum(r["workflow_vs_mv_gap"] >= 0 for r in rows)
+    lines += ["", f"Without gold: recommended within the paired interval of the best on {within_n} of {len(rows)} sets, "
+              f"at or above majority vote on {above_n} of {len(rows)}; workflow model within on {within_w}, at or "
+              f"above majority vote on {above_w}.", ""]
+    lines += ["Full accuracy table (every column):", ""]
     cols = [c for c in rows[0] if c.startswith(("alignlab ", "crowd-kit "))]
     table = pd.DataFrame([{"set": r["dataset"], "MV": r["MV"], **{c: r.get(c, np.nan) for c in cols}} for r in rows])
     lines.append(table.set_index("set").T.round(4).to_markdown())
-    lines += ["", "Why the recommendation:", ""] + [f"- {r['dataset']}: {r['recommended']} — {r['recommended_reason']}"
-                                                   for r in rows]
+    lines += ["", "Why the recommendation (gold in the table):", ""] + [
+        f"- {r['dataset']}: {r['recommended']} — {r['recommended_reason']}" for r in rows]
+    lines += ["", "Why the recommendation without gold:", ""] + [
+        f"- {r['dataset']}: {r['recommended_nogold']} — {r['recommended_nogold_reason']}"
+        + (" " + " ".join(r["nogold_warnings"]) if r["nogold_warnings"] else "") for r in rows]
     lines += ["", "compare_models time per set (5 item folds x 5 models, plus the prior selection of the default): "
               + ", ".join(f"{r['dataset']} {r['compare_seconds']:.1f} s" for r in rows) + "."]
     return "\n".join(lines)

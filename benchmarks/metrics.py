@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from alignlab import Scale, load_judgments
-from alignlab.metrics import Feature, Metric, Population, Run, Spec, Store, build_dashboard, compute
+from alignlab.metrics import Feature, Metric, Population, Run, Spec, Store, compute
+from alignlab.report import build_dashboard
 from benchmarks._common import run_isolated, write_section
 
 N_FEATURES, N_SEGMENTS, N_RUNS = 20, 30, 12
@@ -121,7 +122,7 @@ def main() -> None:
     hist = store.history(segment=None)
     history_time = time.perf_counter() - start
     # dashboard: fresh interpreter (imports included) and warm
-    code = (f"from alignlab.metrics import build_dashboard\n"
+    code = (f"from alignlab.report import build_dashboard\n"
             f"build_dashboard({str(folder / 'bench.duckdb')!r}, {str(folder / 'dash')!r})\n")
     cold = run_isolated(code)
     start = time.perf_counter()

@@ -105,7 +105,7 @@ def test_paired_scores_wilcoxon_and_t_match_scipy() -> None:
 def test_paired_pass_rate_mcnemar_matches_statsmodels() -> None:
     frame = _frame(150, paired=True, shift=-0.35, seed=3)
     j = _load(frame)
-    metric = Metric("pass", kind="pass_rate", threshold=0.0)
+    metric = Metric("pass", statistic="pass_rate", threshold=0.0)
     row = compare_versions(j, baseline="v1", candidate="v2", metrics=[metric], n_resamples=200,
                            random_state=0).to_frame().iloc[0]
     yb = frame.loc[frame.system == "v1", "value"].to_numpy() >= 0
@@ -306,7 +306,7 @@ def test_errors_name_the_problem() -> None:
     with pytest.raises(InvalidParameterError, match="ci_method"):
         compare_versions(j, baseline="v1", candidate="v2", ci_method="wilson")
     with pytest.raises(InvalidParameterError, match="needs a threshold"):
-        compare_versions(j, baseline="v1", candidate="v2", metrics=[Metric("p", kind="pass_rate")])
+        compare_versions(j, baseline="v1", candidate="v2", metrics=[Metric("p", statistic="pass_rate")])
     no_system = load_judgments(frame.drop(columns="system"), scale="continuous", segments=[])
     with pytest.raises(InvalidParameterError, match="needs a 'system' column"):
         compare_versions(no_system, baseline="v1", candidate="v2")
@@ -314,7 +314,7 @@ def test_errors_name_the_problem() -> None:
     with pytest.raises(InvalidParameterError, match="Column 'locale' takes several values"):
         compare_versions(_load(bad, segments=["locale"]), baseline="v1", candidate="v2", paired=True)
     with pytest.raises(InvalidParameterError, match="min_change"):
-        Metric("x", min_change=-1)
+        compare_versions(j, baseline="v1", candidate="v2", metrics=[Metric("x", min_change=-1)])
 
 
 def test_paired_excludes_and_counts_lone_inputs() -> None:

@@ -288,3 +288,14 @@ def test_judge_biases_swap_on_pair_id_equals_judge_accuracy():
     row = acc.value("biased/cot", "position_consistency")
     assert biases.loc["position_consistency", "estimate"] == pytest.approx(row["estimate"])
     assert biases.loc["position_consistency", "n"] == row["n"]
+
+
+def test_columns_named_like_judge_columns_but_holding_other_things_stay_ordinary():
+    table = pd.DataFrame({"item_id": [1, 1, 2, 2], "rater_id": ["a", "b", "a", "b"], "value": [1, 2, 3, 2],
+                          "order": [1, 2, 1, 2], "strategy": ["x", "y", "y", "x"]})
+    j = alignlab.load_judgments(table, scale="ordinal")
+    assert "order" in j.frame.columns and "strategy" in j.frame.columns  # kept as ordinary columns
+    assert "strategy" not in j.rater_info.columns
+    assert any("presentation order" in n for n in j.notes)
+    with pytest.raises(JudgmentsValidationError, match="order must be"):
+        alignlab.load_judgments(table.assign(pair_id=[1, 1, 2, 2]), scale="ordinal", order="order")

@@ -31,13 +31,13 @@ from alignlab.metrics import (
     Store,
     StoreError,
     StoreVersionError,
-    build_dashboard,
     change_status,
     compute,
     load_spec,
     metrics_summary,
 )
 from alignlab.metrics.examples import load_release, spec_path
+from alignlab.report import build_dashboard
 from alignlab.sampling import reweighted_metric
 from alignlab.workflows import trust_weights
 from alignlab.workflows.simulate import simulate_judge_study

@@ -15,7 +15,7 @@ import pytest
 
 import alignlab
 from alignlab._params import InvalidParameterError
-from alignlab.results import EstimateResult
+from alignlab.results import EstimateResult, Summary
 from alignlab.workflows import (
     VERDICTS,
     JudgeValidation,
@@ -138,7 +138,9 @@ def test_second_judge_comparison(validations):
 def test_summary_paragraph(validations):
     text = metric_summary(validations["useless"])
     assert "should not be used" in text and "95% CI" in text
-    assert validations["as_good"].summary().startswith(metric_summary(validations["as_good"]))
+    summary = validations["as_good"].summary()
+    assert isinstance(summary, Summary) and summary.lines[0] == metric_summary(validations["as_good"])
+    assert "Evidence" in summary.as_text() and "Evidence" in summary.as_html()
     assert "can replace the humans" in str(validations["as_good"])
 
 

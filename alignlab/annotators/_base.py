@@ -54,9 +54,11 @@ import pandas as pd
 
 from alignlab._params import (
     CONFIDENCE_LEVEL,
+    DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
     AlignlabError,
+    DataError,
     Interval,
     InvalidParameterError,
     Options,
@@ -64,6 +66,7 @@ from alignlab._params import (
     check_random_state,
 )
 from alignlab.data import Judgments, Scale, load_judgments
+from alignlab.results import Summary
 
 __all__ = [
     "AnnotatorModel",
@@ -238,6 +241,10 @@ def _json_safe(value: Any) -> Any:
     return repr(value)
 
 
+#: model classes by name (filled by ``AnnotatorModel.__init_subclass__``)
+_MODEL_CLASSES: dict[str, type[AnnotatorModel]] = {}
+
+
 class AnnotatorModel:
     """Base class of the annotator models (scikit-learn estimator contract over PyMC / EM).
 
@@ -262,12 +269,17 @@ class AnnotatorModel:
     #: of one item, or raters who never share an item, cannot support an interval)
     _minimum_data: ClassVar[dict[str, int]] = {"items": 2, "multi_rated_items": 1}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every model class is known by name, so AnnotatorModel.load finds the class a file was saved from
+        super().__init_subclass__(**kwargs)
+        _MODEL_CLASSES[cls.__name__] = cls
+
     def __init__(
         self,
         *,
         engine: str = "em",
         confidence_level: float = 0.95,
-        n_resamples: int = 200,
+        n_resamples: int = DEFAULT_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
@@ -371,12 +383,12 @@ class AnnotatorModel:
 
     def _check_data(self, judgments: Judgments) -> None:
         if judgments.scale.kind not in self._supported_scales:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{type(self).__name__} models {', '.join(self._supported_scales)} scales; this table's scale is "
                 f"{judgments.scale.describe()}. Pass scale=... to load_judgments or choose another model."
             )
         if len(judgments) == 0:
-            raise ValueError(f"{type(self).__name__}.fit needs at least one judgment.")
+            raise DataError(f"{type(self).__name__}.fit needs at least one judgment.")
 
     def _guard_intervals(self, judgments: Judgments) -> None:
         """The shared minimum-data check: below ``_minimum_data``, or where an interval has zero width
@@ -566,9 +578,10 @@ class AnnotatorModel:
                 )
             klass: type[AnnotatorModel] = cls
             if cls is AnnotatorModel:
-                import importlib
-
-                klass = getattr(importlib.import_module(prov["module"]), prov["model"])
+                if prov["model"] not in _MODEL_CLASSES:
+                    raise ProvenanceError(f"{str(path)!r} holds a {prov['model']} model, which this alignlab "
+                                          f"does not define (models: {sorted(_MODEL_CLASSES)}).")
+                klass = _MODEL_CLASSES[prov["model"]]
             settings = {k: v for k, v in prov["settings"].items() if k in klass._param_names()}
             settings = {k: (pd.DataFrame(v["__frame__"]) if isinstance(v, dict) and "__frame__" in v else v)
                         for k, v in settings.items()}
@@ -601,8 +614,8 @@ class AnnotatorModel:
         return model
 
     # -- summary ----------------------------------------------------------------------------------
-    def summary(self) -> str:
-        """A short text summary: engine, fit size, flagged spammers, least reliable raters, warnings."""
+    def summary(self) -> Summary:
+        """The fit in a few lines: engine, size, interval method, flagged spammers, least reliable raters."""
         self._check_fitted("raters_")
         raters = self.raters_
         lines = [
@@ -613,8 +626,9 @@ class AnnotatorModel:
         flagged = raters[raters["spammer_prob"] > 0.5]
         lines.append(f"flagged spammers (spammer_prob > 0.5): {len(flagged)}"
                      + (f" ({', '.join(map(str, flagged['rater_id'].head(10)))})" if len(flagged) else ""))
-        worst = raters.sort_values("reliability").head(5)
-        with pd.option_context("display.width", 120, "display.precision", 3):
-            lines.append("least reliable raters:\n" + worst[list(RATER_COLUMNS)].to_string(index=False))
-        lines += [f"warning: {w}" for w in self.warnings_]
-        return "\n".join(lines)
+        worst = raters.sort_values("reliability").head(5)[list(RATER_COLUMNS)]
+        return Summary(type(self).__name__, lines=tuple(lines), tables=(("least reliable raters", worst),),
+                       warnings=tuple(self.warnings_))
+
+    def __str__(self) -> str:
+        return self.summary().as_text() if hasattr(self, "raters_") else f"{type(self).__name__}(unfitted)"

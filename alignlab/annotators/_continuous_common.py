@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # the normal quantile by special.ndtri (scipy.stats costs ~0.5 s to import)
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data import Judgments
 
 __all__ = [
@@ -76,7 +77,7 @@ def history_priors(rater_priors: pd.DataFrame | None, raters: pd.Index, columns:
     if rater_priors is None:
         return out
     if "rater_id" not in rater_priors.columns:
-        raise ValueError(f"The 'rater_priors' frame of {caller} needs a 'rater_id' column; it has "
+        raise DataError(f"The 'rater_priors' frame of {caller} needs a 'rater_id' column; it has "
                          f"{list(rater_priors.columns)}.")
     # an earlier fit's standard error is its estimate's sd: ``raters_[["rater_id", "bias", "bias_se"]]``
     # passes back as is (the normal approximation of that posterior becomes the new prior)
@@ -85,7 +86,7 @@ def history_priors(rater_priors: pd.DataFrame | None, raters: pd.Index, columns:
     rater_priors = rater_priors.rename(columns=aliases)
     unknown = [c for c in rater_priors.columns if c != "rater_id" and c not in columns]
     if unknown:
-        raise ValueError(f"The 'rater_priors' frame of {caller} has unknown columns {unknown}; "
+        raise InvalidParameterError(f"The 'rater_priors' frame of {caller} has unknown columns {unknown}; "
                          f"use {list(columns)}.")
     pos = raters.get_indexer(rater_priors["rater_id"])
     found = pos >= 0
@@ -93,7 +94,7 @@ def history_priors(rater_priors: pd.DataFrame | None, raters: pd.Index, columns:
         if c in rater_priors.columns:
             values = pd.to_numeric(rater_priors[c], errors="coerce").to_numpy(dtype=float)
             if c.endswith("_sd") and np.any(values[np.isfinite(values)] <= 0):
-                raise ValueError(f"The 'rater_priors' column {c!r} of {caller} must be positive.")
+                raise InvalidParameterError(f"The 'rater_priors' column {c!r} of {caller} must be positive.")
             out[c][pos[found]] = values[found]
     return out
 

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy import special
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
-from alignlab._params import Interval, Options
+from alignlab._params import DEFAULT_N_RESAMPLES, DataError, Interval, InvalidParameterError, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
@@ -121,7 +121,7 @@ class BradleyTerry(AnnotatorModel):
         prior_scale: float = 5.0,
         rater_priors: pd.DataFrame | None = None,
         confidence_level: float = 0.95,
-        n_resamples: int = 200,
+        n_resamples: int = DEFAULT_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
@@ -135,14 +135,14 @@ class BradleyTerry(AnnotatorModel):
         super()._check_data(judgments)
         missing = [c for c in ("system_a", "system_b") if not judgments.has(c)]
         if missing:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"BradleyTerry needs the columns 'system_a' and 'system_b' (which systems each item compares); "
                 f"missing {missing}. Pass system_a=..., system_b=... to load_judgments."
             )
         info = judgments.item_info
         if (info["system_a"].astype(str) == info["system_b"].astype(str)).any():
             bad = info.loc[info["system_a"].astype(str) == info["system_b"].astype(str), "item_id"].head(3).tolist()
-            raise ValueError(f"BradleyTerry: items {bad} compare a system with itself (system_a == system_b); "
+            raise DataError(f"BradleyTerry: items {bad} compare a system with itself (system_a == system_b); "
                              "drop them or fix the system columns.")
 
     def _design(self, judgments: Judgments) -> tuple[sp.csr_matrix, pd.Index, np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alignlab._params import AlignlabError
+from alignlab._params import AlignlabError, DataError
 from alignlab.data import Judgments, JudgmentsValidationError, load_judgments
 
 app = typer.Typer(
@@ -82,7 +82,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             print_failures(exc)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-        except (AlignlabError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+        except (AlignlabError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
                 PermissionError) as exc:
             # alignlab's own errors and unreadable paths are the user's to fix (exit 2); a KeyError,
             # TypeError or anything else escaping the library is a bug and is reported as one (exit 1)
@@ -138,7 +138,7 @@ def load_from_options(options: dict[str, Any]) -> tuple[Judgments, str | None]:
     """Load the judgments named by the shared options; returns ``(judgments, dataset_name)``."""
     file, dataset = options.get("file"), options.get("dataset")
     if (file is None) == (dataset is None):
-        raise ValueError("Give either a FILE or --dataset NAME (see `alignlab datasets`).")
+        raise DataError("Give either a FILE or --dataset NAME (see `alignlab datasets`).")
     if dataset is not None:
         from alignlab import datasets
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, progress, with_judgments
 from alignlab.data import Judgments
 
@@ -33,11 +34,11 @@ def _model_class(name: str, judgments: Judgments) -> type:
     from alignlab import annotators
 
     if name not in _MODELS:
-        raise ValueError(f"Unknown --model {name!r}; choose one of {', '.join(_MODELS)}.")
+        raise InvalidParameterError(f"Unknown --model {name!r}; choose one of {', '.join(_MODELS)}.")
     class_name = _MODELS[name] or _AUTO[judgments.scale.kind]
     model_class = getattr(annotators, class_name, None)
     if model_class is None:
-        raise ValueError(f"--model {name} needs alignlab.annotators.{class_name}, which this installation lacks.")
+        raise DataError(f"--model {name} needs alignlab.annotators.{class_name}, which this installation lacks.")
     return model_class
 
 
@@ -73,7 +74,7 @@ def raters_command(
         settings["use_gold"] = use_gold
     for path in (out, items_out):
         if path is not None and path.suffix.lower() not in (".csv", ".json"):
-            raise ValueError(f"--out/--items-out must end in .csv or .json; got {str(path)!r}.")
+            raise DataError(f"--out/--items-out must end in .csv or .json; got {str(path)!r}.")
     with progress(f"fitting {model_class.__name__} ({engine})"):
         fitted = model_class(**settings).fit(judgments)
     raters = fitted.raters_
@@ -135,7 +136,7 @@ def compare_models_command(
     from alignlab.annotators import compare_models
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
-        raise ValueError(f"--out must end in .csv or .json; got {str(out)!r}.")
+        raise DataError(f"--out must end in .csv or .json; got {str(out)!r}.")
     with progress("comparing annotator models"):
         result = compare_models(judgments, cv=cv, random_state=seed)
     table = result.to_frame()

@@ -68,15 +68,15 @@ def compare_command(
     if judgments.scale.kind == "pairwise":
         kind = "win_rate"
     if metric_column is not None:
-        metrics = metrics_from_column(judgments, metric_column, kind=kind, threshold=pass_threshold,
+        metrics = metrics_from_column(judgments, metric_column, statistic=kind, threshold=pass_threshold,
                                       higher_is_better=not lower_is_better, min_change=min_change)
     else:
         name = {"pass_rate": "pass rate", "win_rate": "win rate"}.get(kind, "score")
         if kind == "pass_rate" or judgments.scale.kind != "binary":
-            metrics = [Metric(name, kind=kind, threshold=pass_threshold, higher_is_better=not lower_is_better,
+            metrics = [Metric(name, statistic=kind, threshold=pass_threshold, higher_is_better=not lower_is_better,
                               min_change=min_change)]
         else:
-            metrics = [Metric("pass rate", kind="pass_rate", higher_is_better=not lower_is_better,
+            metrics = [Metric("pass rate", statistic="pass_rate", higher_is_better=not lower_is_better,
                               min_change=min_change)]
     with progress("comparing versions"):
         result = compare_versions(judgments, baseline=baseline, candidate=candidate, metrics=metrics,

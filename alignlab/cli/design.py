@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from alignlab._params import InvalidParameterError
 from alignlab.cli._app import (
     app,
     clean_for_json,
@@ -36,7 +37,7 @@ def _ints(text: str) -> list[int]:
     try:
         return [int(s) for s in text.split(",") if s.strip()]
     except ValueError as err:
-        raise ValueError(f"--raters-per-item must be comma-separated integers such as 1,2,3,5; got {text!r}.") from err
+        raise InvalidParameterError(f"--raters-per-item must be comma-separated integers such as 1,2,3,5; got {text!r}.") from err
 
 
 @app.command("plan-annotation")
@@ -78,7 +79,7 @@ def plan_annotation_command(
 
     if pilot_items is not None:
         if pilot_items < 2:
-            raise ValueError("--pilot-items must be at least 2.")
+            raise InvalidParameterError("--pilot-items must be at least 2.")
         rng = np.random.default_rng(seed)
         items = list(judgments.items)
         if pilot_items < len(items):
@@ -99,7 +100,7 @@ def plan_annotation_command(
             except ValueError:
                 sep = ""
             if not sep or not name.strip():
-                raise ValueError(f"--vendor-prices must look like 'vendor=0.12,other=0.09'; got {part!r}.")
+                raise InvalidParameterError(f"--vendor-prices must look like 'vendor=0.12,other=0.09'; got {part!r}.")
     plan = plan_annotation(
         judgments, budget=budget, target=target, half_width=half_width, positive=positive, agreement=agreement,
         agreement_half_width=agreement_half_width, gold_half_width=gold_half_width,

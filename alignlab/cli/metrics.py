@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, handle_errors, progress
 
 metrics_app = typer.Typer(help="Metrics across AI features: compute a spec, keep runs over time, read history.",
@@ -28,7 +29,7 @@ def _load_data(paths: list[str]) -> dict:
     for entry in paths:
         key, _, path = entry.partition("=") if "=" in entry else (Path(entry).name.split(".")[0], "", entry)
         if key in data:
-            raise ValueError(f"Two DATA files have the key {key!r}; name them KEY=PATH (KEY = the feature's data key).")
+            raise DataError(f"Two DATA files have the key {key!r}; name them KEY=PATH (KEY = the feature's data key).")
         data[key] = load_judgments(path)
     return data
 
@@ -58,16 +59,16 @@ def compute_command(
 
     if example is not None:
         if data:
-            raise ValueError("Give DATA files or --example RELEASE, not both.")
+            raise InvalidParameterError("Give DATA files or --example RELEASE, not both.")
         table = releases()
         if example not in set(table["release"]):
-            raise ValueError(f"Unknown example release {example!r}; use one of {list(table['release'])}.")
+            raise InvalidParameterError(f"Unknown example release {example!r}; use one of {list(table['release'])}.")
         tables = load_release(example)
         date = date or str(table.loc[table["release"] == example, "date"].iloc[0])
         run_label = run_label or example
     else:
         if spec is None or not data:
-            raise ValueError("Give the SPEC file and at least one DATA table (or --example RELEASE).")
+            raise DataError("Give the SPEC file and at least one DATA table (or --example RELEASE).")
         tables = _load_data(data)
     parsed = load_spec(spec if spec is not None else spec_path())
     with progress("computing metrics") as update:
@@ -133,7 +134,7 @@ def example_spec_command(
     from alignlab.metrics.examples import spec_path
 
     if out.exists():
-        raise ValueError(f"{out} exists; choose another --out (nothing is overwritten).")
+        raise DataError(f"{out} exists; choose another --out (nothing is overwritten).")
     source = spec_path("yaml" if out.suffix.lower() in (".yaml", ".yml") else "toml")
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, out)

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.cli._app import (
     app,
     clean_for_json,
@@ -36,12 +37,12 @@ def spark_session() -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise ValueError("--engine spark needs pyspark: pip install 'alignlab[spark]' (and a Java 17+ runtime)."
+        raise DataError("--engine spark needs pyspark: pip install 'alignlab[spark]' (and a Java 17+ runtime)."
                          ) from exc
     import shutil
 
     if shutil.which("java") is None:
-        raise ValueError("--engine spark needs a Java runtime (e.g. apt-get install default-jre-headless).")
+        raise DataError("--engine spark needs a Java runtime (e.g. apt-get install default-jre-headless).")
     session = (SparkSession.builder.appName("alignlab").config("spark.ui.enabled", "false")
                .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
@@ -56,7 +57,7 @@ def events_options(events: str, *, item: str, signal: str | None, numeric: str |
     from alignlab.online import events as read_events
 
     if engine not in ("duckdb", "spark"):
-        raise ValueError(f"--engine must be duckdb or spark; got {engine!r}.")
+        raise InvalidParameterError(f"--engine must be duckdb or spark; got {engine!r}.")
     session = spark_session() if engine == "spark" else None
     return read_events(events, item=item, signal=_split(signal) or None, numeric=_split(numeric) or None,
                        system=system, segments=_split(segments) or None, user=user, timestamp=timestamp,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from alignlab._params import DataError
 from alignlab.cli._app import app, clean_for_json, console, emit_json, frame_table, with_judgments
 from alignlab.data import Judgments
 
@@ -43,10 +44,10 @@ def slices_command(
     pair = suggest_pair(judgments) or {}
     if a is not None or b is not None:
         if a is None or b is None:
-            raise ValueError("Give both --raters and --reference (or neither, to use the default pair).")
+            raise DataError("Give both --raters and --reference (or neither, to use the default pair).")
         pair = {"raters": a, "reference": b, "level": "item", "kind": pair.get("kind", "signed")}
     if not pair:
-        raise ValueError("Cannot choose a pair of methods to compare; pass --raters METHOD --reference METHOD.")
+        raise DataError("Cannot choose a pair of methods to compare; pass --raters METHOD --reference METHOD.")
     if kind is not None:
         pair["kind"] = kind
     if level is not None:
@@ -54,7 +55,7 @@ def slices_command(
     orientation = None
     if higher_is_better is not None:
         if higher_is_better.lower() not in ("yes", "no", "true", "false"):
-            raise ValueError("--higher-is-better takes yes or no.")
+            raise DataError("--higher-is-better takes yes or no.")
         orientation = higher_is_better.lower() in ("yes", "true")
     pair["higher_is_better"] = orientation
     target = divergence(judgments, random_state=seed, **pair)

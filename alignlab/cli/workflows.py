@@ -63,14 +63,14 @@ def validate_judge_command(
         emit_json(clean_for_json({
             "judge": result.judge, "verdict": result.verdict, "harmful": result.harmful, "rule": result.rule,
             "reasons": list(result.reasons),
-            "summary": result.summary().split("\n\n")[0], "evidence": _records(result.to_frame()),
+            "summary": result.paragraph(), "evidence": _records(result.to_frame()),
             "failing_segments": _records(result.segments), "second_judge": result.second_judge,
             "comparison": result.comparison_conclusion or None, "notes": list(result.notes), "report": path,
         }))
         return
     harmful = " (harmful: worse than chance)" if result.harmful else ""
     console.print(f"[bold {_LIGHT[result.status]}]verdict: {result.verdict}{harmful}[/]")
-    console.print(result.summary().split("\n\n")[0], markup=False)
+    console.print(result.paragraph(), markup=False)
     console.print(frame_table(result.to_frame().drop(columns=["ci_method"]), title="Evidence", max_rows=40))
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
@@ -96,7 +96,7 @@ def audit_vendors_command(
     path = _write(result, out)
     if json_output:
         emit_json(clean_for_json({
-            "worst_vendor": result.worst_vendor, "summary": result.summary().split("\n\n")[0],
+            "worst_vendor": result.worst_vendor, "summary": result.paragraph(),
             "vendors": _records(result.vendors), "raters": _records(result.to_frame()),
             "actions": _records(result.actions),
             "drift_tests": None if result.drift_tests is None else _records(result.drift_tests),
@@ -104,7 +104,7 @@ def audit_vendors_command(
         }))
         return
     console.print(f"[bold {_LIGHT[result.status]}]worst vendor: {result.worst_vendor}[/]", markup=True)
-    console.print(result.summary().split("\n\n")[0], markup=False)
+    console.print(result.paragraph(), markup=False)
     console.print(frame_table(result.vendors, title="Vendors (rank 1 = worst)"))
     if len(result.actions):
         console.print(frame_table(result.actions, title="Raters to act on"))
@@ -150,7 +150,7 @@ def trust_weights_command(
     est = result.estimate
     if json_output:
         emit_json(clean_for_json({
-            "target": result.target, "summary": result.summary().split("\n\n")[0],
+            "target": result.target, "summary": result.paragraph(),
             "weights": _records(result.to_frame()),
             "estimate": None if est is None else {"estimate": est.estimate, "ci_low": est.ci_low,
                                                   "ci_high": est.ci_high, "method": est.method,
@@ -159,7 +159,7 @@ def trust_weights_command(
             "notes": list(result.notes), "report": path,
         }))
         return
-    console.print(result.summary().split("\n\n")[0], markup=False)
+    console.print(result.paragraph(), markup=False)
     console.print(frame_table(result.to_frame().drop(columns=["ci_method"]), title="Weights"))
     if path:
         console.print(f"report written to [bold]{path}[/]")

@@ -32,7 +32,14 @@ from alignlab._params import (
     validate_params,
 )
 from alignlab._progress import report
-from alignlab.compare._metrics import Metric, metrics_from_column
+from alignlab.compare._metrics import (
+    Metric,
+    check_metric,
+    default_min_change,
+    filter_mask,
+    metrics_from_column,
+    row_values,
+)
 from alignlab.data import Judgments
 from alignlab.results import Summary, TableResult
 
@@ -164,6 +171,11 @@ class VersionComparison(TableResult):
                        warnings=self.warnings)
 
 
+def _kind(metric: Metric) -> str:
+    """How the comparison treats the metric: a label rate is a pass rate (1 when the label is given)."""
+    return "pass_rate" if metric.statistic == "label_rate" else metric.statistic
+
+
 def _fmt_change(value: float, kind: str, *, sign: bool = True) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
@@ -247,8 +259,9 @@ def _rater_groups(judgments: Judgments, raters: Any, skip: set[Any] = frozenset(
 def _resolve_metrics(judgments: Judgments, metrics: Any) -> list[Metric]:
     if metrics is None:
         kind = {"binary": "pass_rate", "pairwise": "win_rate"}.get(judgments.scale.kind, "mean")
-        return [Metric({"pass_rate": "pass rate", "win_rate": "win rate"}.get(kind, "score"), kind=kind)]
+        return [Metric({"pass_rate": "pass rate", "win_rate": "win rate"}.get(kind, "score"), statistic=kind)]
     if isinstance(metrics, Metric):
+        check_metric(metrics)
         return [metrics]
     if isinstance(metrics, str):
         return metrics_from_column(judgments, metrics)
@@ -257,6 +270,8 @@ def _resolve_metrics(judgments: Judgments, metrics: Any) -> list[Metric]:
         bad = next(m for m in metrics if not isinstance(m, Metric))
         raise InvalidParameterError(f"The 'metrics' parameter of compare_versions must be a column name, a Metric or "
                                     f"a list of Metric. Got an element {bad!r} instead.")
+    for metric in out:
+        check_metric(metric)  # type: ignore[arg-type]
     names = [m.name for m in out]  # type: ignore[union-attr]
     if len(set(names)) != len(names):
         raise InvalidParameterError(f"The metrics of compare_versions need distinct names; got {names}.")
@@ -553,18 +568,18 @@ def compare_versions(
     scope_frame = in_scope[:n_frame]
     tasks: list[tuple[Metric, str, np.ndarray, np.ndarray, np.ndarray | None]] = []
     for metric in metric_list:
-        metric_mask = metric.filter_mask(judgments) & scope_frame
+        metric_mask = filter_mask(metric, judgments) & scope_frame
         for label, ids in groups:
             mask = metric_mask & np.isin(rater_of_row, np.asarray(ids, dtype=object))
             if mask.any():
                 full_mask = np.concatenate([mask, np.zeros(n_all - n_frame, dtype=bool)])
-                tasks.append((metric, label, full_mask, metric.row_values(judgments, mask, candidate), None))
+                tasks.append((metric, label, full_mask, row_values(metric, judgments, mask, candidate), None))
     for signal in online_signals:
         mask = np.concatenate([np.zeros(n_frame, dtype=bool), (agg["rater_id"] == signal).to_numpy()])
         mask &= in_scope
         if mask.any():
             picked = agg.loc[mask[n_frame:]]
-            tasks.append((Metric(str(signal), kind="pass_rate"), "online", mask,
+            tasks.append((Metric(str(signal), statistic="pass_rate"), "online", mask,
                           picked["successes"].to_numpy(dtype=float), picked["trials"].to_numpy(dtype=float)))
     for metric, label, mask, values, trials in tasks:
         units = row_unit[mask]
@@ -657,13 +672,13 @@ def compare_versions(
     present = (full[..., 0] + full[..., 3]) > 0  # (J, slots)
     row_block, row_slot = np.nonzero(present)
     n_rows = row_block.size
-    kinds = np.array([{"mean": 0, "pass_rate": 1, "win_rate": 2}[blocks[j].metric.kind] for j in row_block])
-    ratio_ok = np.array([blocks[j].metric.kind == "pass_rate" or (blocks[j].metric.kind == "mean"
+    kinds = np.array([{"mean": 0, "pass_rate": 1, "win_rate": 2}[_kind(blocks[j].metric)] for j in row_block])
+    ratio_ok = np.array([_kind(blocks[j].metric) == "pass_rate" or (_kind(blocks[j].metric) == "mean"
                                                                   and blocks[j].nonnegative) for j in row_block])
 
     # -- mix-shift entries: (block, segment column) with >= 2 levels --------------------------------
     mix_entries = [(j, i) for j in range(n_blocks) for i, (_, _, labels) in enumerate(seg_info)
-                   if len(labels) >= 2 and not is_paired and blocks[j].metric.kind != "win_rate"]
+                   if len(labels) >= 2 and not is_paired and _kind(blocks[j].metric) != "win_rate"]
     seg_slot_ranges = []
     start = 1
     for _, _, labels in seg_info:
@@ -774,7 +789,7 @@ def compare_versions(
         # one minimum meaningful change per metric: from the overall baseline spread, not each segment's
         overall_r = row_index.get((j, 0), r)
         sd_b = math.sqrt(st_full["var_b"][overall_r]) if st_full["n_b"][overall_r] > 1 else math.nan
-        min_change, min_change_how = blk.metric.default_min_change(judgments, sd_b)
+        min_change, min_change_how = default_min_change(blk.metric, judgments, sd_b)
         if rec["test"].startswith("not computable"):
             # a zero-width bootstrap interval of one cluster / one input says nothing: no interval at all
             low = high = se = math.nan
@@ -783,7 +798,7 @@ def compare_versions(
         mde = _mde(rec, st_full, r, is_paired, clusters is not None, blk.metric, alpha, z_alpha, z_power)
         records.append({
             "metric": blk.metric.name,
-            "metric_kind": blk.metric.kind,
+            "metric_kind": _kind(blk.metric),
             "rater": blk.rater,
             "segment": OVERALL if s == 0 else f"{slot_column[s]}={slot_level[s]}",
             "segment_column": slot_column[s],
@@ -802,7 +817,7 @@ def compare_versions(
             "ratio_ci_low": float(b_low[2 * n_rows + r]) if not is_pairwise else math.nan,
             "ratio_ci_high": float(b_high[2 * n_rows + r]) if not is_pairwise else math.nan,
             "effect_size": float(estimate[n_rows + r]),
-            "effect_size_name": {"mean": "cohen_d", "pass_rate": "cohen_h", "win_rate": "cohen_dz"}[blk.metric.kind],
+            "effect_size_name": {"mean": "cohen_d", "pass_rate": "cohen_h", "win_rate": "cohen_dz"}[_kind(blk.metric)],
             "effect_ci_low": float(b_low[n_rows + r]),
             "effect_ci_high": float(b_high[n_rows + r]),
             "cliffs_delta": rec["cliffs_delta"],
@@ -903,7 +918,7 @@ def _row_test(blk: _Block, in_row: np.ndarray, is_paired: bool, is_pairwise: boo
     from statsmodels.stats.contingency_tables import mcnemar
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-    kind = blk.metric.kind
+    kind = _kind(blk.metric)
     present_b = in_row & (blk.count_b > 0)
     present_c = in_row & (blk.count_c > 0)
     y_b, y_c = blk.y_b[present_b], blk.y_c[present_c]
@@ -1064,7 +1079,7 @@ def _mde(rec: dict[str, Any], st: dict[str, np.ndarray], r: int, is_paired: bool
         # t quantiles with the G - 1 df of the cluster-robust test: few clusters detect only large effects
         df = rec["df"]
         return float((special.stdtrit(df, 1 - alpha / 2) + special.stdtrit(df, _POWER)) * se)
-    if metric.kind == "win_rate":
+    if metric.statistic == "win_rate":
         return float((z_alpha + z_power) * se)
     n_b, n_c = float(st["n_b"][r]), float(st["n_c"][r])
     if rec.get("binary_unpaired"):

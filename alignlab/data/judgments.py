@@ -963,6 +963,7 @@ def load_judgments(
         raise collector.error()
 
     resolved = _resolve_columns(raw, mapping, collector, notes)
+    _unclaim_judge_columns(raw, mapping, resolved, notes)
     has_aggregates = "trials" in resolved or "successes" in resolved
     for required in ("item_id", "rater_id"):
         if required not in resolved and mapping[required] is None:
@@ -1556,3 +1557,25 @@ def _check_pair_orders(frame: pd.DataFrame, clean: np.ndarray, rows: np.ndarray,
     fix = "a comparison has two presentations (one 'original' item, one 'swapped' item): give each its own pair_id"
     collector.add_rows("pair_id", rows[positions], shown, problem, fix)
     record("pair_id", np.asarray(positions), shown.to_numpy(dtype=object), problem, fix)
+
+
+def _unclaim_judge_columns(raw: pd.DataFrame, mapping: dict[str, str | None], resolved: dict[str, str],
+                           notes: list[str]) -> None:
+    """Columns recognised by *name* as ``order``/``strategy``/``judge_model`` that do not hold what those
+    roles mean (an ``order`` column of other values; a ``strategy`` that varies within a rater) stay
+    ordinary columns, with a note: a table that had such a column before they were recognised loads as
+    it did. Mapped by keyword, they are validated (and fail with the row named)."""
+    if mapping.get("order") is None and "order" in resolved:
+        values = raw[resolved["order"]].dropna().astype(str).str.strip().str.lower()
+        if not set(values.unique()) <= set(ORDER_VALUES) or "pair_id" not in resolved:
+            notes.append(f"column {resolved['order']!r} is not read as the presentation order (values other than "
+                         "original/swapped, or no pair_id column); pass order= to use it as one")
+            del resolved["order"]
+    rater_column = resolved.get("rater_id")
+    for canonical in ("strategy", "judge_model"):
+        if mapping.get(canonical) is None and canonical in resolved and rater_column is not None:
+            per_rater = raw.groupby(raw[rater_column].astype(str), sort=False)[resolved[canonical]].nunique()
+            if (per_rater > 1).any():
+                notes.append(f"column {resolved[canonical]!r} varies within a rater, so it is not read as the "
+                             f"judge configuration's {canonical}; pass {canonical}= to use it as one")
+                del resolved[canonical]

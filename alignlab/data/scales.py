@@ -10,6 +10,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from alignlab._params import DataError
+
 __all__ = ["Scale", "ScaleKind", "PAIRWISE_LABELS"]
 
 ScaleKind = Literal["binary", "categorical", "ordinal", "continuous", "pairwise"]
@@ -67,7 +69,7 @@ class Scale:
         labels = tuple(labels)
         _check_distinct(labels, "binary scale", "label")
         if len(labels) != 2:
-            raise ValueError(f"A binary scale needs exactly two distinct labels, got {labels!r}.")
+            raise DataError(f"A binary scale needs exactly two distinct labels, got {labels!r}.")
         return cls("binary", labels)
 
     @classmethod
@@ -76,7 +78,7 @@ class Scale:
         labels = tuple(labels)
         _check_distinct(labels, "categorical scale", "label")
         if len(labels) < 2:
-            raise ValueError(f"A categorical scale needs at least two distinct labels, got {labels!r}.")
+            raise DataError(f"A categorical scale needs at least two distinct labels, got {labels!r}.")
         return cls("categorical", labels)
 
     @classmethod
@@ -85,14 +87,14 @@ class Scale:
         levels = tuple(levels)
         _check_distinct(levels, "ordinal scale", "level")
         if len(levels) < 2:
-            raise ValueError(f"An ordinal scale needs at least two distinct levels, got {levels!r}.")
+            raise DataError(f"An ordinal scale needs at least two distinct levels, got {levels!r}.")
         return cls("ordinal", levels)
 
     @classmethod
     def continuous(cls, low: float = -math.inf, high: float = math.inf) -> Scale:
         """Real-valued scores, optionally bounded (bounds are inclusive)."""
         if not low < high:
-            raise ValueError(f"A continuous scale needs low < high, got low={low!r}, high={high!r}.")
+            raise DataError(f"A continuous scale needs low < high, got low={low!r}, high={high!r}.")
         return cls("continuous", (), float(low), float(high))
 
     @classmethod
@@ -179,7 +181,7 @@ def _check_distinct(labels: tuple[Any, ...], what: str, noun: str) -> None:
         key = _key(value)
         if key in seen:
             same = "" if repr(seen[key]) == repr(value) else f" (as {seen[key]!r} and {value!r}, equal as labels)"
-            raise ValueError(f"The {what} repeats the {noun} {value!r}{same} in {labels!r}; list each {noun} once.")
+            raise DataError(f"The {what} repeats the {noun} {value!r}{same} in {labels!r}; list each {noun} once.")
         seen[key] = value
 
 

@@ -24,6 +24,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from alignlab._params import DataError
+
 __all__ = ["Assignment", "cyclic_assignment", "rater_graph"]
 
 
@@ -101,7 +103,7 @@ def cyclic_assignment(
     """
     rng = random_state
     if k > n_raters:
-        raise ValueError(f"{k} raters per item need at least {k} raters in the pool; the pilot has {n_raters}.")
+        raise DataError(f"{k} raters per item need at least {k} raters in the pool; the pilot has {n_raters}.")
     if k >= 2:
         slots = _ring(n_items, k, n_raters, rng)
     else:

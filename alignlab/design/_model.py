@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data.judgments import Judgments, load_judgments
 
 __all__ = ["RaterModel", "rater_model_from_fit", "posterior_worlds", "item_scores", "metric_draws", "agreement_draws"]
@@ -79,14 +80,14 @@ def rater_model_from_fit(model: Any, judgments: Judgments, raters: list[Any]) ->
     conf = model.confusion_
     missing = [c for c in ("rater_id", "true_label", "label", "prob") if c not in conf.columns]
     if missing or "prevalence" not in model.prevalence_.columns:
-        raise ValueError(f"model= must be a fitted categorical annotator model (DawidSkene, OneCoin, MACE, GLAD) "
+        raise InvalidParameterError(f"model= must be a fitted categorical annotator model (DawidSkene, OneCoin, MACE, GLAD) "
                          f"whose confusion_ has rater_id, true_label, label, prob and whose prevalence_ has "
                          f"prevalence; this one lacks {missing or ['prevalence']}.")
     key = pd.MultiIndex.from_product([list(raters), list(labels), list(labels)],
                                      names=["rater_id", "true_label", "label"])
     prob = conf.set_index(["rater_id", "true_label", "label"])["prob"].reindex(key).to_numpy(dtype=float)
     if np.isnan(prob).any():  # pragma: no cover - the model reports every rater and label
-        raise ValueError("The fitted model's confusion_ lacks some rater/label rows; refit on the pilot.")
+        raise DataError("The fitted model's confusion_ lacks some rater/label rows; refit on the pilot.")
     theta = prob.reshape(len(raters), K, K)
     theta = theta / theta.sum(axis=-1, keepdims=True)
     prev = model.prevalence_.set_index("label")["prevalence"].reindex(list(labels)).to_numpy(dtype=float)

@@ -29,7 +29,9 @@ from scipy import stats
 from alignlab._params import (
     CONFIDENCE_LEVEL,
     RANDOM_STATE,
+    DataError,
     Interval,
+    InvalidParameterError,
     Options,
     check_random_state,
     ci_method_constraint,
@@ -86,7 +88,7 @@ def inclusion_probabilities(uncertainty: Any, budget: float, *, strategy: str = 
         return (1 - mix) * _capped(u, budget) + mix * uniform
     codes, _ = pd.factorize(pd.Series(strata))
     if (codes < 0).any():
-        raise ValueError("strata has missing values; give every item a stratum.")
+        raise InvalidParameterError("strata has missing values; give every item a stratum.")
     sizes = np.bincount(codes).astype(float)
     rms = np.sqrt(np.bincount(codes, weights=u**2) / sizes)
     # Neyman: n_h proportional to N_h S_h, at most N_h (capping as above, on stratum totals)
@@ -102,7 +104,7 @@ def _stratum_allocation(sizes: np.ndarray, rms: np.ndarray, budget: float) -> np
     return np.add.reduceat(per_item, starts)
 
 
-def systematic_pps(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def systematic_pps(pi: np.ndarray, random_state: int | np.random.Generator | None = None) -> np.ndarray:
     """Randomised systematic sampling with inclusion probabilities ``pi`` (each <= 1): random order, one
     uniform start u, item i selected when floor(C_i - u) > floor(C_{i-1} - u), C the cumulated pi
     (Madow 1949; Hartley & Rao 1962). Exactly sum(pi) items when it is an integer.
@@ -110,6 +112,7 @@ def systematic_pps(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     >>> int(systematic_pps(np.full(10, 0.3), np.random.default_rng(0)).sum())
     3
     """
+    rng = check_random_state(random_state)
     order = rng.permutation(len(pi))
     cum = np.cumsum(pi[order])
     u = rng.random()
@@ -206,7 +209,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
                  stratum: str | None, label: str | None = None) -> pd.DataFrame:
     if isinstance(judgments, Judgments):
         if judge is None:
-            raise ValueError("plan_active_sample on a judgments table needs raters= (the LLM judge's rater id or "
+            raise InvalidParameterError("plan_active_sample on a judgments table needs raters= (the LLM judge's rater id or "
                              "method).")
         raters = judgments.resolve_raters(judge, argument="judge")
         sub = judgments.subset(raters=raters)
@@ -216,7 +219,7 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
         if stratum is not None:
             info = sub.item_info.set_index("item_id")
             if stratum not in info.columns:
-                raise ValueError(f"stratum={stratum!r} is not an item column; item columns are {list(info.columns)}.")
+                raise DataError(f"stratum={stratum!r} is not an item column; item columns are {list(info.columns)}.")
             frame["stratum"] = info[stratum].reindex(frame["item_id"]).to_numpy()
         return frame
     if not isinstance(judgments, pd.DataFrame):
@@ -224,27 +227,27 @@ def _predictions(judgments: Any, judge: Any, prediction: str, uncertainty: str |
                         f"columns; got {type(judgments).__name__}.")
     missing = [c for c in ("item_id", prediction) if c not in judgments.columns]
     if missing:
-        raise ValueError(f"The predictions table lacks column(s) {missing}; columns are "
+        raise DataError(f"The predictions table lacks column(s) {missing}; columns are "
                          f"{list(map(str, judgments.columns))}. Fix: one row per item with item_id and the judge's "
                          f"prediction (prediction=COLUMN).")
     frame = pd.DataFrame({"item_id": judgments["item_id"].to_numpy(),
                           "prediction": pd.to_numeric(judgments[prediction], errors="coerce").to_numpy(float)})
     if uncertainty is not None:
         if uncertainty not in judgments.columns:
-            raise ValueError(f"uncertainty={uncertainty!r} is not a column; columns are "
+            raise DataError(f"uncertainty={uncertainty!r} is not a column; columns are "
                              f"{list(map(str, judgments.columns))}.")
         frame["uncertainty"] = pd.to_numeric(judgments[uncertainty], errors="coerce").to_numpy(float)
     if stratum is not None:
         if stratum not in judgments.columns:
-            raise ValueError(f"stratum={stratum!r} is not a column; columns are {list(map(str, judgments.columns))}.")
+            raise DataError(f"stratum={stratum!r} is not a column; columns are {list(map(str, judgments.columns))}.")
         frame["stratum"] = judgments[stratum].to_numpy()
     if label is not None:
         if label not in judgments.columns:
-            raise ValueError(f"label={label!r} is not a column; columns are {list(map(str, judgments.columns))}.")
+            raise DataError(f"label={label!r} is not a column; columns are {list(map(str, judgments.columns))}.")
         frame["label"] = pd.to_numeric(judgments[label], errors="coerce").to_numpy(float)
     if frame["item_id"].duplicated().any():
         dup = frame["item_id"][frame["item_id"].duplicated()].iloc[0]
-        raise ValueError(f"item_id {dup!r} appears twice in the predictions table; give one row per item.")
+        raise DataError(f"item_id {dup!r} appears twice in the predictions table; give one row per item.")
     return frame
 
 
@@ -331,30 +334,30 @@ def plan_active_sample(
     bad = ~np.isfinite(frame["prediction"].to_numpy())
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"The prediction of item {frame['item_id'].iloc[row]!r} is not a number; "
+        raise DataError(f"The prediction of item {frame['item_id'].iloc[row]!r} is not a number; "
                          f"{int(bad.sum())} items lack a numeric prediction. Fix: give every item a prediction.")
     big_n = len(frame)
     f = frame["prediction"].to_numpy(float)
     labelled = np.isfinite(frame["label"].to_numpy(float)) if "label" in frame.columns else np.zeros(big_n, bool)
     n_open = int((~labelled).sum())
     if budget > n_open:
-        raise ValueError(f"budget={budget:g} exceeds the {n_open} items without a label; label them all instead.")
+        raise DataError(f"budget={budget:g} exceeds the {n_open} items without a label; label them all instead.")
     error_model = "sqrt(f(1 - f))"
     if "uncertainty" in frame.columns:
         error_model = f"column {uncertainty!r}"
         u = frame["uncertainty"].to_numpy(float)
         if (~np.isfinite(u) | (u < 0)).any():
-            raise ValueError("The uncertainty column must be a number >= 0 for every item.")
+            raise InvalidParameterError("The uncertainty column must be a number >= 0 for every item.")
     else:
         if (f < 0).any() or (f > 1).any():
-            raise ValueError("Predictions outside [0, 1] need uncertainty=COLUMN (the judge's expected error); "
+            raise DataError("Predictions outside [0, 1] need uncertainty=COLUMN (the judge's expected error); "
                              "sqrt(f (1 - f)) applies only to probabilities.")
         if labelled.sum() >= 20:
             from sklearn.isotonic import IsotonicRegression
 
             y_lab = frame["label"].to_numpy(float)[labelled]
             if (y_lab < 0).any() or (y_lab > 1).any():
-                raise ValueError("label= values must be in [0, 1] to learn the judge's error; give uncertainty= "
+                raise InvalidParameterError("label= values must be in [0, 1] to learn the judge's error; give uncertainty= "
                                  "instead for other scales.")
             if np.isin(y_lab, (0.0, 1.0)).all():
                 iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(f[labelled], y_lab)
@@ -375,7 +378,7 @@ def plan_active_sample(
             u = np.sqrt(f * (1 - f))
         frame["uncertainty"] = u
     if strategy == "stratified" and "stratum" not in frame.columns:
-        raise ValueError("strategy='stratified' needs stratum=COLUMN.")
+        raise DataError("strategy='stratified' needs stratum=COLUMN.")
     if "stratum" not in frame.columns:
         frame["stratum"] = "all"
     open_ = ~labelled
@@ -494,7 +497,7 @@ def active_ppi_estimate(
     """
     missing = [c for c in (label, prediction, inclusion) if c not in sample.columns]
     if missing:
-        raise ValueError(f"The sample table lacks column(s) {missing}; columns are {list(map(str, sample.columns))}. "
+        raise DataError(f"The sample table lacks column(s) {missing}; columns are {list(map(str, sample.columns))}. "
                          "Fix: one row per item with the judge's prediction, the inclusion probability and the "
                          "human label (NaN where not sampled).")
     f = pd.to_numeric(sample[prediction], errors="coerce").to_numpy(float)
@@ -503,16 +506,16 @@ def active_ppi_estimate(
     for name, arr in ((prediction, f), (inclusion, pi)):
         bad = ~np.isfinite(arr)
         if bad.any():
-            raise ValueError(f"Column {name!r} has {int(bad.sum())} missing or non-numeric values (first at row "
+            raise DataError(f"Column {name!r} has {int(bad.sum())} missing or non-numeric values (first at row "
                              f"{int(np.flatnonzero(bad)[0])}). Fix: every item needs a {name}.")
     bad = (pi <= 0) | (pi > 1)
     if bad.any():
-        raise ValueError(f"Column {inclusion!r} must be in (0, 1]; row {int(np.flatnonzero(bad)[0])} has "
+        raise InvalidParameterError(f"Column {inclusion!r} must be in (0, 1]; row {int(np.flatnonzero(bad)[0])} has "
                          f"{pi[bad][0]!r}.")
     labelled = np.isfinite(y)
     n_lab = int(labelled.sum())
     if n_lab < 2:
-        raise ValueError(f"Only {n_lab} items carry a human label; the estimate needs at least 2.")
+        raise DataError(f"Only {n_lab} items carry a human label; the estimate needs at least 2.")
     big_n = len(f)
     resid = y[labelled] - lam * f[labelled]
     p = pi[labelled]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,9 @@ from scipy import stats
 from alignlab._params import (
     CONFIDENCE_LEVEL,
     RANDOM_STATE,
+    DataError,
     Interval,
+    InvalidParameterError,
     Options,
     check_random_state,
     validate_params,
@@ -88,7 +89,8 @@ def gold_sample_size(accuracy: Any, half_width: float, *, confidence_level: floa
 # --------------------------------------------------------------------------------------------------
 def simulate_design(model: RaterModel, assignment: Assignment, *, target: str, positive_code: int, scale: Any,
                     agreement: str, level: str, n_simulations: int, confidence_level: float,
-                    rng: np.random.Generator, with_agreement: bool = True) -> dict[str, float]:
+                    random_state: int | np.random.Generator | None = None,
+                    with_agreement: bool = True) -> dict[str, float]:
     """Expected interval half-widths of one design, by simulation from the model, with Monte Carlo errors.
 
     metric: the mean realised normal half-width z sd(item scores)/sqrt(n) (MC error sd/sqrt(S)), the sd of
@@ -96,6 +98,7 @@ def simulate_design(model: RaterModel, assignment: Assignment, *, target: str, p
     the statistic across simulations (the width an interval of nominal coverage has), MC error
     z sd/sqrt(2 (S - 1)) (normal theory).
     """
+    rng = check_random_state(random_state)
     z_value = float(stats.norm.ppf(0.5 + confidence_level / 2))
     truth, codes = model.simulate(assignment.slots, n_simulations, rng)
     scores = item_scores(codes, model.values, target, positive_code)
@@ -128,7 +131,7 @@ def _simulate_worlds(worlds: list[RaterModel], assignment: Assignment, *, per_wo
                      rng: np.random.Generator, common: dict[str, Any]) -> dict[str, Any]:
     """simulate_design in each world; the planning values are the single world's, or with ``assurance`` the
     ``assurance`` quantile over the worlds (the width reached in that share of plausible worlds)."""
-    outs = [simulate_design(w, assignment, n_simulations=per_world, rng=rng, **common) for w in worlds]
+    outs = [simulate_design(w, assignment, n_simulations=per_world, random_state=rng, **common) for w in worlds]
     by = {key: np.array([o[key] for o in outs], dtype=float) for key in outs[0]}
     if len(worlds) == 1:
         out = dict(outs[0])
@@ -312,14 +315,10 @@ class DataCollectionPlan(TableResult):
         return path
 
     def to_html(self, path: str | Path) -> Path:
-        """A self-contained, escaped HTML page (rendered by the report layer, imported at call time)."""
-        render = importlib.import_module("alignlab.report.design").render_plan
-        target = Path(path)
-        if target.suffix.lower() not in (".html", ".htm"):
-            target = target / "plan.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(self), encoding="utf-8")
-        return target
+        """A self-contained, escaped HTML page (``path`` or ``path/plan.html``): ``alignlab.report.write``."""
+        from alignlab.report.write import write  # noqa: PLC0415 - presentation layer, imported on use
+
+        return write(self, path)
 
     def write(self, directory: str | Path) -> dict[str, Path]:
         """plan.json, assignment.csv, plan.csv, tradeoff.csv, gold.csv and plan.html into ``directory``."""
@@ -358,7 +357,7 @@ def _costs(cost: float | Mapping[str, Any], vendors: np.ndarray) -> dict[str, An
     if isinstance(cost, Mapping):
         unknown = [k for k in cost if k not in COST_KEYS]
         if unknown:
-            raise ValueError(f"cost= has unknown key(s) {unknown}; the keys are {list(COST_KEYS)} (cost per "
+            raise InvalidParameterError(f"cost= has unknown key(s) {unknown}; the keys are {list(COST_KEYS)} (cost per "
                              "judgment, per item sent, per gold item created).")
         cost = dict(cost)
         if isinstance(cost.get("judgment"), Mapping):
@@ -366,20 +365,20 @@ def _costs(cost: float | Mapping[str, Any], vendors: np.ndarray) -> dict[str, An
             names = sorted(set(map(str, vendors)))
             missing = [v for v in names if v not in by_vendor]
             if missing:
-                raise ValueError(f"cost['judgment'] gives no price for vendor(s) {missing}; the pool's vendors are "
+                raise DataError(f"cost['judgment'] gives no price for vendor(s) {missing}; the pool's vendors are "
                                  f"{names}. Fix: one price per vendor.")
             bad = [v for v, c in by_vendor.items() if not (math.isfinite(c) and c >= 0)]
             if bad:
-                raise ValueError(f"cost['judgment'][{bad[0]!r}] must be a finite number >= 0.")
+                raise InvalidParameterError(f"cost['judgment'][{bad[0]!r}] must be a finite number >= 0.")
             cost["judgment"] = float(np.mean([by_vendor[str(v)] for v in vendors]))
         out = {"judgment": 1.0, "item": 0.0, "gold_item": 0.0} | {k: float(v) for k, v in cost.items()}
     else:
         out = {"judgment": float(cost), "item": 0.0, "gold_item": 0.0}
     for key, value in out.items():
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"cost[{key!r}] must be a finite number >= 0; got {value!r}.")
+            raise InvalidParameterError(f"cost[{key!r}] must be a finite number >= 0; got {value!r}.")
     if out["judgment"] + out["item"] <= 0:
-        raise ValueError("cost= makes every item free (judgment and item cost 0). Fix: give the cost per judgment.")
+        raise DataError("cost= makes every item free (judgment and item cost 0). Fix: give the cost per judgment.")
     if by_vendor is not None:
         out["judgment_by_vendor"] = by_vendor  # type: ignore[assignment]
     return out
@@ -391,7 +390,7 @@ def _positive_code(labels: tuple[Any, ...], positive: Any) -> int:
     for code, label in enumerate(labels):
         if label == positive or str(label) == str(positive):
             return code
-    raise ValueError(f"positive={positive!r} is not a label of the scale; labels are {list(labels)}.")
+    raise DataError(f"positive={positive!r} is not a label of the scale; labels are {list(labels)}.")
 
 
 def _overlap_count(n: int, overlap: float, n_raters: int) -> int:
@@ -576,17 +575,17 @@ def plan_annotation(
     """
     caller = "plan_annotation"
     if budget is None and half_width is None and agreement_half_width is None:
-        raise ValueError(f"{caller} needs budget= or a precision target (half_width=, agreement_half_width=): "
+        raise DataError(f"{caller} needs budget= or a precision target (half_width=, agreement_half_width=): "
                          "say what you can spend or the precision you need.")
     if judgments.scale.kind == "continuous":
-        raise ValueError(f"{caller} plans categorical judgments (binary, categorical, ordinal); this pilot is "
+        raise DataError(f"{caller} plans categorical judgments (binary, categorical, ordinal); this pilot is "
                          f"{judgments.scale.describe()}.")
     if not all(isinstance(k, int | np.integer) and not isinstance(k, bool) for k in raters_per_item):
-        raise ValueError(f"raters_per_item must list whole numbers of raters such as (1, 2, 3, 5); got "
+        raise DataError(f"raters_per_item must list whole numbers of raters such as (1, 2, 3, 5); got "
                          f"{list(raters_per_item)!r}.")
     ks = sorted({int(k) for k in raters_per_item})
     if not ks or ks[0] < 1:
-        raise ValueError(f"raters_per_item must list positive integers; got {list(raters_per_item)!r}.")
+        raise DataError(f"raters_per_item must list positive integers; got {list(raters_per_item)!r}.")
     rng = check_random_state(random_state)
     pool_raters = judgments.resolve_raters(raters)
     pilot = judgments if raters is None else judgments.subset(raters=pool_raters)
@@ -603,9 +602,9 @@ def plan_annotation(
         warnings.append(f"raters_per_item {too_many} exceed the pool of {R} raters and were skipped")
         ks = [k for k in ks if k <= R]
     if not ks:
-        raise ValueError(f"No raters_per_item option fits the pool of {R} raters.")
+        raise DataError(f"No raters_per_item option fits the pool of {R} raters.")
     if any(k == 1 for k in ks) and R < 2:
-        raise ValueError("k = 1 with overlap needs at least 2 raters in the pool.")
+        raise DataError("k = 1 with overlap needs at least 2 raters in the pool.")
     positive_code = _positive_code(rm.labels, positive)
     z_value = float(stats.norm.ppf(0.5 + confidence_level / 2))
     sigma_b2, sigma_w2 = rm.variance_components()
@@ -688,7 +687,7 @@ def plan_annotation(
         else:
             meets = False
             if budget is None:  # pragma: no cover - without a budget every finite need is feasible
-                raise ValueError("No raters_per_item option can reach agreement_half_width= (no paired items).")
+                raise DataError("No raters_per_item option can reach agreement_half_width= (no paired items).")
             ratio = np.maximum(
                 tradeoff["metric_half_width_affordable"] / (half_width or np.inf),
                 tradeoff["agreement_half_width_affordable"].fillna(np.inf) / (agreement_half_width or np.inf))
@@ -722,7 +721,7 @@ def plan_annotation(
 
     k_plan, g_plan = int(best["raters_per_item"]), int(best["gold_items"])
     if n_plan < 2:
-        raise ValueError(f"The budget {budget:,.2f} buys fewer than 2 items at k = {k_plan}. Fix: raise budget=.")
+        raise DataError(f"The budget {budget:,.2f} buys fewer than 2 items at k = {k_plan}. Fix: raise budget=.")
     n_plan, slots_all, item_slots, final = finalise(k_plan, n_plan, g_plan)
     if has_targets and meets:
         # the re-simulation may have enlarged the design past the next option's cost: try that one too
@@ -819,7 +818,7 @@ def _choose_items(pool: Any, n: int, rng: np.random.Generator, warnings: list[st
             pool = pool[~pool["already_labelled"]]
     if isinstance(pool, pd.DataFrame):
         if "item_id" not in pool.columns:
-            raise ValueError(f"pool= lacks an 'item_id' column (columns: {list(map(str, pool.columns))}).")
+            raise DataError(f"pool= lacks an 'item_id' column (columns: {list(map(str, pool.columns))}).")
         if "inclusion_probability" in pool.columns:
             chosen = pool[pool["selected"].astype(bool)] if "selected" in pool.columns else pool
             ids = chosen["item_id"].to_numpy(dtype=object)

@@ -7,7 +7,8 @@
   :func:`metrics_summary` the decision-ready paragraph per feature.
 - :class:`Store`: runs appended to an embedded DuckDB file (``alignlab.duckdb``), readable with plain SQL;
   ``Store.history(...)`` the time series with intervals.
-- :func:`build_dashboard`: one self-contained HTML page across all features (``alignlab.report.dashboard``).
+- the dashboard, one self-contained HTML page across all features, is rendered by the report layer:
+  :func:`alignlab.report.build_dashboard` (``alignlab dashboard`` on the command line).
 - :func:`change_status`: better / worse / no detectable change between two runs.
 """
 
@@ -64,7 +65,6 @@ __all__ = [
     "Spec",
     "SpecError",
     "SpecProblem",
-    "build_dashboard",
     "change_status",
     "latest_status",
     "check_against_data",
@@ -74,13 +74,3 @@ __all__ = [
     "metrics_summary",
     "target_status",
 ]
-
-
-def __getattr__(name: str):  # noqa: ANN202
-    # the dashboard renders HTML, so it lives in the report layer (above the compute modules); it is
-    # imported at call time, the way workflows results render their reports
-    if name == "build_dashboard":
-        import importlib
-
-        return importlib.import_module("alignlab.report.dashboard").build_dashboard
-    raise AttributeError(f"module 'alignlab.metrics' has no attribute {name!r}")

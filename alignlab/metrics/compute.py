@@ -42,6 +42,7 @@ from alignlab._params import (
     DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
+    DataError,
     InvalidParameterError,
     check_random_state,
     ci_method_constraint,
@@ -309,7 +310,7 @@ def _production_for(ctx: _Context, m: Metric, segment: tuple[str, str] | None) -
     if segment is not None and segment[0] in prod.columns:
         prod = prod[prod[segment[0]].astype(str) == segment[1]]
         if prod.empty:
-            raise ValueError(f"the production table has no traffic with {segment[0]} = {segment[1]}")
+            raise DataError(f"the production table has no traffic with {segment[0]} = {segment[1]}")
     return prod
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from alignlab._params import (
     CONFIDENCE_LEVEL,
     RANDOM_STATE,
+    DataError,
     Interval,
     Options,
     check_random_state,
@@ -557,7 +558,7 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
     [{'item_id': 'a', 'rater_id': 'thumbs_up', 'successes': 2, 'trials': 2}, {'item_id': 'b', 'rater_id': 'thumbs_up', 'successes': 0, 'trials': 1}]
     """
     if online.aggregates is None or online.aggregates.empty:
-        raise ValueError("The 'online' table has no online aggregates; build it with alignlab.online.events(...).")
+        raise DataError("The 'online' table has no online aggregates; build it with alignlab.online.events(...).")
     new = online.aggregates.drop(columns=["source_row", "weight"], errors="ignore").copy()
     # the same item id type on both sides (a CSV of judgments may hold ids as text, Parquet events as ints)
     items = judgments.items
@@ -569,7 +570,7 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
             new["item_id"] = as_number.astype(items.dtype)
     shared = int(items.isin(pd.unique(new["item_id"])).sum()) if len(items) else 0
     if len(judgments.frame) and shared == 0:
-        raise ValueError(f"No item of the online signals is among the judged items (online ids e.g. "
+        raise DataError(f"No item of the online signals is among the judged items (online ids e.g. "
                          f"{list(pd.unique(new['item_id'])[:3])}, judged ids e.g. {list(items[:3])}); check that "
                          "both use the same item id column.")
     if judgments.has("system") and "system" not in new.columns:
@@ -580,7 +581,7 @@ def with_online(judgments: Judgments, online: Judgments) -> Judgments:
         new = pd.concat([old, new], ignore_index=True)
     rater_clash = set(new["rater_id"]) & set(judgments.raters)
     if rater_clash:
-        raise ValueError(f"Online signal names {sorted(map(str, rater_clash))} are also rater ids of the judgments; "
+        raise DataError(f"Online signal names {sorted(map(str, rater_clash))} are also rater ids of the judgments; "
                          "rename the signal column.")
     notes = (*judgments.notes, *(n for n in online.notes if n not in judgments.notes),
              f"online signals cover {shared:,} of the {len(items):,} judged items")
@@ -604,7 +605,7 @@ def _from_cells(cells: pd.DataFrame, *, cell_columns: Sequence[str] = (), check_
             columns={"trials": f"trials_{k}", "successes": f"successes_{k}"})
         wide = part if wide is None else wide.merge(part.drop(columns=["exposures"]), on=keys, how="outer")
     if wide is None:
-        raise ValueError("The cell table has no signal rows.")
+        raise DataError("The cell table has no signal rows.")
     src = EventSource(table=None, backend=None, engine="precomputed", label="the cell table")
     system = "system" if "system" in cell_columns else None
     segments = [c for c in cell_columns if c != "system"]

@@ -28,6 +28,8 @@ from alignlab._params import (
     DEFAULT_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
+    DataError,
+    InvalidParameterError,
     Options,
     check_random_state,
     ci_method_constraint,
@@ -44,10 +46,10 @@ def _signal(judgments: OnlineJudgments, signal: str | None) -> str:
         raise TypeError("The 'judgments' argument must be an OnlineJudgments built by alignlab.online.events(...).")
     if signal is None:
         if len(judgments.signals) != 1:
-            raise ValueError(f"Several binary signals {list(judgments.signals)}; choose one with signal=...")
+            raise DataError(f"Several binary signals {list(judgments.signals)}; choose one with signal=...")
         return judgments.signals[0]
     if signal not in judgments.signals:
-        raise ValueError(f"signal={signal!r} is not among the binary signals {list(judgments.signals)}.")
+        raise DataError(f"signal={signal!r} is not among the binary signals {list(judgments.signals)}.")
     return signal
 
 
@@ -126,7 +128,7 @@ def feedback_rates(
     allowed = ["item_id", *judgments.cell_columns]
     unknown = [c for c in columns if c not in allowed]
     if unknown:
-        raise ValueError(f"The 'by' argument names {unknown}, which are not cell columns ({allowed}).")
+        raise InvalidParameterError(f"The 'by' argument names {unknown}, which are not cell columns ({allowed}).")
     cells = judgments.cells[judgments.cells["signal"] == name]
     if columns:
         table = cells.groupby(columns, dropna=False, sort=True)[["exposures", "trials", "successes"]].sum()
@@ -351,7 +353,7 @@ def ipw_rate(
     chosen = allowed if features is None else ([features] if isinstance(features, str) else list(features))
     unknown = [c for c in chosen if c not in allowed]
     if unknown:
-        raise ValueError(f"The 'features' argument names {unknown}, which are not cell columns ({allowed}); "
+        raise InvalidParameterError(f"The 'features' argument names {unknown}, which are not cell columns ({allowed}); "
                          "the propensity model can only use the columns the events were aggregated by.")
     analytic = ci_method == "analytic"
     if propensity_model is None:
@@ -363,7 +365,7 @@ def ipw_rate(
     else:
         model_label = type(propensity_model).__name__
         if analytic and model_label != "LogisticRegression":
-            raise ValueError("ci_method='analytic' (the sandwich variance) holds for a logistic propensity model "
+            raise InvalidParameterError("ci_method='analytic' (the sandwich variance) holds for a logistic propensity model "
                              "only; pass ci_method='percentile' to bootstrap this model.")
     cells = judgments.cells[judgments.cells["signal"] == name].reset_index(drop=True)
     warnings: list[str] = []
@@ -378,7 +380,7 @@ def ipw_rate(
                         "to invert); the corrected rate is over the other exposures")
     cells = cells.loc[~excluded].reset_index(drop=True)
     if cells["trials"].sum() == 0:
-        raise ValueError(f"No exposure carries the signal {name!r}; nothing to estimate.")
+        raise DataError(f"No exposure carries the signal {name!r}; nothing to estimate.")
     # feature cells: the propensity is a function of the features only
     if chosen:
         keyed = cells[chosen].astype(object).where(cells[chosen].notna(), "(missing)")

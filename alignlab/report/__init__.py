@@ -13,14 +13,18 @@ from alignlab.report.core import (
     registered_sections,
     render_html,
 )
+from alignlab.report.dashboard import build_dashboard
+from alignlab.report.write import write
 
 __all__ = [
     "ReportContext",
     "SectionContent",
     "SectionSpec",
+    "build_dashboard",
     "build_report",
     "html",
     "register_section",
     "registered_sections",
     "render_html",
+    "write",
 ]

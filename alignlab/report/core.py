@@ -12,6 +12,9 @@ sections, the seed) and returns a :class:`SectionContent` — HTML fragments bui
 of :mod:`alignlab.report.html`, which escape every user string — or ``None`` when the data does not
 support the section. Compute happens through public alignlab functions (``ctx.cached`` makes sure two
 sections never compute the same thing twice); the HTML is a function of their result objects only.
+The workflow results (judge validations, vendor audit, trust weights) are computed by the context
+itself (:mod:`alignlab.report.compute`, ``ctx.result(name)``), once per report, or taken as given
+(:func:`alignlab.report.write` renders results without any table); sections only render them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "register_section",
     "registered_sections",
     "build_report",
+    "build_sections",
     "render_html",
 ]
 
@@ -45,7 +49,7 @@ Status = Literal["pass", "warn", "fail", "info"]
 class ReportContext:
     """What every section function receives."""
 
-    judgments: Judgments
+    judgments: Judgments | None
     options: Mapping[str, Any] = field(default_factory=dict)
     random_state: int | None = 0
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -72,6 +76,21 @@ class ReportContext:
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
+
+    def result(self, name: str) -> Any:
+        """A workflow result of this report: given in the options, else computed once by the context
+        (:mod:`alignlab.report.compute`); ``None`` when the data has nothing for it, a
+        :class:`~alignlab.report.compute.NotComputed` (with the reason) when it cannot be computed."""
+        from alignlab.report.compute import compute_result
+
+        return compute_result(self, name)
+
+    @property
+    def data(self) -> Any:
+        """The summary of the data (counts, scale, exclusions): from the table, or from a given result."""
+        if self.judgments is not None:
+            return self.cached("data.summary", self.judgments.summary)
+        return self.option("data.summary")
 
 
 def _result_reasons(result: Any) -> list[str]:
@@ -188,28 +207,10 @@ def build_report(
         check_out_dir(out_dir)
     ctx = ReportContext(judgments=judgments, options=dict(options or {}), random_state=random_state,
                         progress=progress)
-    specs = registered_sections()
-    if sections is not None:
-        known = {s.key for s in specs}
-        unknown = [s for s in sections if s not in known]
-        if unknown:
-            raise InvalidParameterError(f"Unknown report sections {unknown}; available: {sorted(known)}")
-        specs = [s for s in specs if s.key in sections]
-    built: list[BuiltSection] = []
-    for spec in specs:
-        try:
-            ctx._used = []
-            with _degenerate_reasons() as reasons:
-                content = spec.build(ctx)
-            reasons = list(dict.fromkeys([*reasons, *ctx.not_computable_reasons()]))
-            built.append(BuiltSection(spec, content, not_computable=tuple(reasons)))
-        except Exception as exc:
-            if strict:
-                raise
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            built.append(BuiltSection(spec, None, error=detail))
+    built = build_sections(ctx, sections, strict=strict)
     page = render_html(
-        built, judgments=judgments, title=title, call=call, random_state=random_state, dataset_name=dataset_name
+        built, data=ctx.data, data_hash=judgments.data_hash, title=title, call=call, random_state=random_state,
+        dataset_name=dataset_name,
     )
     if out_dir is not None:
         out = Path(out_dir)
@@ -230,10 +231,36 @@ def check_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
+def build_sections(ctx: ReportContext, sections: list[str] | None, *, strict: bool) -> list[BuiltSection]:
+    """Build the chosen sections (default all registered) on ``ctx``."""
+    specs = registered_sections()
+    if sections is not None:
+        known = {s.key for s in specs}
+        unknown = [s for s in sections if s not in known]
+        if unknown:
+            raise InvalidParameterError(f"Unknown report sections {unknown}; available: {sorted(known)}")
+        specs = [s for s in specs if s.key in sections]
+    built: list[BuiltSection] = []
+    for spec in specs:
+        try:
+            ctx._used = []
+            with _degenerate_reasons() as reasons:
+                content = spec.build(ctx)
+            reasons = list(dict.fromkeys([*reasons, *ctx.not_computable_reasons()]))
+            built.append(BuiltSection(spec, content, not_computable=tuple(reasons)))
+        except Exception as exc:
+            if strict:
+                raise
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            built.append(BuiltSection(spec, None, error=detail))
+    return built
+
+
 def render_html(
     built: list[BuiltSection],
     *,
-    judgments: Judgments,
+    data: Any,
+    data_hash: str,
     title: str,
     call: str,
     random_state: int | None,
@@ -255,9 +282,10 @@ def render_html(
                                                         and b.content.verdict], strict=True)
                 if not b.not_computable]
     parts: list[str] = []
+    methods = ", ".join(map(str, data.by_method["method"])) if "method" in data.by_method.columns else ""
     subtitle = (
-        f"{len(judgments):,} judgments · {judgments.n_items:,} items · {judgments.n_raters:,} raters · "
-        f"methods: {', '.join(map(str, judgments.methods))} · scale: {judgments.scale.describe()}"
+        f"{data.n_judgments:,} judgments · {data.n_items:,} items · {data.n_raters:,} raters · "
+        f"methods: {methods} · scale: {data.scale.describe()}"
     )
     if dataset_name:
         subtitle = f"dataset {dataset_name} · " + subtitle
@@ -293,9 +321,9 @@ def render_html(
                              + h.bullet_list(b.content.bullets) + "</div>")
             parts.append(b.content.body)
         parts.append("</section>")
-    excluded = judgments.n_excluded
+    excluded = data.n_excluded
     footer = (
-        f"alignlab {__version__} · data hash {judgments.data_hash} · seed {random_state} · "
+        f"alignlab {__version__} · data hash {data_hash} · seed {random_state} · "
         f"{excluded:,} rows excluded at load"
     )
     parts.append(f'<footer><p>{h.esc(footer)}</p><p>call: <code>{h.esc(call or "(python API)")}</code></p></footer>')

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from alignlab._params import DataError
 from alignlab.metrics.status import latest_status
 from alignlab.metrics.store import Store
 from alignlab.report import html as h
@@ -197,7 +198,7 @@ def build_dashboard(store: Store | str | Path, out: str | Path | None = None, *,
     store = store if isinstance(store, Store) else Store(store)
     runs = store.runs()
     if runs.empty:
-        raise ValueError(f"The store {store.path!r} has no run yet; write one with alignlab metrics compute.")
+        raise DataError(f"The store {store.path!r} has no run yet; write one with alignlab metrics compute.")
     hist = store.history(segment=None)
     hist = hist.sort_values(["run_date", "created_at"], kind="stable")
     owners = _owners(store)

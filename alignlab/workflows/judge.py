@@ -434,7 +434,7 @@ def validate_judge(
         n_items=int(judgments.subset(raters=[judge_id]).n_items), second_judge=second_id, alt_test=alt,
         ceiling=ceiling, item_correlation=item_corr, system_correlation=system_corr, biases=biases,
         calibration=calibration_result, comparison=comparison, comparison_conclusion=conclusion, leniency=leniency,
-        segments=segments, reliability=reliability, accuracy=accuracy, model=model_name, model_choice=model_choice, notes=tuple(notes), judgments=judgments,
+        segments=segments, reliability=reliability, accuracy=accuracy, model=model_name, model_choice=model_choice, notes=tuple(notes), data=judgments.summary(), data_hash=judgments.data_hash,
         random_state=random_state, warnings=tuple(notes),
     )
 

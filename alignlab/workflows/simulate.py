@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignlab._params import Interval, Options, check_random_state, validate_params
+from alignlab._params import DataError, Interval, Options, check_random_state, validate_params
 from alignlab.data import Judgments, load_judgments
 
 __all__ = [
@@ -249,7 +249,7 @@ def simulate_judge_study(
     }
     for name, spec in judges.items():
         if name in raters:
-            raise ValueError(f"judge name {name!r} collides with a human rater id; rename the judge.")
+            raise DataError(f"judge name {name!r} collides with a human rater id; rename the judge.")
         raters[str(name)] = ("llm_judge", None, _as_spec(spec))
     return _build(raters, n_items=n_items, scale=scale, n_systems=n_systems, coverage=1.0,
                   segment_levels=("easy", "medium", "hard"), gold_fraction=0.0, timestamps=False,

@@ -11,7 +11,15 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Interval, check_random_state, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    RANDOM_STATE,
+    DataError,
+    Interval,
+    InvalidParameterError,
+    check_random_state,
+    validate_params,
+)
 from alignlab.data import Judgments
 from alignlab.slices import divergence
 from alignlab.workflows._compose import attempt, fit_joint_model, rater_table
@@ -23,7 +31,7 @@ __all__ = ["audit_vendors"]
 def _vendor_of_rater(judgments: Judgments, column: str) -> pd.Series:
     frame = judgments.frame
     if column not in frame.columns:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'vendor' argument names column {column!r}, which is not in the table; columns are "
             f"{[c for c in frame.columns if c != 'source_row']}. Load the table with vendor=<column> or pass "
             "the column that says who supplied each rater."
@@ -32,7 +40,7 @@ def _vendor_of_rater(judgments: Judgments, column: str) -> pd.Series:
     several = per_rater[per_rater.map(len) > 1]
     if len(several):
         example = several.index[0]
-        raise ValueError(
+        raise DataError(
             f"Rater {example!r} has several values of {column!r} ({several.iloc[0]}); a rater belongs to one "
             "vendor: fix the column or split the rater id."
         )
@@ -337,7 +345,7 @@ def audit_vendors(
         table=table, method=f"audit_vendors({vendor!r}, {model_name})", confidence_level=confidence_level,
         vendor_column=vendor, vendors=vendors, actions=action_frame,
         worst_vendor=str(vendors.iloc[0]["vendor"]) if len(vendors) else "", drift=drift, drift_tests=drift_tests,
-        model=model_name, model_choice=getattr(model, "model_choice_", ""), n_items=judgments.n_items, notes=tuple(notes), judgments=judgments,
+        model=model_name, model_choice=getattr(model, "model_choice_", ""), n_items=judgments.n_items, notes=tuple(notes), data=judgments.summary(), data_hash=judgments.data_hash,
         random_state=random_state, warnings=tuple(notes),
     )
 

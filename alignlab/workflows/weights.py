@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alignlab._params import CONFIDENCE_LEVEL, RANDOM_STATE, Options, check_random_state, validate_params
+from alignlab._params import (
+    CONFIDENCE_LEVEL,
+    RANDOM_STATE,
+    DataError,
+    InvalidParameterError,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from alignlab.alignment import ppi_arrays
 from alignlab.data import Judgments
 from alignlab.results import EstimateResult
@@ -288,9 +296,9 @@ def trust_weights(
     seed = int(rng.integers(0, 2**31 - 1))
     kind = judgments.scale.kind
     if target == "win_rate" and kind != "pairwise":
-        raise ValueError("target='win_rate' needs pairwise preferences; use target='mean'.")
+        raise InvalidParameterError("target='win_rate' needs pairwise preferences; use target='mean'.")
     if target == "pass_rate" and kind != "binary":
-        raise ValueError("target='pass_rate' needs a binary scale; use target='mean'.")
+        raise InvalidParameterError("target='pass_rate' needs a binary scale; use target='mean'.")
     human_ids = judgments.resolve_raters(reference, argument="reference")
     notes: list[str] = []
     model, model_name = fit_joint_model(judgments, confidence_level=confidence_level, random_state=seed)
@@ -318,7 +326,7 @@ def trust_weights(
         notes.append(f"weight 0 for {', '.join(map(str, at_chance))}: reliability <= 0 (no better than chance; below 0 "
                      "= agrees with the truth less often than chance), so it does not enter the combination.")
     if len(table) < 2:
-        raise ValueError("trust_weights needs at least two sources (e.g. a judge and a human panel); "
+        raise DataError("trust_weights needs at least two sources (e.g. a judge and a human panel); "
                          f"this table has {list(table['source'])}.")
     calibration = None
     if {"bias", "scale"} <= set(raters.columns) and judgments.scale.kind in ("ordinal", "continuous"):
@@ -329,7 +337,7 @@ def trust_weights(
         [segments] if isinstance(segments, str) else list(segments))
     unknown = [c for c in segment_columns if c not in judgments.item_info.columns]
     if unknown:
-        raise ValueError(f"The 'segments' argument names {unknown}, which are not segment columns of the table "
+        raise InvalidParameterError(f"The 'segments' argument names {unknown}, which are not segment columns of the table "
                          f"({list(judgments.segments)}).")
     by_segment = _segment_weights(judgments, table, human_ids, segment_columns, confidence_level, seed, notes)
     table = table.sort_values("weight", ascending=False).reset_index(drop=True)
@@ -338,7 +346,7 @@ def trust_weights(
         table=table.drop(columns=["members"]), method=f"trust_weights({model_name})", confidence_level=confidence_level,
         target=target, estimate=estimate, by_segment=by_segment, model=model_name,
         model_choice=getattr(model, "model_choice_", ""), n_items=judgments.n_items,
-        notes=tuple(notes), judgments=judgments, random_state=random_state, warnings=tuple(notes),
+        notes=tuple(notes), data=judgments.summary(), data_hash=judgments.data_hash, random_state=random_state, warnings=tuple(notes),
     )
 
 

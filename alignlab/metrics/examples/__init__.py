@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from alignlab._params import DataError, InvalidParameterError
 from alignlab.data import Judgments, load_judgments
 
 __all__ = ["releases", "load_release", "spec_path", "write_example_data", "BASELINE"]
@@ -70,7 +71,7 @@ def _rebuild(j: Judgments, frame: pd.DataFrame) -> Judgments:
 def _row(release: str) -> pd.Series:
     match = _RELEASES[_RELEASES["release"] == release]
     if match.empty:
-        raise ValueError(f"Unknown release {release!r}; the example has {list(_RELEASES['release'])}.")
+        raise InvalidParameterError(f"Unknown release {release!r}; the example has {list(_RELEASES['release'])}.")
     return match.iloc[0]
 
 
@@ -86,7 +87,7 @@ def load_release(release: str) -> dict[str, Judgments]:
     pair = "_".join(sorted([row["chat"], BASELINE], key=str.lower))
     p = pandalm.frame[pandalm.frame["comparison"] == pair]
     if p.empty:  # pragma: no cover - the table above names existing comparisons
-        raise ValueError(f"PandaLM has no comparison {pair!r}")
+        raise DataError(f"PandaLM has no comparison {pair!r}")
     wmt = _dataset("wmt23_mqm_ende")
     w = wmt.frame[wmt.frame["system"] == row["translation"]]
     return {"story": _rebuild(hanna, f), "chat": _rebuild(pandalm, p), "translation": _rebuild(wmt, w)}

@@ -8,14 +8,15 @@ from alignlab.report.core import ReportContext, SectionContent, register_section
 
 
 @register_section("data", title="The data", order=10)
-def data_section(ctx: ReportContext) -> SectionContent:
-    j = ctx.judgments
-    summary = ctx.cached("data.summary", j.summary)
+def data_section(ctx: ReportContext) -> SectionContent | None:
+    summary = ctx.data
+    if summary is None:
+        return None
     cards = h.metric_cards([
         ("judgments", f"{summary.n_judgments:,}", f"{summary.n_aggregate_rows:,} aggregate rows"),
         ("items", f"{summary.n_items:,}", ""),
         ("raters", f"{summary.n_raters:,}", f"{len(summary.by_method)} methods"),
-        ("scale", j.scale.kind, j.scale.describe()),
+        ("scale", summary.scale.kind, summary.scale.describe()),
         ("excluded rows", f"{summary.n_excluded:,}", "at load, with reasons below"),
     ])
     parts = [cards, h.table(summary.by_method, caption="By method")]
@@ -30,5 +31,5 @@ def data_section(ctx: ReportContext) -> SectionContent:
     if summary.notes:
         parts.append(h.bullet_list(summary.notes))
     bullets = (f"{summary.n_judgments:,} judgments of {summary.n_items:,} items by {summary.n_raters:,} raters "
-               f"({', '.join(map(str, j.methods))}).",)
+               f"({', '.join(map(str, summary.by_method['method']))}).",)
     return SectionContent(body="\n".join(parts), bullets=bullets, status="info")

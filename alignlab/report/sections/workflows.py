@@ -1,10 +1,7 @@
 """Sections "Decision" (verdicts first), "Vendors and raters" and "Trust weights" from alignlab.workflows.
 
-Each section uses a result passed through the report options (``workflows.judge_validation``,
-``workflows.vendor_audit``, ``workflows.trust_weights``: what ``JudgeValidation.to_html`` and friends
-do) or computes it when the data supports it: LLM judges and humans for the judge validation, a
-``vendor`` column with two or more vendors for the audit, two or more sources for the weights.
-Options: ``workflows.judge`` (validate only this judge), ``workflows.n_resamples`` (default 500).
+The sections render the workflow results of the report context (``ctx.result``: given, or computed once
+by :mod:`alignlab.report.compute`); a result that could not be computed is shown with its reason.
 """
 
 from __future__ import annotations
@@ -16,17 +13,10 @@ import pandas as pd
 
 from alignlab.plot.workflows import ForestDisplay
 from alignlab.report import html as h
+from alignlab.report.compute import NotComputed
 from alignlab.report.core import ReportContext, SectionContent, register_section
 from alignlab.results import format_estimate
-from alignlab.workflows import (
-    JudgeValidation,
-    TrustWeights,
-    VendorAudit,
-    audit_vendors,
-    metric_summary,
-    trust_weights,
-    validate_judge,
-)
+from alignlab.workflows import JudgeValidation, VendorAudit
 
 _MAX_JUDGES = 4
 _VERDICT_WORDS = {"replace": "can replace the humans", "assist": "assist only, not a replacement",
@@ -34,79 +24,19 @@ _VERDICT_WORDS = {"replace": "can replace the humans", "assist": "assist only, n
 _RANK = {"replace": 0, "assist": 1, "do_not_use": 2}
 
 
-def _n_resamples(ctx: ReportContext) -> int:
-    return int(ctx.option("workflows.n_resamples", 500))
-
-
 def judge_validations(ctx: ReportContext) -> tuple[list[JudgeValidation], list[str]]:
-    """The judge validations of this report (given, or computed for each LLM judge against the humans)."""
-    given = ctx.option("workflows.judge_validation")
-    if given is not None:
-        return [given], []
-    j = ctx.judgments
-    info = j.rater_info
-    judges = info.loc[info["method"] == "llm_judge", "rater_id"].tolist()
-    humans = info.loc[info["method"] == "human", "rater_id"].tolist()
-    if not judges or not humans:
-        return [], []
-    chosen = ctx.option("workflows.judge")
-    if chosen is not None:
-        judges = [chosen]
-    warnings = []
-    if len(judges) > _MAX_JUDGES:
-        warnings.append(f"{len(judges)} judges: the first {_MAX_JUDGES} are validated here; run "
-                        "`alignlab validate-judge --judge NAME` for the others.")
-        judges = judges[:_MAX_JUDGES]
-    out = []
-    for judge in judges:
-        def compute(judge: Any = judge) -> JudgeValidation | str:
-            try:
-                return validate_judge(j, raters=str(judge), reference=humans, n_resamples=_n_resamples(ctx),
-                                      random_state=ctx.random_state)
-            except ValueError as exc:
-                return f"{judge}: not validated ({exc})"
-
-        result = ctx.cached(f"workflows.validate_judge[{judge}]", compute)
-        if isinstance(result, str):
-            warnings.append(result)
-        else:
-            out.append(result)
-    return out, warnings
+    """The judge validations of this report and, for those that could not be computed, why."""
+    results = ctx.result("judge_validations") or []
+    return ([r for r in results if not isinstance(r, NotComputed)],
+            [str(r) for r in results if isinstance(r, NotComputed)])
 
 
-def vendor_audit(ctx: ReportContext) -> VendorAudit | None:
-    given = ctx.option("workflows.vendor_audit")
-    if given is not None:
-        return given
-    j = ctx.judgments
-    if not j.has("vendor") or j.frame["vendor"].dropna().nunique() < 2:
-        return None
-
-    def compute() -> VendorAudit | None:
-        try:
-            return audit_vendors(j, random_state=ctx.random_state)
-        except ValueError:
-            return None
-
-    return ctx.cached("workflows.audit_vendors", compute)
-
-
-def weights_result(ctx: ReportContext) -> TrustWeights | None:
-    given = ctx.option("workflows.trust_weights")
-    if given is not None:
-        return given
-    j = ctx.judgments
-    methods = set(map(str, j.methods))
-    if not methods - {"human"} or j.n_raters < 2:
-        return None
-
-    def compute() -> TrustWeights | None:
-        try:
-            return trust_weights(j, random_state=ctx.random_state)
-        except ValueError:
-            return None
-
-    return ctx.cached("workflows.trust_weights", compute)
+def _rendered(ctx: ReportContext, name: str) -> tuple[Any, list[str]]:
+    """(result or None, [why it is missing]) for the vendor audit and the trust weights."""
+    result = ctx.result(name)
+    if isinstance(result, NotComputed):
+        return None, [str(result)]
+    return result, []
 
 
 def _number(row: pd.Series | None, level: float) -> str:
@@ -168,7 +98,7 @@ def _model_choice(result: Any) -> list[str]:
 def judge_body(v: JudgeValidation) -> str:
     """The evidence of one validation: summary, rule, cards, tables and the reliability plot."""
     level = v.confidence_level
-    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_verdict_words(v))}</h3>', h.paragraph(metric_summary(v)),
+    parts = [f'<h3>Judge {h.esc(v.judge)}: {h.esc(_verdict_words(v))}</h3>', h.paragraph(v.paragraph()),
              *_model_choice(v)]
     cards = [("verdict", v.verdict.replace("_", " ") + (" (harmful)" if getattr(v, "harmful", False) else ""),
               "see the rule below")]
@@ -236,9 +166,10 @@ def _vendor_bullets(audit: VendorAudit) -> list[str]:
 @register_section("decision", title="Decision", order=5)
 def decision_section(ctx: ReportContext) -> SectionContent | None:
     validations, warnings = judge_validations(ctx)
-    audit = vendor_audit(ctx)
-    weights = weights_result(ctx)
-    if not validations and audit is None and weights is None:
+    audit, audit_missing = _rendered(ctx, "vendor_audit")
+    weights, weights_missing = _rendered(ctx, "trust_weights")
+    warnings += audit_missing + weights_missing
+    if not validations and audit is None and weights is None and not warnings:
         return None
     verdicts: list[str] = []
     bullets: list[str] = []
@@ -268,23 +199,23 @@ def decision_section(ctx: ReportContext) -> SectionContent | None:
         if not validations:
             status = audit.status
             bullets += _vendor_bullets(audit)
-            parts.append(h.paragraph(metric_summary(audit)))
+            parts.append(h.paragraph(audit.paragraph()))
     if weights is not None and len(weights.table):
         top = weights.table.iloc[0]
         bullets.append(f"Highest trust weight: {top['source']} {top['weight']:.2f} "
                        f"({top['weight_low']:.2f} to {top['weight_high']:.2f}).")
         if not validations and audit is None:
-            parts.append(h.paragraph(metric_summary(weights)))
+            parts.append(h.paragraph(weights.paragraph()))
     return SectionContent(body="\n".join(parts), bullets=tuple(bullets[:5]), status=status,
                           verdict=" · ".join(verdicts), warnings=tuple(warnings))
 
 
 @register_section("vendors", title="Vendors and raters", order=45)
 def vendors_section(ctx: ReportContext) -> SectionContent | None:
-    audit = vendor_audit(ctx)
+    audit, missing = _rendered(ctx, "vendor_audit")
     if audit is None:
-        return None
-    parts = [h.paragraph(metric_summary(audit)), *_model_choice(audit)]
+        return SectionContent(body=h.callout(missing[0], kind="warn"), status="warn") if missing else None
+    parts = [h.paragraph(audit.paragraph()), *_model_choice(audit)]
     parts.append(h.table(audit.vendors, caption="Vendors (rank 1 = worst)"))
     parts.append(h.figure(ForestDisplay.from_vendor_audit(audit).plot().to_svg(),
                           caption="Posterior reliability of each rater with its interval (for labels: kappa with "
@@ -303,10 +234,10 @@ def vendors_section(ctx: ReportContext) -> SectionContent | None:
 
 @register_section("trust_weights", title="Trust weights", order=65)
 def trust_weights_section(ctx: ReportContext) -> SectionContent | None:
-    weights = weights_result(ctx)
+    weights, missing = _rendered(ctx, "trust_weights")
     if weights is None:
-        return None
-    parts = [h.paragraph(metric_summary(weights)), *_model_choice(weights)]
+        return SectionContent(body=h.callout(missing[0], kind="warn"), status="warn") if missing else None
+    parts = [h.paragraph(weights.paragraph()), *_model_choice(weights)]
     est = weights.estimate
     if est is not None and not math.isnan(est.estimate):
         parts.append(h.metric_cards([(f"corrected {weights.target}", f"{est.estimate:.3f}",
