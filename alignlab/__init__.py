@@ -7,7 +7,7 @@ judgment) into a :class:`Judgments` object that every module consumes.
 from importlib.metadata import PackageNotFoundError, version
 
 from alignlab import datasets
-from alignlab._params import InvalidParameterError
+from alignlab._params import AlignlabError, DataError, InvalidParameterError
 from alignlab.data import Judgments, JudgmentsValidationError, Scale, load_judgments
 
 try:
@@ -16,6 +16,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "AlignlabError",
+    "DataError",
     "InvalidParameterError",
     "Judgments",
     "JudgmentsValidationError",
