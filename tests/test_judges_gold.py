@@ -72,7 +72,7 @@ def test_order_errors_name_row_value_and_fix():
     with pytest.raises(JudgmentsValidationError, match="several items in the same order"):
         alignlab.load_judgments(twice, scale="pairwise")
     with pytest.raises(JudgmentsValidationError, match="needs a 'pair_id' column"):
-        alignlab.load_judgments(_pairs_table().drop(columns="pair_id"), scale="pairwise")
+        alignlab.load_judgments(_pairs_table().drop(columns="pair_id"), scale="pairwise", order="order")
     dropped = alignlab.load_judgments(table, scale="pairwise", on_invalid="drop")
     assert dropped.exclusions["row"].tolist() == [3]
 

@@ -232,14 +232,14 @@ def _units(judgments: Judgments, raters: list[Any], reference: str | Sequence[st
             notes.append(f"{n_tied} items without a strict human majority have no reference label (excluded)")
         name = f"human majority ({len(humans)} raters)"
     pair = order = None
-    if "pair_id" in frame.columns:
+    if "pair_id" in frame.columns and "pair_id" not in judgments.segments:
         pid = _item_column(judgments, "pair_id", ids)
         known = pid.notna().to_numpy()
         pair_codes = pd.factorize(pid.where(known, None))[0]
         # units without a pair_id are their own cluster
         pair_codes = np.where(known, pair_codes, pair_codes.max(initial=-1) + 1 + np.arange(len(ids)))
         pair = pd.factorize(pair_codes)[0].astype(np.int64)
-    if "order" in frame.columns:
+    if "order" in frame.columns and "order" not in judgments.segments:
         o = _item_column(judgments, "order", ids)
         order = np.select([o.to_numpy() == "original", o.to_numpy() == "swapped"], [0, 1], -1)
     return _Units(ids, codes, list(raters), ref.astype(np.int64), name, pair, order, notes)

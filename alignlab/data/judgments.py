@@ -484,7 +484,7 @@ class Judgments:
         if self.has("vendor"):
             out["vendor"] = self.frame["vendor"].take(first).to_numpy()
         for column in ("strategy", "judge_model"):
-            if self.has(column):
+            if self.has(column) and column not in self.segments:  # (a segment of that name is no attribute)
                 out[column] = self.frame[column].take(first).to_numpy()
         out["n_judgments"] = np.bincount(codes, minlength=self.n_raters)
         out["n_items"] = np.bincount(self._distinct_pairs % self.n_raters, minlength=self.n_raters)
@@ -1181,7 +1181,7 @@ def load_judgments(
                  "gold scores must be numbers on the same scale as the values")
             frame["gold"] = gold_num
 
-    if "order" in frame.columns:
+    if "order" in resolved:
         _check_orders(frame, flag, collector)
 
     # consistency across rows (only on rows without row-level failures) --------------------------------
@@ -1195,11 +1195,11 @@ def load_judgments(
     if "vendor" in frame.columns:
         checks.append(("rater_id", "vendor", "a rater belongs to one vendor: fix the vendor or split the rater id"))
     for column in ("strategy", "judge_model"):
-        if column in frame.columns:
+        if column in resolved:
             checks.append(("rater_id", column, f"a rater id is one judge configuration with one {column}: "
                                                f"use one rater id per (model, strategy), e.g. 'gpt-4/cot'"))
     for column in ("system", "system_a", "system_b", "gold", "order", "pair_id"):
-        if column in frame.columns:
+        if column in resolved:
             checks.append(("item_id", column, f"an item has one {column}: make item ids unique per {column}"))
     for key, column, fix in checks:
         offending = _check_constant_within(frame, clean, key, column, rows, collector, fix,
@@ -1209,7 +1209,7 @@ def load_judgments(
                    frame[key][offending].astype(str).to_numpy(dtype=object) + " -> "
                    + frame[column][offending].astype(str).to_numpy(dtype=object),
                    f"one {key} has several values of {column!r}", fix)
-    if "order" in frame.columns:
+    if "order" in resolved:
         _check_pair_orders(frame, clean, rows, record, collector)
 
     exclusions: list[pd.DataFrame] = []
@@ -1562,14 +1562,15 @@ def _check_pair_orders(frame: pd.DataFrame, clean: np.ndarray, rows: np.ndarray,
 def _unclaim_judge_columns(raw: pd.DataFrame, mapping: dict[str, str | None], resolved: dict[str, str],
                            notes: list[str]) -> None:
     """Columns recognised by *name* as ``order``/``strategy``/``judge_model`` that do not hold what those
-    roles mean (an ``order`` column of other values; a ``strategy`` that varies within a rater) stay
+    roles mean (an ``order`` column without original/swapped values or without a ``pair_id`` column; a
+    ``strategy`` that varies within a rater) stay
     ordinary columns, with a note: a table that had such a column before they were recognised loads as
     it did. Mapped by keyword, they are validated (and fail with the row named)."""
     if mapping.get("order") is None and "order" in resolved:
         values = raw[resolved["order"]].dropna().astype(str).str.strip().str.lower()
-        if not set(values.unique()) <= set(ORDER_VALUES) or "pair_id" not in resolved:
-            notes.append(f"column {resolved['order']!r} is not read as the presentation order (values other than "
-                         "original/swapped, or no pair_id column); pass order= to use it as one")
+        if not set(values.unique()) & set(ORDER_VALUES) or "pair_id" not in resolved:
+            notes.append(f"column {resolved['order']!r} is not read as the presentation order (no original/swapped "
+                         "values, or no pair_id column); pass order= to use it as one")
             del resolved["order"]
     rater_column = resolved.get("rater_id")
     for canonical in ("strategy", "judge_model"):
