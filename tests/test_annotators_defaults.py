@@ -429,27 +429,38 @@ def ambiguous_crowd():
     return ambiguous_positions_crowd(1)
 
 
-def test_recommendation_beats_majority_vote_where_dawid_skene_loses_class_meaning(ambiguous_crowd):
-    """Seeded medical-queries failure: every prior of DawidSkene loses a class's meaning and its consensus falls
-    far below majority vote (it warns); compare_models, without gold, leaves those fits out and recommends one that
-    is at or above majority vote and within the paired interval of the most accurate model."""
+def test_default_keeps_class_meaning_and_beats_majority_vote_on_a_medical_queries_like_crowd(ambiguous_crowd):
+    """Seeded medical-queries failure: with each of the nine weaker priors some latent class of Dawid–Skene loses
+    its meaning (the fit the old grid chose: 0.648 against majority vote's 0.896). The strongly diagonal
+    candidates keep it; the default picks one and is above majority vote (0.942). (MACE reaches 0.973 here:
+    the default is not within the paired interval of the best on this crowd, docs/annotators.md says so.)"""
+    j, truth = ambiguous_crowd
+    mv = mv_accuracy(j, truth)
+    default = DawidSkene(ci_method="none").fit(j)
+    table = default.prior_selection_
+    weak = table["prior_correct"] < 8
+    assert not table.loc[weak, "classes_keep_labels"].any()
+    chosen = table[table["chosen"]].iloc[0]
+    assert chosen["prior_correct"] >= 8 and chosen["classes_keep_labels"]
+    assert accuracy_vs_truth(default, j, truth) >= mv
+    assert not any("lost their meaning" in w for w in default.warnings_)
+    old = DawidSkene(prior="fixed", pooling_strength=32.0, prior_correct=0.01, prior_error=0.01, ci_method="none").fit(j)
+    assert accuracy_vs_truth(old, j, truth) < mv - 0.1  # the old choice (best-scoring of the nine)
+
+
+def test_compare_models_leaves_out_fits_that_lost_class_meaning(ambiguous_crowd):
+    """Flat Dawid–Skene loses a class's meaning on the same crowd; compare_models does not recommend it, says so,
+    and its recommendation is at or above majority vote."""
     j, truth = ambiguous_crowd
     t = truth[j.items.to_numpy().astype(int)]
-    mv = mv_accuracy(j, truth)  # 0.896
-    default = DawidSkene(ci_method="none").fit(j)
-    assert accuracy_vs_truth(default, j, truth) < mv - 0.1  # 0.648
-    assert not default.prior_selection_["classes_keep_labels"].any()
-    assert any("lost their meaning" in w for w in default.warnings_)
     comparison = compare_models(j, random_state=0)
     table = comparison.to_frame().set_index("model")
-    assert not table.loc["DawidSkene", "classes_keep_labels"] and not table.loc["DawidSkene (flat)", "classes_keep_labels"]
-    assert comparison.recommended not in ("DawidSkene", "DawidSkene (flat)")
-    assert any("lost the labels' meaning" in w for w in comparison.warnings)
-    correct = {name: (m.predict().to_numpy().astype(int) == t) for name, m in comparison.fitted.items()}
-    chosen = correct[comparison.recommended]
-    assert chosen.mean() >= mv  # MACE 0.973
-    best = max(correct, key=lambda n: correct[n].mean())
-    assert chosen.mean() == correct[best].mean() or _paired_upper(chosen, correct[best]) >= 0
+    assert not table.loc["DawidSkene (flat)", "classes_keep_labels"]
+    assert comparison.recommended != "DawidSkene (flat)"
+    assert any("lost the labels' meaning" in w and w.endswith("were not considered: DawidSkene (flat).")
+               for w in comparison.warnings), comparison.warnings
+    chosen = comparison.fitted[comparison.recommended].predict().to_numpy().astype(int) == t
+    assert chosen.mean() >= mv_accuracy(j, truth)
 
 
 def test_classes_keep_labels_rule():
@@ -461,22 +472,27 @@ def test_classes_keep_labels_rule():
     assert not classes_keep_labels(counts, np.array([[0, 1], [0, 1], [1, 0], [1, 0]], dtype=float))
 
 
-def test_workflows_fit_the_recommended_model_and_say_which_and_why(ambiguous_crowd):
-    """On a table where compare_models recommends MACE (Dawid–Skene lost the labels' meaning), audit_vendors fits
-    MACE, records it (model, model_choice, summary line) and its reliabilities equal MACE's own fit."""
+def test_workflows_fit_the_recommended_model_and_say_which_and_why():
+    """On one-coin data (where compare_models recommends OneCoin, not Dawid–Skene) audit_vendors fits OneCoin,
+    records it (model, model_choice, summary line) and its reliabilities equal OneCoin's own fit."""
     from alignlab._params import check_random_state
     from alignlab.workflows import audit_vendors
 
-    j, _ = ambiguous_crowd
+    frame = simulate_family("one-coin", 0).frame[["item_id", "rater_id", "value"]].copy()
+    frame["vendor"] = np.where(frame["rater_id"].astype(int) % 2 == 0, "even", "odd")
+    j = alignlab.load_judgments(frame, scale=alignlab.Scale.categorical([0, 1, 2]), segments=[])
+    assert DawidSkene().get_params()["prior"] == "auto"
     audit = audit_vendors(j, random_state=0)
-    assert audit.model == "MACE (EM)"
-    assert audit.model_choice.startswith("MACE: recommended by compare_models (3 item folds)")
-    assert "lost the labels' meaning" in audit.model_choice
-    assert "Annotator model: MACE: recommended by compare_models" in str(audit)  # the summary's line
+    assert audit.model == "one-coin Dawid-Skene (EM)"
+    assert audit.model_choice.startswith("OneCoin: recommended by compare_models (3 item folds): largest held-out")
+    assert "Annotator model: OneCoin: recommended by compare_models" in str(audit)  # the summary's line
     seed = int(check_random_state(0).integers(0, 2**31 - 1))  # audit_vendors' model seed
-    reference = MACE(ci_method="conditional", random_state=seed).fit(j).raters_.set_index("rater_id")
-    got = audit.to_frame().set_index("rater_id")["reliability"]
-    np.testing.assert_allclose(got.to_numpy(), reference["reliability"].reindex(got.index).to_numpy(), rtol=1e-9)
+    reference = OneCoin(ci_method="conditional", n_resamples=200, random_state=seed).fit(j).raters_.set_index("rater_id")
+    got = audit.to_frame().set_index("rater_id")
+    for column in ("reliability", "reliability_low", "reliability_high"):
+        np.testing.assert_allclose(got[column].to_numpy(), reference[column].reindex(got.index).to_numpy(), rtol=1e-9)
+    plain = DawidSkene(ci_method="conditional", n_resamples=200, random_state=seed).fit(j).raters_.set_index("rater_id")
+    assert not np.allclose(got["reliability"].to_numpy(), plain["reliability"].reindex(got.index).to_numpy())
 
 
 def test_workflow_model_choice_above_the_comparison_limit(monkeypatch):
