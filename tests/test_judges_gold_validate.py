@@ -86,3 +86,13 @@ def test_flip_inverted_is_an_explicit_choice(study):
     before = sub.frame.loc[sub.frame["rater_id"] == "inverted/cot", "value"].to_numpy()
     after = mirrored.frame.loc[mirrored.frame["rater_id"] == "inverted/cot", "value"].to_numpy()
     assert ((before == "A") == (after == "B")).all() and len(mirrored.abstentions) == len(sub.abstentions)
+
+
+def test_report_validates_judges_against_gold_without_humans(tmp_path):
+    from alignlab.report import build_report
+
+    j = simulate_pairwise_judge_study(60, judges={"good/cot": {"accuracy": 0.9}, "bad/cot": {"accuracy": 0.2}},
+                                      random_state=0)
+    build_report(j, tmp_path / "report", options={"workflows.n_resamples": 100}, random_state=0)
+    html = "".join(p.read_text() for p in (tmp_path / "report").rglob("*.html"))
+    assert "accuracy vs gold (abstentions wrong)" in html and "harmful" in html

@@ -57,7 +57,8 @@ def _judge_validations(ctx: ReportContext) -> list[Any] | None:
     info = j.rater_info
     judges = info.loc[info["method"] == "llm_judge", "rater_id"].tolist()
     humans = info.loc[info["method"] == "human", "rater_id"].tolist()
-    if not judges or not humans:
+    has_gold = "gold" in j.frame.columns and bool(j.frame["gold"].notna().any())
+    if not judges or not (humans or has_gold):  # without humans, the judges are validated against gold
         return None
     chosen = ctx.option("workflows.judge")
     if chosen is not None:
@@ -65,7 +66,7 @@ def _judge_validations(ctx: ReportContext) -> list[Any] | None:
     out: list[Any] = []
     for judge in judges[:MAX_JUDGES]:
         try:
-            out.append(validate_judge(j, raters=str(judge), reference=humans, n_resamples=_n_resamples(ctx),
+            out.append(validate_judge(j, raters=str(judge), reference=humans or "gold", n_resamples=_n_resamples(ctx),
                                       random_state=ctx.random_state))
         except AlignlabError as exc:
             out.append(NotComputed(f"judge {judge}", str(exc)))
