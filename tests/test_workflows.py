@@ -319,3 +319,23 @@ def test_metric_summary_estimate_and_errors():
     assert metric_summary(result) == "kappa on 10 items: 0.500 (95% CI 0.400 to 0.600), interval by analytic."
     with pytest.raises(TypeError, match="metric_summary expects"):
         metric_summary(3.0)
+
+
+def test_trust_weights_estimate_stays_on_the_human_scale() -> None:
+    """Regression: the humans' labels are the PPI reference on their own scale, never mapped through their fitted
+    bias/scale (a human panel with scale near 0 blew the interval up 60-fold: 2.40, CI -3.07 to 7.87).
+
+    On the metrics example's story release the weights give the judges lambda = 0, so the estimate must equal
+    the classical mean of the human labels with its normal interval (reference: numpy / scipy).
+    """
+    from scipy import stats
+
+    from alignlab.metrics.examples import load_release
+
+    story = load_release("2025.3")["story"]
+    tw = trust_weights(story, random_state=0)
+    human = story.frame.loc[story.frame["method"] == "human"].groupby("item_id")["value"].mean().to_numpy()
+    assert "lambda=0.00" in tw.estimate.method
+    assert tw.estimate.estimate == pytest.approx(human.mean(), abs=1e-9)
+    half = stats.norm.ppf(0.975) * human.std() / np.sqrt(len(human))
+    assert tw.estimate.ci_high - tw.estimate.estimate == pytest.approx(half, rel=0.01)

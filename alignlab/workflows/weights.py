@@ -135,6 +135,7 @@ def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: lis
     frame = judgments.frame
     weight_of = dict(zip(raters["source"], raters["precision"], strict=True))
     source_weight = frame["rater_id"].astype(str).map(weight_of).fillna(0.0).to_numpy()
+    human_values = values  # the reference stays on its own (human) scale: PPI maps the sources to it
     if calibration is not None:
         # each source on the latent quality's scale, (y - bias) / scale, before they are averaged
         bias = frame["rater_id"].astype(str).map(calibration["bias"]).fillna(0.0).to_numpy()
@@ -162,7 +163,7 @@ def _combined_estimate(judgments: Judgments, table: pd.DataFrame, human_ids: lis
         f_sum += np.bincount(item_index[known], weights=w * latent, minlength=n_items)
     is_human = frame["rater_id"].isin(human_ids).to_numpy()
     h_n = np.bincount(codes[is_human], minlength=n_items)
-    h_sum = np.bincount(codes[is_human], weights=values[is_human], minlength=n_items)
+    h_sum = np.bincount(codes[is_human], weights=human_values[is_human], minlength=n_items)
     has_f = w_sum > 0
     labelled = has_f & (h_n > 0)
     unlabelled = has_f & (h_n == 0)
