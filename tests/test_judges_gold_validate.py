@@ -96,3 +96,24 @@ def test_report_validates_judges_against_gold_without_humans(tmp_path):
     build_report(j, tmp_path / "report", options={"workflows.n_resamples": 100}, random_state=0)
     html = "".join(p.read_text() for p in (tmp_path / "report").rglob("*.html"))
     assert "accuracy vs gold (abstentions wrong)" in html and "harmful" in html
+
+
+def test_compare_judges_cli(tmp_path, study):
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlab.cli import app
+
+    path = tmp_path / "judges.csv"
+    frame = study.to_frame().drop(columns=["source_row", "weight"])
+    absent = study.abstentions.drop(columns=["source_row", "weight"], errors="ignore")
+    pd.concat([frame, absent], ignore_index=True).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["compare-judges", str(path), "--scale", "pairwise", "--abstain", "invalid",
+                                      "--by", "strategy", "--n-resamples", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload["harmful"]) == {"inverted/cot", "inverted/plain"} and len(payload["pairs"]) == 16
+    text = CliRunner().invoke(app, ["compare-judges", str(path), "--scale", "pairwise", "--abstain", "invalid",
+                                    "--n-resamples", "100"])
+    assert text.exit_code == 0 and "Most accurate" in text.output
