@@ -299,3 +299,10 @@ def test_columns_named_like_judge_columns_but_holding_other_things_stay_ordinary
     assert any("presentation order" in n for n in j.notes)
     with pytest.raises(JudgmentsValidationError, match="order must be"):
         alignlab.load_judgments(table.assign(pair_id=[1, 1, 2, 2]), scale="ordinal", order="order")
+
+
+def test_abstain_accepts_one_value_as_text():
+    table = _pairs_table()
+    table.loc[1, "value"] = "invalid"
+    j = alignlab.load_judgments(table, scale="pairwise", abstain="invalid")
+    assert len(j.abstentions) == 1 and len(j.frame) == 7

@@ -1517,6 +1517,8 @@ def _check_constant_within(
 
 def _abstain_mask(values: pd.Series, abstain: Sequence[Any]) -> np.ndarray:
     """Rows whose value is one of ``abstain`` (stripped, case-insensitive text; ``None`` = missing)."""
+    if isinstance(abstain, str):  # abstain="invalid" means one value, not its characters
+        abstain = [abstain]
     wanted = {str(v).strip().lower() for v in abstain if v is not None and not (isinstance(v, float) and math.isnan(v))}
     missing_too = any(v is None or (isinstance(v, float) and math.isnan(v)) for v in abstain)
     codes, uniques = pd.factorize(values)  # one lookup per distinct value
