@@ -306,3 +306,10 @@ def test_abstain_accepts_one_value_as_text():
     table.loc[1, "value"] = "invalid"
     j = alignlab.load_judgments(table, scale="pairwise", abstain="invalid")
     assert len(j.abstentions) == 1 and len(j.frame) == 7
+
+
+def test_summary_counts_the_abstentions():
+    table = _pairs_table()
+    table.loc[[1, 3], "value"] = "invalid"
+    text = str(alignlab.load_judgments(table, scale="pairwise", abstain=["invalid"]).summary())
+    assert "2 abstentions kept apart" in text and "judge: 2" in text

@@ -313,6 +313,8 @@ class JudgmentsSummary:
     by_segment: pd.DataFrame
     exclusions: pd.DataFrame
     notes: tuple[str, ...]
+    #: judgments that are abstentions (``Judgments.abstentions``), by rater
+    abstentions_by_rater: pd.Series | None = None
 
     @property
     def n_excluded(self) -> int:
@@ -326,6 +328,10 @@ class JudgmentsSummary:
         ]
         if self.n_aggregate_rows:
             lines.append(f"{self.n_aggregate_rows:,} per-item aggregate rows (successes/trials)")
+        if self.abstentions_by_rater is not None and len(self.abstentions_by_rater):
+            shown = ", ".join(f"{r}: {n:,}" for r, n in self.abstentions_by_rater.head(10).items())
+            lines.append(f"{int(self.abstentions_by_rater.sum()):,} abstentions kept apart (not in the labels any "
+                         f"statistic sees; counted by the judge validation): {shown}")
         lines.append("\nBy method:\n" + self.by_method.to_string(index=False))
         lines.append("\nRaters (top 10 by judgments):\n" + self.by_rater.head(10).to_string(index=False))
         if not self.by_segment.empty:
@@ -751,6 +757,7 @@ class Judgments:
             by_segment=by_segment,
             exclusions=self.exclusions,
             notes=self.notes,
+            abstentions_by_rater=(self.abstentions["rater_id"].value_counts() if len(self.abstentions) else None),
         )
 
     def to_frame(self) -> pd.DataFrame:
