@@ -8,7 +8,7 @@ import sys
 from benchmarks._common import RESULTS_DIR, ROOT, machine
 
 BENCHMARKS = ["agreement", "annotators", "annotators_defaults", "annotators_continuous", "alignment", "slices",
-              "sampling", "workflows", "compare", "design", "metrics", "online"]
+              "sampling", "workflows", "judges", "compare", "design", "metrics", "online"]
 
 
 def assemble() -> None:

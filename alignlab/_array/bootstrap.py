@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from alignlab._params import DegenerateDataWarning
+from alignlab._params import DegenerateDataWarning, check_random_state
 from alignlab._progress import report
 
 __all__ = ["BootstrapOutcome", "MIN_RESAMPLING_UNITS", "bootstrap", "degenerate_message", "jackknife_weights",
@@ -180,7 +180,7 @@ def bootstrap(
         of the replicates fail, or when it would have zero width (every resample gives the same value:
         a degenerate resample is never reported as an interval).
     """
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_random_state(random_state)
     label = f"bootstrap-{method}({unit_name}{', clustered' if clusters is not None else ''}, {n_resamples})"
     n_draw = n_units if clusters is None else int(_compact(clusters).max(initial=-1)) + 1
     if n_draw < max(int(min_units), MIN_RESAMPLING_UNITS):

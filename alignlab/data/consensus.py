@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from alignlab._params import check_random_state
 from alignlab.data.judgments import Judgments
 
 __all__ = ["item_consensus"]
@@ -72,8 +73,7 @@ def item_consensus(
         top = counts.max(axis=1, keepdims=True)
         is_top = counts == top
         tied = is_top.sum(axis=1) > 1
-        rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
-            else random_state
+        rng = check_random_state(random_state)
         # random tie-break: add uniform noise only among the tied maxima
         noise = rng.random(counts.shape) * is_top
         winner = np.argmax(noise + is_top * 2.0, axis=1)
