@@ -506,3 +506,7 @@ def test_workflow_model_choice_above_the_comparison_limit(monkeypatch):
     assert "above the 1,000 up to which the workflows run compare_models" in model.model_choice_
     reference = DawidSkene(ci_method="conditional", random_state=0).fit(j)
     np.testing.assert_allclose(model.raters_["reliability"], reference.raters_["reliability"])
+    monkeypatch.setattr(_compose, "COMPARE_MAX_JUDGMENTS", 20_000)
+    small = j.subset(items=list(j.items[:30]))
+    model, _ = _compose.fit_joint_model(small, confidence_level=0.95, random_state=0)
+    assert isinstance(model, DawidSkene) and "30 items are too few" in model.model_choice_

@@ -69,12 +69,15 @@ def numeric_view(judgments: Judgments) -> Judgments:
 COMPARE_MAX_JUDGMENTS = 20_000
 #: item folds of the workflows' model comparison (compare_models' own default is 5)
 COMPARE_FOLDS = 3
+#: below this many items a 3-fold held-out comparison is too noisy to choose a model: the default is fitted
+COMPARE_MIN_ITEMS = 50
 
 
 def choose_joint_model(judgments: Judgments, *, random_state: Any = 0) -> tuple[Any | None, str, str]:
     """Which categorical annotator model the workflows fit: ``(unfitted template or None, name, why)``.
 
-    Binary, categorical and pairwise labels, up to :data:`COMPARE_MAX_JUDGMENTS` judgments:
+    Binary, categorical and pairwise labels, at least :data:`COMPARE_MIN_ITEMS` items and up to
+    :data:`COMPARE_MAX_JUDGMENTS` judgments:
     :func:`alignlab.annotators.compare_models` with :data:`COMPARE_FOLDS` item folds, and its
     recommended model (largest held-out label log-likelihood among the fits that neither collapsed nor
     lost the labels' meaning; gold, when the table has it, overrides with a paired interval that
@@ -92,7 +95,15 @@ def choose_joint_model(judgments: Judgments, *, random_state: Any = 0) -> tuple[
         return DawidSkene(), "DawidSkene", (
             f"the default DawidSkene (prior chosen by held-out label log-likelihood): {len(judgments):,} judgments "
             f"is above the {COMPARE_MAX_JUDGMENTS:,} up to which the workflows run compare_models")
-    comparison = compare_models(judgments, cv=COMPARE_FOLDS, random_state=random_state)
+    if judgments.n_items < COMPARE_MIN_ITEMS:
+        return DawidSkene(), "DawidSkene", (
+            f"the default DawidSkene (prior chosen by held-out label log-likelihood): {judgments.n_items} items are "
+            f"too few for the workflows' {COMPARE_FOLDS}-fold model comparison (needs {COMPARE_MIN_ITEMS})")
+    try:
+        comparison = compare_models(judgments, cv=COMPARE_FOLDS, random_state=random_state)
+    except ValueError as exc:  # e.g. fewer items than folds: the default model still fits
+        return DawidSkene(), "DawidSkene", (f"the default DawidSkene (prior chosen by held-out label "
+                                            f"log-likelihood): compare_models could not run ({exc})")
     template = comparison.best_model()
     reason = f"recommended by compare_models ({COMPARE_FOLDS} item folds): {comparison.reason}"
     if comparison.warnings:
