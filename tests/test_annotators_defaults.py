@@ -472,7 +472,7 @@ def test_classes_keep_labels_rule():
     assert not classes_keep_labels(counts, np.array([[0, 1], [0, 1], [1, 0], [1, 0]], dtype=float))
 
 
-def test_workflows_fit_the_recommended_model_and_say_which_and_why():
+def test_workflows_fit_the_recommended_model_and_say_which_and_why(tmp_path):
     """On one-coin data (where compare_models recommends OneCoin, not Dawid–Skene) audit_vendors fits OneCoin,
     records it (model, model_choice, summary line) and its reliabilities equal OneCoin's own fit."""
     from alignlab._params import check_random_state
@@ -486,6 +486,8 @@ def test_workflows_fit_the_recommended_model_and_say_which_and_why():
     assert audit.model == "one-coin Dawid-Skene (EM)"
     assert audit.model_choice.startswith("OneCoin: recommended by compare_models (3 item folds): largest held-out")
     assert "Annotator model: OneCoin: recommended by compare_models" in str(audit)  # the summary's line
+    page = audit.to_html(tmp_path / "audit.html").read_text()
+    assert "Annotator model: OneCoin: recommended by compare_models" in page  # the report's callout
     seed = int(check_random_state(0).integers(0, 2**31 - 1))  # audit_vendors' model seed
     reference = OneCoin(ci_method="conditional", n_resamples=200, random_state=seed).fit(j).raters_.set_index("rater_id")
     got = audit.to_frame().set_index("rater_id")
