@@ -692,14 +692,15 @@ class DawidSkene(CategoricalModel):
     }
     _state_attributes: ClassVar[tuple[str, ...]] = CategoricalModel._state_attributes + ("prior_selection_",)
     #: candidate (pooling_strength, prior_correct, prior_error) of prior="auto": near-flat, Laplace, the
-    #: diagonal-heavy prior, each alone and pooled toward the rater's group with 2 / 8 / 32 pseudo-judgments,
-    #: and two strongly diagonal priors (8 / 32 pseudo-judgments on the diagonal, 1 per error cell): the
-    #: eligible choice where weaker priors let a latent class lose the labels' meaning (medical-safety
-    #: queries: none of the first nine keeps it; 8/1 does and reaches 0.722 against majority vote's 0.712)
+    #: diagonal-heavy prior, each alone and pooled toward the rater's group with 2 / 8 / 32 pseudo-judgments
     _PRIOR_GRID: ClassVar[tuple[tuple[float, float, float], ...]] = (
         (0.0, 0.01, 0.01), (0.0, 1.0, 1.0), (0.0, 2.0, 0.5), (2.0, 2.0, 0.5), (8.0, 2.0, 0.5), (32.0, 2.0, 0.5),
-        (2.0, 0.01, 0.01), (8.0, 0.01, 0.01), (32.0, 0.01, 0.01), (0.0, 8.0, 1.0), (0.0, 32.0, 1.0),
+        (2.0, 0.01, 0.01), (8.0, 0.01, 0.01), (32.0, 0.01, 0.01),
     )
+    #: the next tier, tried only when no prior of :attr:`_PRIOR_GRID` keeps the labels' meaning: strongly
+    #: diagonal priors (8 / 32 pseudo-judgments on the diagonal, 1 per error cell). Medical-safety queries: none
+    #: of the first tier keeps it; 8/1 does and reaches 0.722 against majority vote's 0.712
+    _STRONG_PRIOR_GRID: ClassVar[tuple[tuple[float, float, float], ...]] = ((0.0, 8.0, 1.0), (0.0, 32.0, 1.0))
 
     def __init__(
         self,
@@ -751,7 +752,9 @@ class DawidSkene(CategoricalModel):
         the marginal log-likelihood ``log sum_k pi_k prod_j theta[j, k, y_ij]`` of the held-out
         items' labels; the candidate with the largest total wins among those whose latent classes keep
         the labels' meaning (every class is the label raters most often give its items, in a fit on
-        all the scored items; if none does, the best overall, with a warning). Inputs over 30,000 judgments are
+        all the scored items). When no candidate of the grid keeps it, the strongly diagonal
+        :attr:`_STRONG_PRIOR_GRID` is tried next (``tier`` 2 in ``prior_selection_``); if none does
+        either, the best overall, with a warning. Inputs over 30,000 judgments are
         scored on a random subset of items holding 30,000 judgments (the fit itself uses all).
         The folds (and subset) are a fixed function of the sorted items (seed 0), whatever
         ``random_state``, so the default model gives the same consensus on every run and for
@@ -763,13 +766,20 @@ class DawidSkene(CategoricalModel):
         sub = _selection_design(design, rng)
         folds = rng.permutation(sub.n_items) % _SELECTION_FOLDS
         rows = []
-        for candidate in self._PRIOR_GRID:
-            if candidate[0] > 0 and not self.pooling:
-                continue  # pooling=(): no group to pool toward
-            self._chosen_prior = candidate
-            score = self._heldout_loglik(sub, folds, _SELECTION_FOLDS)
-            rows.append({"pooling_strength": candidate[0], "prior_correct": candidate[1], "prior_error": candidate[2],
-                         "heldout_loglik": score, "classes_keep_labels": self._classes_keep_labels(sub)})
+
+        def score_candidates(grid: Sequence[tuple[float, float, float]], tier: int) -> None:
+            for candidate in grid:
+                if candidate[0] > 0 and not self.pooling:
+                    continue  # pooling=(): no group to pool toward
+                self._chosen_prior = candidate
+                score = self._heldout_loglik(sub, folds, _SELECTION_FOLDS)
+                rows.append({"pooling_strength": candidate[0], "prior_correct": candidate[1],
+                             "prior_error": candidate[2], "tier": tier, "heldout_loglik": score,
+                             "classes_keep_labels": self._classes_keep_labels(sub)})
+
+        score_candidates(self._PRIOR_GRID, 1)
+        if not any(r["classes_keep_labels"] for r in rows):  # escalate the prior only when the first tier fails
+            score_candidates(self._STRONG_PRIOR_GRID, 2)
         table = pd.DataFrame(rows)
         # the likelihood cannot tell what a latent class means: a weak prior can let class k become "items
         # raters disagree on" (DICES-350: 'Unsure' takes 38% of items, accuracy 0.49 against 0.69). Only
