@@ -207,3 +207,20 @@ def test_integer_and_float_levels_are_the_same_segment() -> None:
     levels = audit.to_frame()["level"].tolist()
     assert levels == ["1", "2", "3", "(missing)"]
     assert audit.uncovered_mass == pytest.approx(0.05)
+
+
+def test_production_files_keep_ids_as_written(tmp_path) -> None:
+    """Production tables read from files keep their id columns exactly as written (as load_judgments does):
+    ``007`` and ``7`` are two requests, ``NA`` is an id; the other columns parse as pandas parses them."""
+    from pathlib import Path
+
+    from alignlab.sampling._inputs import read_table
+
+    path = tmp_path / "production.csv"
+    path.write_text("request_id,locale,tokens\n007,ja,12\n7,ja,30\nNA,en,\n")
+    table = read_table(Path(path), "production")
+    assert table["request_id"].tolist() == ["007", "7", "NA"]
+    assert table["locale"].tolist() == ["ja", "ja", "en"]
+    assert table["tokens"].iloc[:2].tolist() == [12, 30] and np.isnan(table["tokens"].iloc[2])
+    with pytest.raises(FileNotFoundError, match="production file"):
+        read_table(Path(tmp_path / "missing.csv"), "production")

@@ -246,6 +246,13 @@ def _read_path(path: Path, text_columns: Callable[[Sequence[str]], set[str]]) ->
     raise collector.error()
 
 
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet/JSON(L) file (optionally compressed) the way :func:`load_judgments` does: columns
+    named like ids (``*_id``, ``id``, ``item``, ``cluster`` ...) as text exactly as written, the rest as pandas
+    parses them; a file that cannot be read raises a :class:`JudgmentsValidationError` naming it."""
+    return _read_path(Path(path), lambda header: {c for c in header if is_id_name(c)})
+
+
 # --------------------------------------------------------------------------------------------------
 # validation helpers (vectorised)
 # --------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import pandas as pd
 
 from alignlab._params import DataError, InvalidParameterError
 from alignlab.data import Judgments
+from alignlab.data.judgments import read_table as read_judgments_file
 
 MISSING_LEVEL = "(missing)"
 # numeric columns with more distinct values than this are cut into quantile bins
@@ -48,20 +49,10 @@ def as_table(data: Any, role: str) -> tuple[pd.DataFrame, pd.Index | None]:
 
 
 def read_table(path: Path, role: str) -> pd.DataFrame:
+    """A production or evaluation file, read as load_judgments reads one (id columns as text, as written)."""
     if not path.exists():
         raise FileNotFoundError(f"The {role} file {str(path)!r} does not exist; check the path.")
-    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".bz2", ".zip", ".xz")]
-    kind = suffixes[-1] if suffixes else ""
-    if kind in (".csv", ".txt"):
-        return pd.read_csv(path)
-    if kind == ".tsv":
-        return pd.read_csv(path, sep="\t")
-    if kind in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if kind in (".jsonl", ".ndjson", ".json"):
-        return pd.read_json(path, lines=True)
-    raise InvalidParameterError(f"Unknown file type {''.join(path.suffixes)!r} for the {role} file {str(path)!r}; "
-                     "use .csv, .tsv, .parquet or .jsonl.")
+    return read_judgments_file(path)
 
 
 def resolve_segments(segments: str | Sequence[str] | None, eval_data: Any, caller: str) -> list[str]:
