@@ -26,7 +26,7 @@ from alignlab._params import DegenerateDataWarning, check_random_state
 from alignlab._progress import report
 
 __all__ = ["BootstrapOutcome", "MIN_RESAMPLING_UNITS", "bootstrap", "degenerate_message", "jackknife_weights",
-           "normal_interval", "resample_weights"]
+           "normal_interval", "replicate_intervals", "resample_weights"]
 
 Statistic = Callable[[np.ndarray], np.ndarray]
 
@@ -205,17 +205,13 @@ def bootstrap(
         _warn(message)
         return BootstrapOutcome(np.nan, np.nan, np.nan, theta, label, n_failed, (message,))
     good = theta[~failed]
-    alpha = (1.0 - confidence_level) / 2.0
-    se = float(np.std(good, ddof=1)) if good.size > 1 else np.nan
-    if method == "percentile":
-        low, high = np.quantile(good, [alpha, 1 - alpha])
-    elif method == "basic":
-        q_low, q_high = np.quantile(good, [alpha, 1 - alpha])
-        low, high = 2 * estimate - q_high, 2 * estimate - q_low
-    elif method == "bca":
-        low, high = _bca(statistic, n_units, estimate, good, alpha, clusters)
-    else:
-        raise ValueError(f"unknown bootstrap method {method!r}; use 'bca', 'percentile' or 'basic'")
+    jack = None
+    if method == "bca":
+        jack = np.concatenate([np.asarray(statistic(w), dtype=float) for w, _ in jackknife_weights(n_units, clusters)])
+    lows, highs, ses = replicate_intervals(good[:, None], np.array([float(estimate)]), method=method,
+                                           confidence_level=confidence_level,
+                                           jackknife=None if jack is None else jack[:, None])
+    low, high, se = float(lows[0]), float(highs[0]), float(ses[0])
     if not float(high) - float(low) > _ZERO_WIDTH * max(1.0, abs(float(estimate))):
         share = float(np.mean(good == estimate)) if good.size else 0.0
         message = (f"the bootstrap interval has zero width ({share:.0%} of {good.size} resamples equal the "
@@ -225,32 +221,84 @@ def bootstrap(
     return BootstrapOutcome(float(low), float(high), se, theta, label, n_failed)
 
 
-def _bca(
-    statistic: Statistic,
-    n_units: int,
-    estimate: float,
-    theta: np.ndarray,
-    alpha: float,
-    clusters: np.ndarray | None,
-) -> tuple[float, float]:
-    # bias correction: share of replicates below the estimate (ties count half, as in scipy)
-    prop_less = (np.sum(theta < estimate) + 0.5 * np.sum(theta == estimate)) / theta.size
-    z0 = special.ndtri(prop_less)
-    jack = np.concatenate([np.asarray(statistic(w), dtype=float) for w, _ in jackknife_weights(n_units, clusters)])
-    jack = jack[np.isfinite(jack)]
-    if jack.size >= 2:
-        diffs = jack.mean() - jack
-        denom = 6.0 * np.sum(diffs**2) ** 1.5
-        acceleration = np.sum(diffs**3) / denom if denom > 0 else 0.0
-    else:  # no usable leave-one-out values: no acceleration (bias-corrected percentile)
-        acceleration = 0.0
-    if not np.isfinite(z0):
-        # every replicate on one side of the estimate: BCa is undefined; fall back to percentile
-        return tuple(np.quantile(theta, [alpha, 1 - alpha]))  # type: ignore[return-value]
-    z = special.ndtri([alpha, 1 - alpha])
-    adjusted = special.ndtr(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
-    adjusted = np.clip(np.nan_to_num(adjusted, nan=0.5), 0.0, 1.0)
-    return tuple(np.quantile(theta, adjusted))  # type: ignore[return-value]
+def replicate_intervals(
+    replicates: np.ndarray,
+    estimate: np.ndarray,
+    *,
+    method: str,
+    confidence_level: float,
+    jackknife: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Percentile / basic / BCa intervals and bootstrap SEs of many statistics at once: THE interval formulas
+    of the engine (:func:`bootstrap` calls it with one column).
+
+    Parameters
+    ----------
+    replicates : (B, S) bootstrap values; non-finite ones (degenerate resamples) are dropped per statistic.
+    estimate : (S,) full-sample values.
+    jackknife : (G, S) leave-one-unit-out values, needed for ``method="bca"``.
+
+    Percentile quantiles are numpy's linear ones; basic ``2*theta - q``; BCa with bias ``z0`` from the share
+    below the estimate (ties count half, as scipy) and acceleration from the jackknife skewness (Efron &
+    Tibshirani 1993, eq. 14.15), falling back to percentile when every replicate lies on one side. Columns
+    with a non-finite estimate or no finite replicate get NaN; how many failed replicates a caller tolerates
+    is the caller's rule.
+    """
+    alpha = (1.0 - confidence_level) / 2.0
+    finite = np.isfinite(replicates)
+    n_good = finite.sum(axis=0)
+    valid = (n_good > 0) & np.isfinite(estimate)
+    with np.errstate(invalid="ignore", divide="ignore"):  # columns with one replicate: NaN SE, silently
+        filled = np.where(finite, replicates, 0.0)
+        centre = filled.sum(axis=0) / n_good
+        se = np.sqrt(np.where(finite, (filled - centre) ** 2, 0.0).sum(axis=0) / (n_good - 1))
+    low = np.full(estimate.shape, np.nan)
+    high = np.full(estimate.shape, np.nan)
+    se = np.where(valid, se, np.nan)
+    if not valid.any():
+        return low, high, se
+    rep = replicates[:, valid]
+    est = estimate[valid]
+    sorted_rep = np.sort(np.where(np.isfinite(rep), rep, np.inf), axis=0)  # non-finite sort last, unused
+    good = n_good[valid]
+    if method in ("percentile", "basic"):
+        q_low = _quantile_sorted(sorted_rep, good, np.full(est.shape, alpha))
+        q_high = _quantile_sorted(sorted_rep, good, np.full(est.shape, 1 - alpha))
+        lo, hi = (q_low, q_high) if method == "percentile" else (2 * est - q_high, 2 * est - q_low)
+    elif method == "bca":
+        if jackknife is None:  # pragma: no cover - programming error
+            raise ValueError("BCa needs the jackknife values")
+        below = np.sum(rep < est, axis=0) + 0.5 * np.sum(rep == est, axis=0)
+        z0 = special.ndtri(below / good)
+        jack = jackknife[:, valid]
+        with np.errstate(invalid="ignore", divide="ignore"):  # no usable jackknife value: no acceleration
+            diffs = np.nanmean(jack, axis=0) - jack
+            denom = 6.0 * np.nansum(diffs**2, axis=0) ** 1.5
+            accel = np.where(denom > 0, np.nansum(diffs**3, axis=0) / np.where(denom > 0, denom, 1.0), 0.0)
+            z = special.ndtri(np.array([alpha, 1 - alpha]))[:, None]
+            adjusted = special.ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
+        adjusted = np.where(np.isfinite(z0), np.clip(np.nan_to_num(adjusted, nan=0.5), 0, 1),
+                            np.array([alpha, 1 - alpha])[:, None])
+        lo = _quantile_sorted(sorted_rep, good, adjusted[0])
+        hi = _quantile_sorted(sorted_rep, good, adjusted[1])
+    else:
+        raise ValueError(f"unknown bootstrap method {method!r}; use 'bca', 'percentile' or 'basic'")
+    low[valid], high[valid] = lo, hi
+    return low, high, se
+
+
+def _quantile_sorted(sorted_values: np.ndarray, n_good: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """numpy's linear quantile (``np.quantile``, to the last bit) of each column's first ``n_good`` sorted
+    values, at a quantile level per column."""
+    position = q * (n_good - 1)
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, n_good - 1)
+    frac = position - lower
+    cols = np.arange(sorted_values.shape[1])
+    a, b = sorted_values[lower, cols], sorted_values[upper, cols]
+    diff = b - a
+    # numpy's _lerp: a + (b - a) t, computed from the nearer end for t >= 0.5
+    return np.where(frac >= 0.5, b - diff * (1 - frac), a + diff * frac)
 
 
 def normal_interval(estimate: float, standard_error: float, confidence_level: float) -> tuple[float, float]:

@@ -1,5 +1,5 @@
-"""Numpy kernels of :mod:`alignlab.compare`: per-segment moments under resampling weights, vectorised
-interval formulas over many statistics, cluster-robust variances, Mann-Kendall, CUSUM and the
+"""Numpy kernels of :mod:`alignlab.compare`: per-segment moments under resampling weights, cluster-robust
+variances, Mann-Kendall, CUSUM and the
 normal-mixture confidence sequence.
 
 Everything a version comparison reports (each (metric, rater, segment) difference, its effect size and
@@ -13,12 +13,11 @@ matrix product per level (units sorted by level), so one pass of the shared engi
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 __all__ = [
     "LevelLayout",
     "level_moments",
-    "many_intervals",
     "cluster_sum_squares",
     "mann_kendall",
     "cusum_statistic",
@@ -60,82 +59,6 @@ def level_moments(weights_sorted: np.ndarray, columns_sorted: np.ndarray, layout
         else:
             out[level] = 0.0
     return out.transpose(1, 0, 2)
-
-
-def many_intervals(
-    estimate: np.ndarray,
-    replicates: np.ndarray,
-    confidence_level: float,
-    method: str,
-    jackknife: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Percentile / basic / BCa intervals and bootstrap SEs of many statistics at once.
-
-    Parameters
-    ----------
-    estimate : (S,) full-sample values.
-    replicates : (B, S) bootstrap values (NaN = degenerate resample, dropped per statistic).
-    jackknife : (G, S) leave-one-group-out values, needed for ``method="bca"``.
-
-    The formulas are those of :func:`alignlab._array.bootstrap.bootstrap` (and scipy): percentile
-    quantiles; basic ``2*theta - q``; BCa with bias ``z0`` from the share below the estimate (ties half)
-    and acceleration from the jackknife skewness (Efron & Tibshirani 1993, eq. 14.15). A statistic with
-    more than half its replicates NaN gets a NaN interval.
-    """
-    alpha = (1.0 - confidence_level) / 2.0
-    finite = np.isfinite(replicates)
-    n_good = finite.sum(axis=0)
-    valid = (n_good > replicates.shape[0] / 2) & np.isfinite(estimate)
-    with np.errstate(invalid="ignore", divide="ignore"):  # all-NaN columns give NaN, silently
-        filled = np.where(finite, replicates, 0.0)
-        centre = filled.sum(axis=0) / n_good
-        se = np.sqrt(np.where(finite, (filled - centre) ** 2, 0.0).sum(axis=0) / (n_good - 1))
-    low = np.full(estimate.shape, np.nan)
-    high = np.full(estimate.shape, np.nan)
-    if not valid.any():
-        return low, high, np.where(valid, se, np.nan)
-    rep = replicates[:, valid]
-    est = estimate[valid]
-    sorted_rep = np.sort(np.where(np.isfinite(rep), rep, np.inf), axis=0)  # NaN-dropped: +inf sorts last
-    good = n_good[valid]
-    if method in ("percentile", "basic"):
-        q_low = _quantile_sorted(sorted_rep, good, np.full(est.shape, alpha))
-        q_high = _quantile_sorted(sorted_rep, good, np.full(est.shape, 1 - alpha))
-        if method == "percentile":
-            lo, hi = q_low, q_high
-        else:
-            lo, hi = 2 * est - q_high, 2 * est - q_low
-    elif method == "bca":
-        if jackknife is None:  # pragma: no cover - programming error
-            raise ValueError("BCa needs the jackknife values")
-        below = np.nansum(rep < est, axis=0) + 0.5 * np.nansum(rep == est, axis=0)
-        z0 = special.ndtri(below / good)
-        jack = jackknife[:, valid]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            diffs = np.nanmean(jack, axis=0) - jack
-            denom = 6.0 * np.nansum(diffs**2, axis=0) ** 1.5
-            accel = np.where(denom > 0, np.nansum(diffs**3, axis=0) / np.where(denom > 0, denom, 1.0), 0.0)
-            z = special.ndtri(np.array([alpha, 1 - alpha]))[:, None]
-            adjusted = special.ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
-        # every replicate on one side of the estimate: BCa undefined, percentile instead (as the engine)
-        adjusted = np.where(np.isfinite(z0), np.clip(np.nan_to_num(adjusted, nan=0.5), 0, 1),
-                            np.array([alpha, 1 - alpha])[:, None])
-        lo = _quantile_sorted(sorted_rep, good, adjusted[0])
-        hi = _quantile_sorted(sorted_rep, good, adjusted[1])
-    else:  # pragma: no cover - validated upstream
-        raise ValueError(f"unknown bootstrap interval method {method!r}")
-    low[valid], high[valid] = lo, hi
-    return low, high, np.where(valid, se, np.nan)
-
-
-def _quantile_sorted(sorted_values: np.ndarray, n_good: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Linear-interpolation quantile (numpy's default) of each column's first ``n_good`` sorted values."""
-    position = q * (n_good - 1)
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, n_good - 1)
-    frac = position - lower
-    cols = np.arange(sorted_values.shape[1])
-    return sorted_values[lower, cols] * (1 - frac) + sorted_values[upper, cols] * frac
 
 
 def cluster_sum_squares(influence: np.ndarray, clusters: np.ndarray) -> tuple[float, int]:

@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from alignlab._array.bootstrap import jackknife_weights, resample_weights
+from alignlab._array.bootstrap import jackknife_weights, replicate_intervals, resample_weights
 from alignlab._array.compare_kernels import (
     LevelLayout,
     cluster_sum_squares,
     level_moments,
-    many_intervals,
 )
 from alignlab._params import (
     CONFIDENCE_LEVEL,
@@ -753,7 +752,11 @@ def compare_versions(
             if boot_method == "bca":
                 jack = np.concatenate([all_statistics(w) for w, _ in jackknife_weights(n_atoms)], axis=0)
         replicates = np.concatenate(parts, axis=0)
-        b_low, b_high, b_se = many_intervals(estimate, replicates, confidence_level, boot_method, jack)
+        b_low, b_high, b_se = replicate_intervals(replicates, estimate, method=boot_method,
+                                                  confidence_level=confidence_level, jackknife=jack)
+        # a statistic with more than half its replicates degenerate gets no interval
+        too_few = np.isfinite(replicates).sum(axis=0) <= replicates.shape[0] / 2
+        b_low, b_high, b_se = (np.where(too_few, np.nan, x) for x in (b_low, b_high, b_se))
         boot_label = (f"bootstrap-{boot_method}({'clusters' if clusters else 'pairs' if is_paired else 'inputs'}"
                       f"{', clustered by ' + clusters if clusters else ''}, {n_resamples})")
     else:
