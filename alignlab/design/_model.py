@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignlab._array.agreement_kernels import alpha_distance
 from alignlab._params import DataError, InvalidParameterError
 from alignlab.data.judgments import Judgments, load_judgments
 
@@ -173,26 +174,14 @@ def agreement_value(frame: pd.DataFrame, scale: Any, statistic: str, level: str)
 
 
 def _delta(values: np.ndarray, level: str, marginals: np.ndarray) -> np.ndarray:
-    """Krippendorff's difference function delta^2_ck; ``marginals (S, K)`` for the ordinal metric."""
-    K = len(values)
-    if level == "nominal":
-        return np.broadcast_to(1.0 - np.eye(K), (marginals.shape[0], K, K))
-    if level == "interval":
-        return np.broadcast_to((values[:, None] - values[None, :]) ** 2, (marginals.shape[0], K, K))
-    if level == "ratio":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = ((values[:, None] - values[None, :]) / (values[:, None] + values[None, :])) ** 2
-        return np.broadcast_to(np.nan_to_num(d), (marginals.shape[0], K, K))
-    # ordinal: (sum_{g between c and k} n_g - (n_c + n_k)/2)^2, on the ranks of the labels
+    """Krippendorff's difference function delta^2_ck for each of S simulations, ``(S, K, K)``: the agreement
+    module's :func:`~alignlab._array.agreement_kernels.alpha_distance` (ordinal: on the ranks of the labels,
+    from each simulation's marginals ``(S, K)``)."""
     order = np.argsort(values, kind="stable")
-    rank = np.empty(K, dtype=np.int64)
-    rank[order] = np.arange(K)
-    m = marginals[:, order]
-    cum = np.cumsum(m, axis=1)
-    lo, hi = np.minimum(rank[:, None], rank[None, :]), np.maximum(rank[:, None], rank[None, :])
-    between = cum[:, hi] - cum[:, lo] + m[:, lo]
-    d = (between - (m[:, rank][:, :, None] + m[:, rank][:, None, :]) / 2) ** 2
-    return d
+    back = np.argsort(order)
+    ranked = alpha_distance(level, np.asarray(values, float)[order],
+                            marginals[:, order] if level == "ordinal" else None)
+    return np.broadcast_to(ranked[..., back[:, None], back[None, :]], (marginals.shape[0], len(values), len(values)))
 
 
 def agreement_from_counts(counts: np.ndarray, statistic: str, level: str, values: np.ndarray) -> np.ndarray:
