@@ -16,17 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignlab._params import DataError
+from alignlab._params import AlignlabError, DataError
 from alignlab.data import Judgments, load_judgments
 
 __all__ = ["COMPARE_MAX_JUDGMENTS", "attempt", "choose_joint_model", "fit_joint_model", "numeric_view", "numeric_values"]
 
 
 def attempt(notes: list[str], what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``func(*args, **kwargs)``; on a data limitation record why in ``notes`` and return None."""
+    """Call ``func(*args, **kwargs)``; on a data limitation record why in ``notes`` and return None.
+
+    A data limitation is an alignlab error (``DataError``, ``InvalidParameterError`` ...: the callee says what
+    the data lack) or a singular system; any other exception is a bug and propagates.
+    """
     try:
         return func(*args, **kwargs)
-    except (ValueError, np.linalg.LinAlgError) as exc:
+    except (AlignlabError, np.linalg.LinAlgError) as exc:
         notes.append(f"{what}: not computed ({exc})")
         return None
 
