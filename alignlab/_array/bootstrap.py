@@ -272,7 +272,8 @@ def replicate_intervals(
         z0 = special.ndtri(below / good)
         jack = jackknife[:, valid]
         with np.errstate(invalid="ignore", divide="ignore"):  # no usable jackknife value: no acceleration
-            diffs = np.nanmean(jack, axis=0) - jack
+            n_jack = np.isfinite(jack).sum(axis=0)
+            diffs = np.where(np.isfinite(jack), 0.0, np.nan) + np.nansum(jack, axis=0) / n_jack - jack
             denom = 6.0 * np.nansum(diffs**2, axis=0) ** 1.5
             accel = np.where(denom > 0, np.nansum(diffs**3, axis=0) / np.where(denom > 0, denom, 1.0), 0.0)
             z = special.ndtri(np.array([alpha, 1 - alpha]))[:, None]
