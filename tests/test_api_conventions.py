@@ -15,7 +15,7 @@ import inspect
 
 import pytest
 
-from alignlab._params import CI_METHODS, DEFAULT_N_RESAMPLES, Options
+from alignlab._params import CI_METHODS, DEFAULT_N_RESAMPLES, MODEL_N_RESAMPLES, Options
 from alignlab.results import EstimateResult, Summary, TableResult
 
 FAMILIES = ["agreement", "annotators", "alignment", "slices", "sampling", "design", "compare", "online",
@@ -62,7 +62,10 @@ def test_vocabulary_of_parameters(name, func) -> None:
     if "ci_method" in params and isinstance(params["ci_method"].default, str):
         assert params["ci_method"].default in CI_METHODS, (name, params["ci_method"].default)
     if "n_resamples" in params and isinstance(params["n_resamples"].default, int):
-        assert params["n_resamples"].default == DEFAULT_N_RESAMPLES, (name, params["n_resamples"].default)
+        # annotator models resample by refitting: their one default is MODEL_N_RESAMPLES (see _params)
+        expected = MODEL_N_RESAMPLES if name.startswith("annotators.") and name.endswith(".__init__") \
+            else DEFAULT_N_RESAMPLES
+        assert params["n_resamples"].default == expected, (name, params["n_resamples"].default)
     for seed_name in ("seed", "rng", "random_seed"):
         assert seed_name not in params, f"{name} takes {seed_name}=; the vocabulary is random_state="
 

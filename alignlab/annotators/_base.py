@@ -54,7 +54,7 @@ import pandas as pd
 
 from alignlab._params import (
     CONFIDENCE_LEVEL,
-    DEFAULT_N_RESAMPLES,
+    MODEL_N_RESAMPLES,
     N_RESAMPLES,
     RANDOM_STATE,
     AlignlabError,
@@ -279,7 +279,7 @@ class AnnotatorModel:
         *,
         engine: str = "em",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import entr, expit, logit
 
 from alignlab._array import annotators_em as em
-from alignlab._params import DEFAULT_N_RESAMPLES, DataError, Interval, InvalidParameterError, Options
+from alignlab._params import MODEL_N_RESAMPLES, DataError, Interval, InvalidParameterError, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import RATER_COLUMNS, AnnotatorModel, empty_rater_frame
 from alignlab.annotators._checks import consensus_checks, consensus_warnings, gold_accuracy
@@ -126,7 +126,7 @@ class CategoricalModel(AnnotatorModel):
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         max_iter: int = 500,
         tol: float = 1e-7,
         sampler: Mapping[str, Any] | None = None,
@@ -718,7 +718,7 @@ class DawidSkene(CategoricalModel):
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         max_iter: int = 500,
         tol: float = 1e-7,
         sampler: Mapping[str, Any] | None = None,
@@ -1002,7 +1002,7 @@ class OneCoin(CategoricalModel):
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         max_iter: int = 500,
         tol: float = 1e-7,
         sampler: Mapping[str, Any] | None = None,
@@ -1140,7 +1140,7 @@ class MACE(CategoricalModel):
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         max_iter: int = 500,
         tol: float = 1e-7,
         sampler: Mapping[str, Any] | None = None,
@@ -1307,7 +1307,7 @@ class GLAD(CategoricalModel):
         spammer_threshold: float = 0.2,
         ci_method: str = "auto",
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         max_iter: int = 500,
         tol: float = 1e-7,
         sampler: Mapping[str, Any] | None = None,

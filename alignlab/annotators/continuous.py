@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special  # normal cdf by special.ndtr: importing scipy.stats costs ~0.5 s
 
 from alignlab._array.annotators_continuous_em import continuous_em
-from alignlab._params import DEFAULT_N_RESAMPLES, DataError, Interval, Options
+from alignlab._params import MODEL_N_RESAMPLES, DataError, Interval, Options
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
     group_summary,
@@ -141,7 +141,7 @@ class ContinuousRaters(AnnotatorModel):
         noise_pooling: float = 4.0,
         rater_priors: pd.DataFrame | None = None,
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
-from alignlab._params import DEFAULT_N_RESAMPLES, Interval, Options
+from alignlab._params import MODEL_N_RESAMPLES, Interval, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._checks import consensus_checks, consensus_warnings, gold_accuracy
@@ -178,7 +178,7 @@ class OrdinalRaters(AnnotatorModel):
         rater_priors: pd.DataFrame | None = None,
         reference: str | list[str] | None = None,
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:

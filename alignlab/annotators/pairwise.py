@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy import special
 
 from alignlab._array.annotators_continuous_ordinal import GRID, ordinal_map
-from alignlab._params import DEFAULT_N_RESAMPLES, DataError, Interval, InvalidParameterError, Options
+from alignlab._params import MODEL_N_RESAMPLES, DataError, Interval, InvalidParameterError, Options
 from alignlab.annotators import _reliability
 from alignlab.annotators._base import AnnotatorModel, empty_rater_frame
 from alignlab.annotators._continuous_common import (
@@ -121,7 +121,7 @@ class BradleyTerry(AnnotatorModel):
         prior_scale: float = 5.0,
         rater_priors: pd.DataFrame | None = None,
         confidence_level: float = 0.95,
-        n_resamples: int = DEFAULT_N_RESAMPLES,
+        n_resamples: int = MODEL_N_RESAMPLES,
         sampler: Mapping[str, Any] | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
