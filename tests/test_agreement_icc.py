@@ -66,7 +66,7 @@ def test_icc_aliases_name_the_same_form() -> None:
     assert ag.icc(j, form="ICC(C,k)").estimate == ag.icc(j, form="ICC3k").estimate
 
 
-@settings(max_examples=25)
+@settings(max_examples=25, derandomize=True)  # the same examples every run (CI must not draw a new one)
 @given(matrix=arrays(np.float64, st.tuples(st.integers(3, 15), st.integers(2, 5)),
                      elements=st.integers(1, 7).map(float)))
 def test_icc_random_complete_matches_pingouin(matrix: np.ndarray) -> None:
@@ -81,7 +81,9 @@ def test_icc_random_complete_matches_pingouin(matrix: np.ndarray) -> None:
     for form, name in PINGOUIN_TYPES.items():
         expected = ref.loc[name, "ICC"]
         got = ag.icc(j, form=form, ci_method="none").estimate
-        if np.isfinite(expected):
+        # |ICC| ~ 1e16: a mean-square denominator that is 0 in exact arithmetic, so both libraries return
+        # rounding noise of either sign (undefined ICC); only defined values are compared
+        if np.isfinite(expected) and abs(expected) < 1e6:
             assert got == pytest.approx(expected, abs=1e-9)
 
 
